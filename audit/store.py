@@ -1,0 +1,611 @@
+"""The survey store: SQLAlchemy 2 Core over any URL (SQLite file by default).
+
+Every state change is written before the next step, so a crash loses nothing and a
+re-run never repeats a submission. Times are timezone-aware UTC. The schema version is
+recorded in the ``meta`` table; a store from a newer version is refused.
+
+Schema version history (a schema change names its migration here):
+  1: first version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from audit.errors import StoreError
+from audit.models import Company, SubmissionState
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # run, watch, report, demo, ...
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("tool_version", sa.String(32), nullable=False),
+    sa.Column("browser_version", sa.String(64)),
+    sa.Column("config_json", sa.Text),  # resolved config, secrets never included
+    sa.Column("clock_offset_s", sa.Float, nullable=False, default=0.0),  # simulated clocks
+    sa.Column("server_clock_offset_s", sa.Float),  # IMAP server clock minus ours
+    sa.Column("summary_json", sa.Text),
+)
+
+companies = sa.Table(
+    "companies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("slug", sa.String(200), nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sector", sa.Text),
+    sa.Column("homepage", sa.Text),
+    sa.Column("contact_url", sa.Text),
+    sa.Column("domains_json", sa.Text, nullable=False, default="[]"),
+    sa.Column("config_json", sa.Text),
+)
+
+waves = sa.Table(
+    "waves",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("opened_at", UTCDateTime),  # first submission
+    sa.Column("close_at", UTCDateTime),
+)
+
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("wave_id", sa.ForeignKey("waves.id"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("reason", sa.Text),
+    sa.Column("signal", sa.Text),
+    sa.Column("token", sa.String(16), nullable=False, unique=True),
+    sa.Column("reply_address", sa.Text, nullable=False),
+    sa.Column("page_url", sa.Text),
+    sa.Column("values_json", sa.Text),
+    sa.Column("request_json", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("clicked_at", UTCDateTime),  # written BEFORE the click: never re-send after
+    sa.Column("submitted_at", UTCDateTime),  # the instant the reply clock starts
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("run_id", sa.ForeignKey("runs.id")),
+    sa.UniqueConstraint("company_id", "wave_id", name="one_submission_per_wave"),
+)
+
+attempts = sa.Table(  # every probe outcome is a row, dry runs included
+    "attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.ForeignKey("runs.id")),
+    sa.Column("submission_id", sa.ForeignKey("submissions.id")),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), nullable=False),
+    sa.Column("wave_id", sa.ForeignKey("waves.id"), nullable=False),
+    sa.Column("dry_run", sa.Boolean, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("signal", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("fields_json", sa.Text),
+    sa.Column("timings_json", sa.Text),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("folder", sa.Text, nullable=False),
+    sa.Column("uidvalidity", sa.BigInteger, nullable=False),
+    sa.Column("uid", sa.BigInteger, nullable=False),
+    sa.Column("message_id", sa.Text),
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),  # dedupe key
+    sa.Column("internaldate", UTCDateTime, nullable=False),  # the time that counts
+    sa.Column("date_header", UTCDateTime),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("sender", sa.Text),
+    sa.Column("recipients", sa.Text),
+    sa.Column("subject", sa.Text),
+    sa.Column("text", sa.Text),
+    sa.Column("size", sa.Integer),
+    sa.Column("kind", sa.String(16)),  # MessageKind
+    sa.Column("kind_reasons", sa.Text),
+    sa.Column("helpdesk", sa.String(32)),
+    sa.Column("submission_id", sa.ForeignKey("submissions.id")),
+    sa.Column("match_method", sa.String(16)),  # MatchMethod
+    sa.Column("review", sa.String(16)),  # None | pending | dismissed | assigned
+    sa.Column("parse_error", sa.Text),
+    sa.Column("eml_path", sa.Text),
+    sa.Column("eml_sha256", sa.String(64)),
+    sa.Column("in_reply_to", sa.Text),
+    sa.Column("references", sa.Text),
+)
+
+contact_events = sa.Table(
+    "contact_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("submission_id", sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),  # Channel
+    sa.Column("kind", sa.String(16), nullable=False),  # MessageKind (human, auto_ack, bounce)
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("message_id", sa.ForeignKey("messages.id"), unique=True),
+    sa.Column("source", sa.String(16), nullable=False),  # imap | manual
+    sa.Column("note", sa.Text),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+evidence = sa.Table(
+    "evidence",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("submission_id", sa.ForeignKey("submissions.id")),
+    sa.Column("attempt_id", sa.ForeignKey("attempts.id")),
+    sa.Column("message_id", sa.ForeignKey("messages.id")),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),  # relative to the workspace
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+checkpoints = sa.Table(
+    "checkpoints",
+    metadata,
+    sa.Column("folder", sa.Text, primary_key=True),
+    sa.Column("uidvalidity", sa.BigInteger, nullable=False),
+    sa.Column("last_uid", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+grades = sa.Table(
+    "grades",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("submission_id", sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("rubric_json", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Thin, explicit access to the survey store. Open with Store.open(url)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- lifecycle -------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str) -> Store:
+        try:
+            engine = sa.create_engine(url, future=True)
+            if engine.dialect.name == "sqlite":
+
+                @sa.event.listens_for(engine, "connect")
+                def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+                    cur = dbapi_conn.cursor()
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA synchronous=NORMAL")
+                    cur.execute("PRAGMA foreign_keys=ON")
+                    cur.execute("PRAGMA busy_timeout=30000")
+                    cur.close()
+
+            store = cls(engine)
+            store._migrate()
+            return store
+        except StoreError:
+            raise
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot open the store {_redact_url(url)}: {exc.orig or exc}"
+            ) from None
+
+    def _migrate(self) -> None:
+        with self.engine.begin() as c:
+            metadata.create_all(c)
+            row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
+            if row is None:
+                c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(row.value) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store has schema version {row.value}, this contact-audit knows "
+                    f"up to {SCHEMA_VERSION}: upgrade contact-audit"
+                )
+
+    @property
+    def schema_version(self) -> int:
+        with self.engine.connect() as c:
+            return int(
+                c.execute(
+                    sa.select(meta.c.value).where(meta.c.key == "schema_version")
+                ).scalar_one()
+            )
+
+    @contextmanager
+    def tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as c:
+            yield c
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- runs ------------------------------------------------------------------------
+    def begin_run(
+        self,
+        kind: str,
+        tool_version: str,
+        config: dict[str, Any] | None = None,
+        browser_version: str | None = None,
+        clock_offset_s: float = 0.0,
+        now: datetime | None = None,
+    ) -> int:
+        with self.tx() as c:
+            return int(
+                c.execute(
+                    runs.insert().values(
+                        kind=kind,
+                        started_at=now or utcnow(),
+                        tool_version=tool_version,
+                        browser_version=browser_version,
+                        config_json=json.dumps(config, default=str) if config else None,
+                        clock_offset_s=clock_offset_s,
+                    )
+                ).inserted_primary_key[0]
+            )
+
+    def update_run(self, run_id: int, **values: Any) -> None:
+        if "summary" in values:
+            values["summary_json"] = json.dumps(values.pop("summary"), default=str)
+        with self.tx() as c:
+            c.execute(runs.update().where(runs.c.id == run_id).values(**values))
+
+    # -- companies and waves ---------------------------------------------------------
+    def upsert_company(self, company: Company) -> int:
+        values = dict(
+            name=company.name,
+            sector=company.sector,
+            homepage=company.homepage,
+            contact_url=company.contact_url,
+            domains_json=json.dumps(company.domains),
+            config_json=company.model_dump_json(),
+        )
+        with self.tx() as c:
+            row = c.execute(
+                sa.select(companies.c.id).where(companies.c.slug == company.slug)
+            ).first()
+            if row:
+                c.execute(companies.update().where(companies.c.id == row.id).values(**values))
+                return int(row.id)
+            return int(
+                c.execute(
+                    companies.insert().values(slug=company.slug, **values)
+                ).inserted_primary_key[0]
+            )
+
+    def company_row(self, slug: str) -> sa.Row[Any] | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(companies).where(companies.c.slug == slug)).first()
+
+    def ensure_wave(
+        self, name: str, close_at: datetime | None = None, now: datetime | None = None
+    ) -> int:
+        with self.tx() as c:
+            row = c.execute(sa.select(waves).where(waves.c.name == name)).first()
+            if row:
+                if close_at is not None and row.close_at != close_at:
+                    c.execute(waves.update().where(waves.c.id == row.id).values(close_at=close_at))
+                return int(row.id)
+            return int(
+                c.execute(
+                    waves.insert().values(name=name, created_at=now or utcnow(), close_at=close_at)
+                ).inserted_primary_key[0]
+            )
+
+    def wave_row(self, name: str) -> sa.Row[Any] | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(waves).where(waves.c.name == name)).first()
+
+    def update_wave(self, wave_id: int, **values: Any) -> None:
+        with self.tx() as c:
+            c.execute(waves.update().where(waves.c.id == wave_id).values(**values))
+
+    # -- submissions -----------------------------------------------------------------
+    def submission(self, company_id: int, wave_id: int) -> sa.Row[Any] | None:
+        with self.engine.connect() as c:
+            return c.execute(
+                sa.select(submissions).where(
+                    submissions.c.company_id == company_id, submissions.c.wave_id == wave_id
+                )
+            ).first()
+
+    def submission_by_id(self, submission_id: int) -> sa.Row[Any] | None:
+        with self.engine.connect() as c:
+            return c.execute(
+                sa.select(submissions).where(submissions.c.id == submission_id)
+            ).first()
+
+    def plan_submission(
+        self, company_id: int, wave_id: int, token: str, reply_address: str, now: datetime
+    ) -> sa.Row[Any]:
+        """The company's submission in this wave: the existing one, or a new planned one."""
+        existing = self.submission(company_id, wave_id)
+        if existing is not None:
+            return existing
+        with self.tx() as c:
+            c.execute(
+                submissions.insert().values(
+                    company_id=company_id,
+                    wave_id=wave_id,
+                    state=SubmissionState.PLANNED.value,
+                    token=token,
+                    reply_address=reply_address,
+                    created_at=now,
+                )
+            )
+        row = self.submission(company_id, wave_id)
+        assert row is not None
+        return row
+
+    def update_submission(self, submission_id: int, **values: Any) -> None:
+        for key in ("values", "request"):
+            if key in values:
+                values[f"{key}_json"] = json.dumps(values.pop(key), ensure_ascii=False, default=str)
+        with self.tx() as c:
+            c.execute(
+                submissions.update().where(submissions.c.id == submission_id).values(**values)
+            )
+
+    def claim_submission(self, submission_id: int, run_id: int, now: datetime) -> bool:
+        """planned -> running, atomically; False when another process got there first."""
+        with self.tx() as c:
+            res = c.execute(
+                submissions.update()
+                .where(
+                    submissions.c.id == submission_id,
+                    submissions.c.state == SubmissionState.PLANNED.value,
+                )
+                .values(state=SubmissionState.RUNNING.value, started_at=now, run_id=run_id)
+            )
+            return res.rowcount == 1
+
+    def submissions_in_wave(self, wave_id: int) -> list[sa.Row[Any]]:
+        q = (
+            sa.select(submissions, companies.c.slug, companies.c.name, companies.c.domains_json)
+            .join(companies, companies.c.id == submissions.c.company_id)
+            .where(submissions.c.wave_id == wave_id)
+            .order_by(submissions.c.id)
+        )
+        with self.engine.connect() as c:
+            return list(c.execute(q))
+
+    def all_submissions(self) -> list[sa.Row[Any]]:
+        q = (
+            sa.select(
+                submissions,
+                companies.c.slug,
+                companies.c.name,
+                companies.c.domains_json,
+                waves.c.name.label("wave"),
+            )
+            .join(companies, companies.c.id == submissions.c.company_id)
+            .join(waves, waves.c.id == submissions.c.wave_id)
+            .order_by(submissions.c.id)
+        )
+        with self.engine.connect() as c:
+            return list(c.execute(q))
+
+    # -- attempts and evidence -------------------------------------------------------
+    def add_attempt(self, **values: Any) -> int:
+        for key in ("fields", "timings"):
+            if key in values:
+                values[f"{key}_json"] = json.dumps(values.pop(key), ensure_ascii=False, default=str)
+        with self.tx() as c:
+            return int(c.execute(attempts.insert().values(**values)).inserted_primary_key[0])
+
+    def add_evidence(
+        self,
+        kind: str,
+        path: str,
+        sha256: str,
+        now: datetime,
+        submission_id: int | None = None,
+        attempt_id: int | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        with self.tx() as c:
+            c.execute(
+                evidence.insert().values(
+                    kind=kind,
+                    path=path,
+                    sha256=sha256,
+                    created_at=now,
+                    submission_id=submission_id,
+                    attempt_id=attempt_id,
+                    message_id=message_id,
+                )
+            )
+
+    # -- mailbox ---------------------------------------------------------------------
+    def checkpoint(self, folder: str) -> tuple[int, int] | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(checkpoints).where(checkpoints.c.folder == folder)).first()
+            return (int(row.uidvalidity), int(row.last_uid)) if row else None
+
+    def set_checkpoint(self, folder: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
+        with self.tx() as c:
+            res = c.execute(
+                checkpoints.update()
+                .where(checkpoints.c.folder == folder)
+                .values(uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now)
+            )
+            if res.rowcount == 0:
+                c.execute(
+                    checkpoints.insert().values(
+                        folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now
+                    )
+                )
+
+    def has_message(self, fingerprint: str) -> bool:
+        with self.engine.connect() as c:
+            return (
+                c.execute(
+                    sa.select(messages.c.id).where(messages.c.fingerprint == fingerprint)
+                ).first()
+                is not None
+            )
+
+    def add_message(self, **values: Any) -> int | None:
+        """Insert a message; None when its fingerprint is already stored (a duplicate)."""
+        with self.tx() as c:
+            if c.execute(
+                sa.select(messages.c.id).where(messages.c.fingerprint == values["fingerprint"])
+            ).first():
+                return None
+            return int(c.execute(messages.insert().values(**values)).inserted_primary_key[0])
+
+    def update_message(self, message_id: int, **values: Any) -> None:
+        with self.tx() as c:
+            c.execute(messages.update().where(messages.c.id == message_id).values(**values))
+
+    def message_row(self, message_id: int) -> sa.Row[Any] | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(messages).where(messages.c.id == message_id)).first()
+
+    def messages_for_review(self) -> list[sa.Row[Any]]:
+        with self.engine.connect() as c:
+            return list(
+                c.execute(
+                    sa.select(messages)
+                    .where(messages.c.review == "pending")
+                    .order_by(messages.c.internaldate)
+                )
+            )
+
+    def submission_for_message_ids(self, message_ids: list[str]) -> int | None:
+        """Thread matching: the submission of a stored message whose Message-ID is given."""
+        ids = [m for m in message_ids if m]
+        if not ids:
+            return None
+        with self.engine.connect() as c:
+            row = c.execute(
+                sa.select(messages.c.submission_id).where(
+                    messages.c.message_id.in_(ids), messages.c.submission_id.is_not(None)
+                )
+            ).first()
+            return int(row.submission_id) if row else None
+
+    def add_contact_event(
+        self,
+        submission_id: int,
+        channel: str,
+        kind: str,
+        at: datetime,
+        source: str,
+        now: datetime,
+        message_id: int | None = None,
+        note: str | None = None,
+    ) -> int | None:
+        with self.tx() as c:
+            if (
+                message_id is not None
+                and c.execute(
+                    sa.select(contact_events.c.id).where(contact_events.c.message_id == message_id)
+                ).first()
+            ):
+                return None
+            return int(
+                c.execute(
+                    contact_events.insert().values(
+                        submission_id=submission_id,
+                        channel=channel,
+                        kind=kind,
+                        at=at,
+                        source=source,
+                        message_id=message_id,
+                        note=note,
+                        recorded_at=now,
+                    )
+                ).inserted_primary_key[0]
+            )
+
+    def delete_contact_event_for_message(self, message_id: int) -> None:
+        with self.tx() as c:
+            c.execute(contact_events.delete().where(contact_events.c.message_id == message_id))
+
+    def add_grade(
+        self,
+        submission_id: int,
+        score: float,
+        rubric: dict[str, Any],
+        note: str | None,
+        now: datetime,
+    ) -> None:
+        with self.tx() as c:
+            c.execute(
+                grades.insert().values(
+                    submission_id=submission_id,
+                    score=score,
+                    rubric_json=json.dumps(rubric),
+                    note=note,
+                    at=now,
+                )
+            )
+
+
+def _redact_url(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<store url>"

@@ -1,0 +1,1 @@
+"""The reporting stage: metrics from the store with pandas, HTML leaderboards and exports."""
