@@ -149,10 +149,10 @@ class MessageTemplate(_Strict):
     subject: str = DEFAULT_SUBJECT
     body: str = DEFAULT_BODY
 
-    @field_validator("subject", "body")
+    @field_validator("body")
     @classmethod
     def _must_carry_ref(cls, v: str) -> str:
-        if "ref" not in v:
+        if not re.search(r"\{\{-?\s*ref\b", v):
             raise ValueError("the template must carry the reference code: add {{ ref }}")
         return v
 

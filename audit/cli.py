@@ -1,0 +1,384 @@
+"""The `audit` command. Thin: parse options, call one pipeline function, show the result.
+
+Human progress goes to stderr (rich); stdout carries machine output only (--json).
+Known errors (AuditError) become a one-line message and an exit code, no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from audit import __version__, pipeline
+from audit.errors import AuditError
+from audit.models import Channel
+
+app = typer.Typer(
+    help="contact-audit: submit companies' contact forms as a mystery shopper and rank their replies.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+err_line = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+Workspace = Annotated[
+    Path, typer.Option("--workspace", "-w", help="Survey folder (survey.yaml, companies.yaml).")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    from audit.logs import install_redaction
+
+    handler = RichHandler(console=err, show_path=False, show_time=False)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True
+    )
+    install_redaction()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")
+    ] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        out.print(ctx.get_help())
+        raise typer.Exit()
+    _setup_logging(verbose)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create.")] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite existing YAML files.")] = False,
+) -> None:
+    """Scaffold a survey workspace: survey.yaml, companies.yaml, evidence/, reports/."""
+    root = pipeline.init_workspace(directory, force=force)
+    err.print(
+        f"Workspace ready in [bold]{root}[/]. Edit survey.yaml and companies.yaml, then run 'audit check'."
+    )
+
+
+@app.command()
+def check(
+    workspace: Workspace = Path("."),
+    browser: Annotated[bool, typer.Option(help="Launch the browser.")] = True,
+    mailbox: Annotated[bool, typer.Option(help="Log in to the mailbox.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate the config, launch the browser and log in to the mailbox."""
+    items = pipeline.check(workspace, browser=browser, mailbox=mailbox)
+    if as_json:
+        out.print_json(pipeline.to_json(items))
+    else:
+        for item in items:
+            mark = "[green]ok[/]" if item.ok else "[red]FAIL[/]"
+            err.print(f"{mark:>14} {item.name:8} {item.detail}")
+    if not all(i.ok for i in items):
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    workspace: Workspace = Path("."),
+    submit: Annotated[
+        bool, typer.Option("--submit", help="Really submit (default: dry run).")
+    ] = False,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Only this company (repeatable).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=32, help="Browser contexts at once.")
+    ] = None,
+    assist: Annotated[
+        bool, typer.Option(help="Visible browser: complete a CAPTCHA form by hand.")
+    ] = False,
+    proxy: Annotated[str | None, typer.Option(help="HTTP proxy URL for the browser.")] = None,
+    ignore_https_errors: Annotated[
+        bool | None, typer.Option("--ignore-https-errors", help="Accept TLS-inspecting proxies.")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option(help="Retry failed/blocked forms that were never clicked.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fill each company's contact form; with --submit, send it (once per wave)."""
+    opts = pipeline.RunOptions(
+        submit=submit,
+        only=only or [],
+        concurrency=concurrency,
+        assist=assist,
+        proxy=proxy,
+        ignore_https_errors=ignore_https_errors,
+        retry_failed=retry_failed,
+    )
+    summary = _run_with_progress(workspace, opts)
+    _print_run(summary, as_json)
+
+
+def _run_with_progress(
+    workspace: Path, opts: pipeline.RunOptions, clock: Any = None
+) -> pipeline.RunSummary:
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=err,
+        transient=True,
+    )
+    task = progress.add_task("submitting" if opts.submit else "dry run", total=None, last="")
+
+    def on_start(n: int) -> None:
+        progress.update(task, total=n)
+
+    def on_result(r: pipeline.CompanyRun) -> None:
+        if not r.skipped:
+            progress.update(task, advance=1, last=f"{r.company}: {r.outcome}")
+
+    kwargs: dict[str, Any] = {"on_result": on_result, "on_start": on_start}
+    if clock is not None:
+        kwargs["clock"] = clock
+    with progress:
+        return pipeline.run_survey(workspace, opts, **kwargs)
+
+
+def _print_run(summary: pipeline.RunSummary, as_json: bool) -> None:
+    if as_json:
+        out.print_json(pipeline.to_json(summary))
+        return
+    table = Table(title=f"{'Submissions' if summary.submit else 'Dry run'} in wave {summary.wave}")
+    for col in ("company", "outcome", "reason"):
+        table.add_column(col)
+    for r in sorted(summary.results, key=lambda r: r.company.lower()):
+        table.add_row(r.company, r.outcome, r.reason[:90])
+    err.print(table)
+    err.print("Counts: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items())))
+    if summary.stopped_early:
+        err.print(f"[red]{summary.stopped_early}[/]")
+        raise typer.Exit(3)
+
+
+@app.command()
+def watch(
+    workspace: Workspace = Path("."),
+    once: Annotated[bool, typer.Option("--once", help="Sync once and exit (for cron).")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Watch the mailbox (IMAP IDLE) and record every reply; --once syncs and exits."""
+    stop = threading.Event()
+    if not once:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        err.print("Watching the mailbox; Ctrl-C to stop.")
+    stats = pipeline.watch_mailbox(workspace, once=once, stop=stop)
+    if as_json:
+        out.print_json(pipeline.to_json(stats))
+    else:
+        err.print(f"Mailbox: {stats}")
+
+
+@app.command()
+def status(
+    workspace: Workspace = Path("."),
+    wave: Annotated[str | None, typer.Option(help="Only this wave.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Where each company stands: submission state, first contact, messages."""
+    rows = pipeline.status(workspace, wave=wave)
+    if as_json:
+        out.print_json(pipeline.to_json(rows))
+        return
+    table = Table(title="Survey status")
+    for col in (
+        "wave",
+        "company",
+        "state",
+        "outcome",
+        "submitted (UTC)",
+        "first contact (UTC)",
+        "msgs",
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["wave"],
+            r["company"],
+            r["state"],
+            r["outcome"] or "",
+            _t(r["submitted_at"]),
+            _t(r["first_contact_at"]),
+            str(r["messages"]),
+        )
+    err.print(table)
+
+
+def _t(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+@app.command()
+def report(
+    workspace: Workspace = Path("."),
+    lang: Annotated[str, typer.Option(help="Interface language: en or he.")] = "en",
+    wave: Annotated[
+        str | None, typer.Option(help="Wave to report (default: survey.yaml's).")
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Build the HTML leaderboard and the CSV/JSON/XLSX exports."""
+    if lang not in ("en", "he"):
+        raise AuditError(f"--lang must be en or he, not {lang!r}")
+    paths = pipeline.report(workspace, lang=lang, wave=wave, out_dir=out_dir)
+    if as_json:
+        out.print_json(pipeline.to_json(paths))
+    else:
+        err.print(f"Leaderboard: [bold]{paths.index_html}[/]\nResults: {paths.results_csv}")
+
+
+@app.command()
+def inspect(
+    targets: Annotated[list[str], typer.Argument(help="URLs or local .html files.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the forms on a page, the one picked and every field's role; submits nothing."""
+    results = pipeline.inspect(targets)
+    if as_json:
+        for r in results:
+            sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return
+    for r in results:
+        err.print(f"[bold]{r['target']}[/]" + (f"  [red]{r['error']}[/]" if r["error"] else ""))
+        for f in r["forms"]:
+            picked = " <- contact form" if f["index"] == r["contact_form"] else ""
+            err.print(f"  form {f['index']} ({f['kind']}){picked}")
+            for fld in f["fields"]:
+                err.print(f"    {fld['name'] or '(no name)':30} {fld['role']}")
+
+
+@app.command("log")
+def log_contact(
+    company: Annotated[str, typer.Argument(help="Company name or id.")],
+    channel: Annotated[Channel, typer.Option(help="phone, sms or email.")],
+    at: Annotated[
+        datetime,
+        typer.Option(
+            help="When, with time zone: 2026-11-25T14:30+02:00.",
+            formats=["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"],
+        ),
+    ],
+    note: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    kind: Annotated[str, typer.Option(help="human or auto_ack.")] = "human",
+    workspace: Workspace = Path("."),
+) -> None:
+    """Record a call, SMS or e-mail received outside the watched mailbox."""
+    event_id = pipeline.log_contact(workspace, company, channel, at, kind=kind, note=note)
+    err.print(f"Recorded contact event #{event_id}.")
+
+
+@app.command()
+def review(
+    workspace: Workspace = Path("."),
+    message: Annotated[int | None, typer.Option(help="Message id to decide on.")] = None,
+    company: Annotated[str | None, typer.Option(help="Assign the message to this company.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Set the kind: human, auto_ack, bounce.")] = None,
+    dismiss: Annotated[bool, typer.Option(help="Dismiss the message.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List unmatched messages, or assign/dismiss one."""
+    if message is not None:
+        err.print(pipeline.review_decide(workspace, message, company, dismiss=dismiss, kind=kind))
+        return
+    rows = pipeline.review_list(workspace)
+    if as_json:
+        out.print_json(pipeline.to_json(rows))
+        return
+    table = Table(title=f"{len(rows)} message(s) to review")
+    for col in ("id", "arrived (UTC)", "from", "subject", "kind"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            _t(r["internaldate"]),
+            r["sender"] or "",
+            (r["subject"] or "")[:60],
+            r["kind"] or "",
+        )
+    err.print(table)
+
+
+@app.command()
+def grade(
+    company: Annotated[str, typer.Argument(help="Company name or id.")],
+    score: Annotated[float, typer.Option(min=0, max=10, help="Quality 0-10.")],
+    note: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    used_name: Annotated[bool | None, typer.Option(help="Used the persona's name.")] = None,
+    answered: Annotated[bool | None, typer.Option(help="Answered the question.")] = None,
+    next_step: Annotated[bool | None, typer.Option(help="Gave a way to continue.")] = None,
+    tone: Annotated[int | None, typer.Option(min=0, max=2, help="Tone 0-2.")] = None,
+    workspace: Workspace = Path("."),
+) -> None:
+    """Grade the quality of a company's reply."""
+    rubric = {
+        k: v
+        for k, v in dict(
+            used_name=used_name, answered=answered, next_step=next_step, tone=tone
+        ).items()
+        if v is not None
+    }
+    pipeline.grade(workspace, company, score, rubric, note)
+    err.print(f"Graded {company}: {score}/10.")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Workspace for the demo survey.")] = Path(
+        "demo-survey"
+    ),
+    keep_running: Annotated[
+        bool, typer.Option(help="Keep the demo servers up until Ctrl-C.")
+    ] = False,
+) -> None:
+    """Run a whole survey against a local demo world and check it against the truth."""
+    from audit.demo.runner import run_demo
+
+    ok = run_demo(directory, console=err, keep_running=keep_running)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except AuditError as exc:
+        err_line.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted; everything recorded so far is kept.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

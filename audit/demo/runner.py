@@ -1,0 +1,346 @@
+"""`audit demo`: a whole survey against a local demo world, checked against the truth.
+
+Simulated time, explicitly: the survey is replayed as if it had started on a Sunday
+09:00 (Asia/Jerusalem) at least a week ago. The tool's clock runs that far behind real
+time (the offset is stored with every run and shown in the report), forms are really
+submitted in real Chromium, and each simulated company sends its replies through a real
+SMTP entry point; the entry point delivers them into a real Dovecot by IMAP APPEND with
+the simulated arrival time as INTERNALDATE. The watcher then reads those arrival times
+exactly as it would in a live survey.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from audit import pipeline
+from audit.clock import Clock
+from audit.demo.scenario import COMPANIES, DemoCompany
+from audit.demo.sites import DemoWorld
+from audit.errors import AuditError
+from audit.models import DEFAULT_PASSWORD_ENV
+
+DEMO_ZONE = ZoneInfo("Asia/Jerusalem")
+REPLY_DOMAIN = "replies.demo.test"
+MARKER = ".contact-audit-demo"
+TOLERANCE_S = 1.0
+WAVE_DAYS = 6  # the wave closes six days after it opens (Saturday 09:00)
+
+
+def simulated_start(now: datetime, min_days_ago: int = 7) -> datetime:
+    """The latest Sunday 09:00 in Israel that is at least `min_days_ago` days before now."""
+    local = (now - timedelta(days=min_days_ago)).astimezone(DEMO_ZONE)
+    days_back = (local.weekday() + 1) % 7  # Monday=0 ... Sunday=6 -> days since Sunday
+    sunday = (local - timedelta(days=days_back)).replace(hour=9, minute=0, second=0, microsecond=0)
+    if sunday > local:
+        sunday -= timedelta(days=7)
+    return sunday.astimezone(UTC)
+
+
+def _prepare_dir(directory: Path) -> Path:
+    root = directory.resolve()
+    if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
+        raise AuditError(f"{root} exists and is not a demo workspace; choose another --dir")
+    if root.exists():
+        shutil.rmtree(root)  # a fresh world each time: the demo's mail server is new too
+    root.mkdir(parents=True)
+    (root / MARKER).write_text("created by `audit demo`; safe to delete\n")
+    return root
+
+
+def _write_config(root: Path, mail: Any, world: DemoWorld, start: datetime) -> None:
+    survey = {
+        "survey": {
+            "name": "Demo: the 2010 customer-service survey, replayed",
+            "wave": f"demo-{start.astimezone(DEMO_ZONE):%Y-%m-%d}",
+            "close_at": (start + timedelta(days=WAVE_DAYS)).isoformat(),
+        },
+        "persona": {"name": "Dana Cohen", "phone": "050-555-0134"},
+        "reply_address": {"scheme": "plus", "local": "survey", "domain": REPLY_DOMAIN},
+        "mailbox": {
+            "host": "127.0.0.1",
+            "port": mail.imaps_port,
+            "tls": "ssl",
+            "user": mail.user,
+            "ca_file": str(mail.ca_file),
+            "idle_round_s": 60,
+            "timeout_s": 10,
+        },
+        "calendar": {"timezone": "Asia/Jerusalem", "country": "IL"},
+        "browser": {
+            "concurrency": 4,
+            "min_fill_seconds": 1.0,
+            "typing_delay_ms": [5, 15],
+            "site_delay_s": 0,
+            "timeout_s": 20,
+        },
+    }
+    companies = []
+    for site in world.sites:
+        c = site.company
+        entry: dict[str, Any] = {"name": c.name, "id": c.slug, "sector": c.sector}
+        if c.footer_only:
+            entry["homepage"] = site.url
+        else:
+            entry["homepage"] = site.url
+            entry["contact_url"] = site.url + "contact"
+        entry["reply_domains"] = [c.domain] + ([c.helpdesk_domain] if c.helpdesk_domain else [])
+        if c.promise:
+            entry["promise"] = c.promise
+        companies.append(entry)
+    (root / "survey.yaml").write_text(
+        "# Written by `audit demo`. Simulated time: see the demo's output.\n"
+        + yaml.safe_dump(survey, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    (root / "companies.yaml").write_text(
+        yaml.safe_dump({"companies": companies}, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+
+
+@dataclass
+class TruthCheck:
+    ok: bool
+    lines: list[str]
+    table: list[dict[str, Any]]
+
+
+def check_truth(results_csv: Path, world: DemoWorld, submitted_at: dict[str, datetime]) -> TruthCheck:
+    """Every measured time maps back to the simulated one within 1 s; ranks are true."""
+    rows = {r["company"]: r for r in csv.DictReader(results_csv.open(encoding="utf-8"))}
+    problems: list[str] = []
+    table: list[dict[str, Any]] = []
+    by_slug = {s.company.slug: s for s in world.sites}
+    answered = sorted(
+        (c for c in COMPANIES if c.expected_status == "answered"), key=lambda c: c.first_human_s or 0
+    )
+    expected_rank = {c.slug: i + 1 for i, c in enumerate(answered)}
+    unanswered_rank = len(answered) + 1
+    for c in COMPANIES:
+        row = rows.get(c.name)
+        entry: dict[str, Any] = {"company": c.name, "expected_status": c.expected_status}
+        if row is None:
+            problems.append(f"{c.name}: missing from results.csv")
+            table.append(entry | {"ok": False})
+            continue
+        entry["status"] = row["status"]
+        ok = row["status"] == c.expected_status
+        if not ok:
+            problems.append(f"{c.name}: status {row['status']!r}, expected {c.expected_status!r}")
+        received = by_slug[c.slug].received
+        if c.expected_status == "blocked":
+            if received:
+                ok = False
+                problems.append(f"{c.name}: a CAPTCHA form must not be submitted, yet it arrived")
+        elif len(received) != 1:
+            ok = False
+            problems.append(f"{c.name}: the site received {len(received)} submissions, expected 1")
+        if c.first_human_s is not None and c.expected_status == "answered":
+            measured = float(row["response_seconds"] or "nan")
+            entry["true_s"], entry["measured_s"] = c.first_human_s, measured
+            if not abs(measured - c.first_human_s) <= TOLERANCE_S:
+                ok = False
+                problems.append(f"{c.name}: measured {measured} s, simulated truth {c.first_human_s} s")
+            sub = submitted_at.get(c.slug)
+            if received and sub is not None:
+                lag = (received[0].at - sub).total_seconds()
+                entry["submit_to_server_s"] = round(lag, 3)
+        if c.first_contact_s is not None and c.expected_status != "blocked" and row["first_reply_at"]:
+            first = datetime.fromisoformat(row["first_reply_at"].replace("Z", "+00:00"))
+            sub = submitted_at.get(c.slug)
+            if sub is not None:
+                measured_first = (first - sub).total_seconds()
+                entry["first_contact_true_s"] = c.first_contact_s
+                entry["first_contact_measured_s"] = round(measured_first, 3)
+                if not abs(measured_first - c.first_contact_s) <= TOLERANCE_S:
+                    ok = False
+                    problems.append(f"{c.name}: first contact after {measured_first:.3f} s, truth {c.first_contact_s} s")
+        want_rank = expected_rank.get(c.slug, unanswered_rank if c.expected_status != "blocked" else None)
+        got_rank = int(float(row["rank"])) if row["rank"] else None
+        entry["rank"], entry["true_rank"] = got_rank, want_rank
+        if got_rank != want_rank:
+            ok = False
+            problems.append(f"{c.name}: rank {got_rank}, true rank {want_rank}")
+        entry["ok"] = ok
+        table.append(entry)
+    if world.errors:
+        problems.append("demo companies failed to reply: " + ", ".join(world.errors))
+    return TruthCheck(not problems, problems, table)
+
+
+def _fmt_duration(seconds: str) -> str:
+    if not seconds:
+        return "-"
+    s = float(seconds)
+    if s < 3600:
+        return f"{s / 60:.0f} min"
+    if s < 86400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} d"
+
+
+def run_demo(directory: Path, console: Console, keep_running: bool = False) -> bool:
+    from audit.demo.mailserver import MailServer, SmtpEntry, dovecot_available
+    from probes.browser import find_browser
+
+    t0 = time.monotonic()
+    reason = dovecot_available()
+    if reason:
+        raise AuditError(f"the demo needs a local Dovecot: {reason}")
+    find_browser(None)  # raises with install instructions when there is none
+
+    real_now = datetime.now(UTC)
+    start = simulated_start(real_now)
+    clock = Clock(offset_s=(real_now - start).total_seconds())
+    root = _prepare_dir(directory)
+    console.rule("[bold]contact-audit demo")
+    console.print(
+        f"[bold yellow]Simulated time:[/] the survey is replayed as if it began on "
+        f"{start.astimezone(DEMO_ZONE):%A %Y-%m-%d %H:%M} Israel time; the tool's clock runs "
+        f"{clock.offset_s / 86400:.2f} days behind real time.\nReplies are sent through a real "
+        "SMTP entry point and delivered into a real Dovecot by IMAP APPEND with their simulated "
+        "arrival time (INTERNALDATE), the time every measurement counts from."
+    )
+    password = secrets.token_urlsafe(16)
+    previous_password = os.environ.get(DEFAULT_PASSWORD_ENV)
+    os.environ[DEFAULT_PASSWORD_ENV] = password
+    mail = MailServer(user="survey", password=password)
+    mail.start()
+    smtp = SmtpEntry(mail)
+    smtp.start()
+    world = DemoWorld(COMPANIES, clock, smtp.port, REPLY_DOMAIN).start()
+    stop = threading.Event()
+    watcher_error: list[BaseException] = []
+    try:
+        _write_config(root, mail, world, start)
+        console.print(
+            f"Demo world: {len(world.sites)} company websites on 127.0.0.1, Dovecot IMAPS on port "
+            f"{mail.imaps_port}, SMTP entry on port {smtp.port}. Workspace: {root}"
+        )
+
+        def watch() -> None:
+            try:
+                pipeline.watch_mailbox(root, once=False, clock=clock, stop=stop)
+            except BaseException as exc:  # reported after the run
+                watcher_error.append(exc)
+
+        watcher = threading.Thread(target=watch, name="demo-watcher", daemon=True)
+        watcher.start()
+        console.print("[bold]1/4[/] audit watch (IMAP IDLE) started; [bold]2/4[/] audit run --submit ...")
+        summary = pipeline.run_survey(root, pipeline.RunOptions(submit=True, block_outside=True), clock=clock)
+        for r in sorted(summary.results, key=lambda r: r.company):
+            console.print(f"    {r.company:22} {r.outcome:12} {r.reason[:70]}")
+        world.wait_idle(60)
+        expected_msgs = sum(len(s.company.replies) for s in world.sites if s.received)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not watcher_error:
+            if sum(r["messages"] for r in pipeline.status(root)) >= expected_msgs:
+                break
+            time.sleep(0.2)
+        stop.set()
+        watcher.join(30)
+        if watcher_error:
+            raise watcher_error[0]
+        console.print(f"[bold]3/4[/] audit watch --once (final catch-up) ...")
+        pipeline.watch_mailbox(root, once=True, clock=clock)
+        console.print("[bold]4/4[/] audit report ...")
+        paths = pipeline.report(root, clock=clock)
+        pipeline.report(root, lang="he", out_dir=Path(paths.dir).with_name(Path(paths.dir).name + "-he"), clock=clock)
+        submitted = {r["company"]: r["submitted_at"] for r in pipeline.status(root) if r["submitted_at"]}
+        by_name = {c.name: c.slug for c in COMPANIES}
+        submitted_at = {by_name[k]: v for k, v in submitted.items() if k in by_name}
+        truth = check_truth(Path(paths.results_csv), world, submitted_at)
+        _write_truth(Path(paths.dir), world, start, clock, truth)
+        _print_summary(console, Path(paths.results_csv), truth)
+        console.print(f"Leaderboard: [bold]{paths.index_html}[/]")
+        console.print(f"Results:     {paths.results_csv}")
+        console.print(f"Truth:       {Path(paths.dir) / 'truth.json'}")
+        if truth.ok:
+            console.print(f"[green]Truth check passed[/]: every measured time within {TOLERANCE_S:.0f} s of the simulated one; ranking is the true one. ({time.monotonic() - t0:.1f} s)")
+        else:
+            console.print("[red]Truth check FAILED:[/]")
+            for line in truth.lines:
+                console.print(f"  - {line}")
+        if keep_running:
+            console.print("Servers stay up; Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+        return truth.ok
+    finally:
+        stop.set()
+        world.stop()
+        smtp.stop()
+        mail.stop()
+        mail.cleanup()
+        if previous_password is None:
+            os.environ.pop(DEFAULT_PASSWORD_ENV, None)
+        else:
+            os.environ[DEFAULT_PASSWORD_ENV] = previous_password
+
+
+def _write_truth(out: Path, world: DemoWorld, start: datetime, clock: Clock, truth: TruthCheck) -> None:
+    data = {
+        "simulated_start": start.isoformat(),
+        "clock_offset_s": clock.offset_s,
+        "explanation": (
+            "The survey was replayed with the tool's clock behind real time by clock_offset_s; "
+            "replies were delivered by IMAP APPEND with their simulated arrival time."
+        ),
+        "companies": [
+            {
+                "slug": c.slug,
+                "name": c.name,
+                "expected_status": c.expected_status,
+                "first_human_reply_s": c.first_human_s,
+                "first_contact_s": c.first_contact_s,
+                "replies": [r.__dict__ for r in c.replies],
+                "received": [
+                    {"at": r.at.isoformat(), "token": r.token, "reply_to": r.reply_to, "replies": r.replies}
+                    for r in world.site(c.slug).received
+                ],
+            }
+            for c in COMPANIES
+        ],
+        "check": {"ok": truth.ok, "problems": truth.lines, "rows": truth.table},
+    }
+    (out / "truth.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _print_summary(console: Console, results_csv: Path, truth: TruthCheck) -> None:
+    ok_by = {t["company"]: t.get("ok") for t in truth.table}
+    table = Table(title="Leaderboard (first human reply, business time ranks)")
+    for col in ("rank", "company", "sector", "status", "wall-clock", "business", "tier", "truth"):
+        table.add_column(col)
+    for r in csv.DictReader(results_csv.open(encoding="utf-8")):
+        table.add_row(
+            r["rank"],
+            r["company"],
+            r["sector"],
+            r["status"],
+            _fmt_duration(r["response_seconds"]),
+            _fmt_duration(r["business_seconds"]),
+            r["tier"],
+            "[green]ok[/]" if ok_by.get(r["company"]) else "[red]x[/]",
+        )
+    console.print(table)
+
+
+__all__ = ["run_demo", "simulated_start", "check_truth", "DemoCompany"]

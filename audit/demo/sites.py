@@ -1,0 +1,349 @@
+"""The demo world's websites: one local HTTP server per simulated company.
+
+Each company has a homepage and a contact page with a form. When a form arrives the
+company "answers" as scenario.py says: it writes e-mails and sends them through the
+demo's SMTP entry point. Simulated time is explicit: a reply due `delay` after the form
+arrived carries the header ``X-Demo-Arrival`` with that instant on the survey's shifted
+clock, and the entry point delivers it with that arrival time (IMAP APPEND).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import smtplib
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, make_msgid, parseaddr
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from audit.clock import Clock
+from audit.demo.scenario import DemoCompany, Reply
+from audit.tokens import tokens_in_address, tokens_in_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Received:
+    """What a company's server received, on the simulated clock (the demo's truth)."""
+
+    slug: str
+    at: datetime  # simulated instant the form arrived
+    fields: dict[str, str]
+    token: str | None
+    reply_to: str | None
+    replies: list[dict[str, Any]] = field(default_factory=list)
+
+
+_PAGE = """<!doctype html>
+<html lang="{lang}" dir="{dir}"><head><meta charset="utf-8">
+<title>{title}</title>
+<style>
+body{{font-family:"DejaVu Sans","Noto Sans Hebrew",sans-serif;margin:0;color:#222}}
+header,footer{{background:{color};color:#fff;padding:12px 24px}}
+header a,footer a{{color:#fff;margin:0 8px}} main{{padding:24px;max-width:640px}}
+label{{display:block;margin-top:12px}} input,textarea,select{{width:100%;padding:6px;font:inherit}}
+button{{margin-top:16px;padding:8px 20px;background:{color};color:#fff;border:0}}
+</style></head><body>
+<header><strong>{name}</strong> <nav>{nav}</nav></header>
+<main>{main}</main>
+<footer>{footer}</footer>
+</body></html>"""
+
+_COLORS = ["#00539b", "#2e7d32", "#6a1b9a", "#c62828", "#ef6c00", "#00838f", "#4e342e"]
+
+_EN = dict(
+    name="Full name", email="E-mail", phone="Phone", subject="Subject", message="Your message",
+    send="Send", contact="Contact us", home="Home", about="About", thanks=(
+        "Thank you! Your message has been received and we will get back to you soon."
+    ), required="Please fill in all required fields.", consent="I agree to the privacy policy",
+    news="Send me offers and newsletters",
+)
+_HE = dict(
+    name="שם מלא", email='דוא"ל', phone="טלפון נייד", subject="נושא הפנייה", message="תוכן הפנייה",
+    send="שליחה", contact="צור קשר", home="דף הבית", about="אודות",
+    thanks="תודה! פנייתך התקבלה ותטופל בהקדם.", required="נא למלא את כל שדות החובה.",
+    consent="קראתי ואני מסכים/ה למדיניות הפרטיות", news="אשמח לקבל עדכונים ומבצעים",
+)
+
+
+def _form(c: DemoCompany, t: dict[str, str]) -> str:
+    captcha = ""
+    if c.captcha:
+        captcha = (
+            '<div class="g-recaptcha" data-sitekey="6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI"></div>'
+            '<script src="https://www.google.com/recaptcha/api.js" async defer></script>'
+        )
+    return f"""<h1>{t["contact"]}</h1>
+<form id="contact" method="post" action="/contact/send">
+<label for="f-name">{t["name"]} *</label><input id="f-name" name="fullname" required autocomplete="name">
+<label for="f-email">{t["email"]} *</label><input id="f-email" name="email" type="email" required>
+<label for="f-phone">{t["phone"]}</label><input id="f-phone" name="phone" type="tel">
+<label for="f-subject">{t["subject"]}</label><input id="f-subject" name="subject">
+<label for="f-msg">{t["message"]} *</label><textarea id="f-msg" name="message" rows="6" required></textarea>
+<div style="position:absolute;left:-9999px" aria-hidden="true"><label for="f-hp">Website</label>
+<input id="f-hp" name="website" tabindex="-1" autocomplete="off"></div>
+<label><input type="checkbox" name="privacy" value="yes" required style="width:auto"> {t["consent"]}</label>
+<label><input type="checkbox" name="newsletter" value="yes" style="width:auto"> {t["news"]}</label>
+{captcha}
+<button type="submit">{t["send"]}</button>
+</form>"""
+
+
+def render_page(c: DemoCompany, path: str, index: int) -> str | None:
+    t = _HE if c.lang == "he" else _EN
+    contact_link = f'<a href="/contact">{t["contact"]}</a>'
+    nav = f'<a href="/">{t["home"]}</a><a href="/about">{t["about"]}</a>'
+    footer = f"© {c.name}"
+    if c.footer_only:
+        footer += f" · {contact_link}"
+    else:
+        nav += contact_link
+    if path == "/":
+        main = f"<h1>{html.escape(c.name)}</h1><p>Welcome. We are here for you.</p>"
+    elif path == "/about":
+        main = "<h1>About</h1><p>A simulated company of the contact-audit demo.</p>"
+    elif path == "/contact":
+        main = _form(c, t)
+    else:
+        return None
+    return _PAGE.format(
+        lang=c.lang,
+        dir="rtl" if c.lang == "he" else "ltr",
+        title=html.escape(c.name),
+        color=_COLORS[index % len(_COLORS)],
+        name=html.escape(c.name),
+        nav=nav,
+        main=main,
+        footer=footer,
+    )
+
+
+class CompanySite:
+    """One simulated company's web server on 127.0.0.1 and the replies it sends."""
+
+    def __init__(self, world: DemoWorld, company: DemoCompany, index: int):
+        self.world = world
+        self.company = company
+        self.index = index
+        self.received: list[Received] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, fmt: str, *args: Any) -> None:
+                log.debug("%s: " + fmt, company.slug, *args)
+
+            def _send(self, status: int, body: str, ctype: str = "text/html; charset=utf-8") -> None:
+                data = body.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?")[0]
+                if path in ("/robots.txt", "/sitemap.xml", "/favicon.ico"):
+                    self._send(404, "not found", "text/plain")
+                    return
+                page = render_page(company, path, index)
+                self._send(200, page) if page else self._send(404, "<h1>Not found</h1>")
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8", "replace")
+                fields = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+                t = _HE if company.lang == "he" else _EN
+                if not all(fields.get(k) for k in ("fullname", "email", "message", "privacy")):
+                    page = render_page(company, "/contact", index) or ""
+                    err = f'<p class="error" role="alert">{t["required"]}</p>'
+                    self._send(422, page.replace("<main>", "<main>" + err, 1))
+                    return
+                if fields.get("website"):  # the honeypot was filled: a bot
+                    self._send(200, f"<p>{t['thanks']}</p>")
+                    return
+                site.accept(fields)
+                page = render_page(company, "/", index) or ""
+                self._send(200, page.replace("<main>", f'<main><p class="success">{t["thanks"]}</p>', 1))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, name=f"site-{company.slug}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def accept(self, fields: dict[str, str]) -> None:
+        at = self.world.clock.now()
+        reply_to = fields.get("email")
+        tokens = tokens_in_address(reply_to or "") or tokens_in_text(fields.get("message", ""))
+        rec = Received(self.company.slug, at, fields, tokens[0] if tokens else None, reply_to)
+        with self.world.lock:
+            self.received.append(rec)
+            self.world.pending += 1
+        threading.Thread(target=self._answer, args=(rec,), daemon=True).start()
+
+    def _answer(self, rec: Received) -> None:
+        try:
+            for reply in self.company.replies:
+                # INTERNALDATE has whole seconds: the arrival instant is floored to one.
+                arrival = datetime.fromtimestamp(math.floor(rec.at.timestamp()), UTC) + timedelta(
+                    seconds=reply.delay_s
+                )
+                msg, sender = self.world.compose(self.company, rec, reply, arrival)
+                self.world.send(msg, sender, parseaddr(str(msg["To"]))[1])
+                rec.replies.append({"kind": reply.kind, "delay_s": reply.delay_s, "arrival": arrival.isoformat()})
+        except Exception:
+            log.exception("demo company %s could not reply", self.company.slug)
+            self.world.errors.append(self.company.slug)
+        finally:
+            with self.world.lock:
+                self.world.pending -= 1
+
+
+class DemoWorld:
+    """All simulated companies, their web servers, and how they write back."""
+
+    def __init__(self, companies: tuple[DemoCompany, ...], clock: Clock, smtp_port: int, reply_domain: str):
+        self.clock = clock
+        self.smtp_port = smtp_port
+        self.reply_domain = reply_domain
+        self.lock = threading.Lock()
+        self.pending = 0
+        self.errors: list[str] = []
+        self.sites = [CompanySite(self, c, i) for i, c in enumerate(companies)]
+
+    def start(self) -> DemoWorld:
+        for s in self.sites:
+            s.thread.start()
+        return self
+
+    def stop(self) -> None:
+        for s in self.sites:
+            s.server.shutdown()
+            s.server.server_close()
+
+    def site(self, slug: str) -> CompanySite:
+        return next(s for s in self.sites if s.company.slug == slug)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+        while datetime.now(UTC) < deadline:
+            with self.lock:
+                if self.pending == 0:
+                    return True
+            threading.Event().wait(0.05)
+        return False
+
+    # -- mail ------------------------------------------------------------------------
+    def compose(self, c: DemoCompany, rec: Received, reply: Reply, arrival: datetime) -> tuple[Any, str]:
+        """The e-mail a simulated company sends, and its envelope sender."""
+        persona = rec.fields.get("fullname", "").split(" ")[0] or "there"
+        ref = next(iter(tokens_in_text(rec.fields.get("message", ""))), rec.token or "")
+        ref_code = f"CA-{ref.upper()}"
+        subject = rec.fields.get("subject") or "Your inquiry"
+        if reply.kind == "bounce":
+            msg = self._bounce(c, rec, arrival)
+            return msg, ""
+        m = EmailMessage()
+        if reply.kind == "auto_ack":
+            m["From"] = f"{c.name} <noreply@{c.domain}>"
+            m["To"] = rec.reply_to or ""
+            m["Subject"] = f"We received your request [#{20000 + len(c.slug) * 37}]"
+            m["Auto-Submitted"] = "auto-replied"
+            m["X-Autoreply"] = "yes"
+            m.set_content(
+                "This is an automatic message, please do not reply.\n\n"
+                "We have received your request and it has been assigned ticket number "
+                f"{20000 + len(c.slug) * 37}. Our team will answer within 3 business days.\n"
+            )
+            sender = f"noreply@{c.domain}"
+        elif reply.via_helpdesk:
+            hd = c.helpdesk_domain or f"support.{c.domain}"
+            m["From"] = f"{c.name} Support <support@{hd}>"
+            # Help desks often drop the address tag: only the reference code is left.
+            m["To"] = f"survey@{self.reply_domain}"
+            m["Subject"] = f"[{c.name}] Re: {subject}"
+            m["X-Mailer"] = "Zendesk Mailer"
+            m["Auto-Submitted"] = "auto-generated"  # Zendesk sets it on agents' answers too
+            m["X-Auto-Response-Suppress"] = "All"
+            m.set_content(
+                f"Hi {persona},\n\nThanks for reaching out. Opening an account takes about ten "
+                "minutes online; the monthly fee is 9.90 and new customers get the first three "
+                "months free. I have added the details to your request.\n\n"
+                f"Kind regards,\nNoa Levin\n{c.name} customer care\n\nYour reference: {ref_code}\n"
+            )
+            sender = f"support@{hd}"
+        else:
+            m["From"] = f"{'שירות לקוחות' if c.lang == 'he' else 'Customer Service'} {c.name} <service@{c.domain}>"
+            m["To"] = rec.reply_to or ""
+            m["Subject"] = f"Re: {subject}"
+            if c.lang == "he":
+                text = (
+                    f"שלום {persona},\n\nתודה על פנייתך. ניתן לפתוח חשבון בסניף או באתר, ועלות "
+                    "ניהול החשבון היא 9.90 ש\"ח לחודש. ללקוחות חדשים שלושה חודשים ללא עלות.\n\n"
+                    f"בברכה,\nמיכל כהן\nמוקד שירות הלקוחות, {c.name}\n"
+                )
+            else:
+                text = (
+                    f"Dear {persona},\n\nThank you for your message. You can open an account online "
+                    "or in any branch; the monthly fee is 9.90 and new customers pay nothing for "
+                    "the first three months. Please call me if you have any question.\n\n"
+                    f"Best regards,\nYael Mizrahi\nCustomer Service, {c.name}\n"
+                )
+            quoted = "\n".join("> " + line for line in rec.fields.get("message", "").splitlines())
+            m.set_content(text + "\n" + quoted + "\n")
+            sender = f"service@{c.domain}"
+        m["Date"] = format_datetime(arrival)
+        m["Message-ID"] = make_msgid(domain=c.helpdesk_domain if reply.via_helpdesk else c.domain)
+        m["X-Demo-Arrival"] = arrival.isoformat()
+        return m, sender
+
+    def _bounce(self, c: DemoCompany, rec: Received, arrival: datetime) -> MIMEMultipart:
+        """An RFC 3464 DSN: the company's form mailer forwarded to a dead mailbox."""
+        dsn = MIMEMultipart("report", report_type="delivery-status")
+        dsn["From"] = f"Mail Delivery System <MAILER-DAEMON@mx.{c.domain}>"
+        dsn["To"] = rec.reply_to or ""
+        dsn["Subject"] = "Undelivered Mail Returned to Sender"
+        dsn["Auto-Submitted"] = "auto-replied"
+        dsn.attach(
+            MIMEText(
+                f"This is the mail system at host mx.{c.domain}.\n\nI'm sorry to have to inform you "
+                "that your message could not be delivered to one or more recipients.\n\n"
+                f"<service@{c.domain}>: mailbox unavailable\n"
+            )
+        )
+        status = MIMEBase("message", "delivery-status")
+        status.set_payload(
+            f"Reporting-MTA: dns; mx.{c.domain}\n\n"
+            f"Final-Recipient: rfc822; service@{c.domain}\nAction: failed\nStatus: 5.1.1\n"
+            "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n"
+        )
+        dsn.attach(status)
+        original = MIMEBase("text", "rfc822-headers")
+        original.set_payload(
+            f"From: {rec.reply_to}\nReply-To: {rec.reply_to}\nTo: service@{c.domain}\n"
+            f"Subject: {rec.fields.get('subject', '')}\n"
+        )
+        dsn.attach(original)
+        dsn["Date"] = format_datetime(arrival)
+        dsn["Message-ID"] = make_msgid(domain=f"mx.{c.domain}")
+        dsn["X-Demo-Arrival"] = arrival.isoformat()
+        return dsn
+
+    def send(self, msg: Any, envelope_from: str, rcpt: str) -> None:
+        if not rcpt:
+            return
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
+            smtp.sendmail(envelope_from, [rcpt], msg.as_bytes())

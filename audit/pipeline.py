@@ -1,0 +1,811 @@
+"""The library API behind every command: one function per command, no presentation.
+
+Each function takes the workspace and explicit settings, talks to the stages only
+through the store and audit's models, and returns plain data for the CLI to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from audit import __version__
+from audit.clock import SYSTEM_CLOCK, Clock
+from audit.config import COMPANIES_FILE, SURVEY_FILE, Workspace, load_workspace
+from audit.errors import AuditError, ConfigError, InboxError, ProbeError
+from audit.models import (
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    BrowserSettings,
+    Channel,
+    Company,
+    Outcome,
+    ProbeRequest,
+    ProbeResult,
+    SubmissionState,
+    parse_duration,
+    state_for,
+)
+from audit.store import Store
+from audit.tokens import new_token, reference_code
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Outcomes that say "something is wrong on our side" when they come many in a row.
+_LOCAL_TROUBLE = {Outcome.UNREACHABLE, Outcome.ERROR, Outcome.TIMEOUT}
+
+
+# ---------------------------------------------------------------------------------------
+# init
+# ---------------------------------------------------------------------------------------
+def init_workspace(directory: str | os.PathLike[str], force: bool = False) -> Path:
+    """Scaffold a survey workspace: survey.yaml, companies.yaml, evidence/, reports/."""
+    root = Path(directory).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    for name in (SURVEY_FILE, COMPANIES_FILE):
+        target = root / name
+        if target.exists() and not force:
+            log.info("%s exists, kept", target)
+            continue
+        shutil.copyfile(TEMPLATES / name, target)
+    (root / "evidence").mkdir(exist_ok=True)
+    (root / "reports").mkdir(exist_ok=True)
+    return root
+
+
+# ---------------------------------------------------------------------------------------
+# check
+# ---------------------------------------------------------------------------------------
+@dataclass
+class CheckItem:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check(
+    root: str | os.PathLike[str], browser: bool = True, mailbox: bool = True
+) -> list[CheckItem]:
+    """Validate config, browser and mailbox login; every problem named, nothing raised."""
+    items: list[CheckItem] = []
+    try:
+        ws = load_workspace(root)
+    except ConfigError as exc:
+        return [CheckItem("config", False, str(exc))]
+    items.append(
+        CheckItem("config", True, f"{len(ws.companies)} companies, wave {ws.survey.survey.wave!r}")
+    )
+    try:
+        store = Store.open(ws.store_url)
+        items.append(CheckItem("store", True, f"schema version {store.schema_version}"))
+        store.close()
+    except AuditError as exc:
+        items.append(CheckItem("store", False, str(exc)))
+    if browser:
+        items.append(_check_browser(ws.survey.browser))
+    if mailbox:
+        items.append(_check_mailbox(ws))
+    return items
+
+
+def _check_browser(settings: BrowserSettings) -> CheckItem:
+    from probes.runner import ProbeSession
+
+    from probes.browser import find_browser
+
+    try:
+        info = find_browser(settings.executable)
+
+        async def _version() -> str:
+            async with ProbeSession(settings, block_outside=True) as session:
+                return session.browser_version
+
+        version = asyncio.run(_version())
+        return CheckItem("browser", True, f"{version} ({info.source})")
+    except AuditError as exc:
+        return CheckItem("browser", False, str(exc))
+    except Exception as exc:  # a launch failure of any kind is a finding, not a crash
+        return CheckItem("browser", False, f"cannot launch the browser: {exc}".splitlines()[0])
+
+
+def _check_mailbox(ws: Workspace) -> CheckItem:
+    from inbox.watcher import check_login
+
+    mb = ws.survey.mailbox
+    try:
+        detail = check_login(mb)
+        return CheckItem("mailbox", True, detail)
+    except InboxError as exc:
+        return CheckItem("mailbox", False, str(exc))
+
+
+# ---------------------------------------------------------------------------------------
+# run
+# ---------------------------------------------------------------------------------------
+@dataclass
+class RunOptions:
+    submit: bool = False
+    only: list[str] = field(default_factory=list)
+    concurrency: int | None = None
+    assist: bool = False
+    proxy: str | None = None
+    ignore_https_errors: bool | None = None
+    retry_failed: bool = False
+    block_outside: bool = False  # tests and the demo: nothing leaves loopback
+    min_fill_seconds: float | None = None
+    typing_delay_ms: tuple[int, int] | None = None
+    site_delay_s: float | None = None
+
+
+@dataclass
+class CompanyRun:
+    company: str
+    slug: str
+    outcome: str
+    reason: str = ""
+    state: str = ""
+    submitted_at: datetime | None = None
+    skipped: bool = False
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    wave: str
+    submit: bool
+    results: list[CompanyRun]
+    stopped_early: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(r.outcome for r in self.results))
+
+
+def render_message(ws: Workspace, company: Company, token: str) -> tuple[str, str]:
+    """The subject and body sent to a company, with its reference code."""
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+    ctx = {
+        "ref": reference_code(token),
+        "persona": ws.survey.persona,
+        "company": company,
+    }
+    out = []
+    for key in ("subject", "body"):
+        try:
+            out.append(env.from_string(getattr(ws.survey.message, key)).render(ctx).strip())
+        except TemplateError as exc:
+            raise ConfigError(f"{SURVEY_FILE}: message.{key}: template error: {exc}") from None
+    return out[0], out[1]
+
+
+def resolved_browser_settings(ws: Workspace, opts: RunOptions) -> BrowserSettings:
+    """Named default <- survey.yaml <- command-line flag, and HTTP(S)_PROXY from the env."""
+    b = ws.survey.browser.model_copy()
+    if opts.concurrency is not None:
+        b.concurrency = opts.concurrency
+    if opts.proxy is not None:
+        b.proxy = opts.proxy
+    elif b.proxy is None:
+        b.proxy = os.environ.get("HTTPS_PROXY") or os.environ.get("HTTP_PROXY") or None
+    if opts.ignore_https_errors is not None:
+        b.ignore_https_errors = opts.ignore_https_errors
+    if opts.min_fill_seconds is not None:
+        b.min_fill_seconds = opts.min_fill_seconds
+    if opts.typing_delay_ms is not None:
+        b.typing_delay_ms = opts.typing_delay_ms
+    if opts.site_delay_s is not None:
+        b.site_delay_s = opts.site_delay_s
+    if opts.assist:
+        b.headless = False
+        b.concurrency = 1
+    return b
+
+
+def _site_key(company: Company) -> str:
+    parts = urlsplit(company.start_url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _public_config(ws: Workspace, browser: BrowserSettings) -> dict[str, Any]:
+    cfg = ws.survey.model_dump(mode="json")
+    cfg["browser"] = browser.model_dump(mode="json")
+    if cfg["browser"].get("proxy"):
+        cfg["browser"]["proxy"] = _redact_proxy(cfg["browser"]["proxy"])
+    return cfg
+
+
+def _redact_proxy(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def _wave_close(ws: Workspace, opened_at: datetime) -> datetime:
+    s = ws.survey.survey
+    if s.close_at is not None:
+        return s.close_at
+    return opened_at + timedelta(seconds=parse_duration(s.close_after))
+
+
+def run_survey(
+    root: str | os.PathLike[str],
+    opts: RunOptions,
+    clock: Clock = SYSTEM_CLOCK,
+    on_result: Callable[[CompanyRun], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> RunSummary:
+    """Submit (or, without opts.submit, dry-run) every company's form once in the wave."""
+    ws = load_workspace(root)
+    chosen = [c for c in ws.companies if not opts.only or c.slug in _only(ws, opts.only)]
+    browser = resolved_browser_settings(ws, opts)
+    store = Store.open(ws.store_url)
+    try:
+        return asyncio.run(_run_async(ws, store, chosen, browser, opts, clock, on_result, on_start))
+    finally:
+        store.close()
+
+
+def _only(ws: Workspace, names: list[str]) -> set[str]:
+    return {ws.company(n).slug for n in names}
+
+
+async def _run_async(
+    ws: Workspace,
+    store: Store,
+    chosen: list[Company],
+    browser: BrowserSettings,
+    opts: RunOptions,
+    clock: Clock,
+    on_result: Callable[[CompanyRun], None] | None,
+    on_start: Callable[[int], None] | None,
+) -> RunSummary:
+    from probes.runner import ProbeSession
+
+    wave_name = ws.survey.survey.wave
+    wave_id = store.ensure_wave(wave_name, ws.survey.survey.close_at, now=clock.now())
+    run_id = store.begin_run(
+        "run" if opts.submit else "dry-run",
+        __version__,
+        config=_public_config(ws, browser),
+        clock_offset_s=clock.offset_s,
+        now=clock.now(),
+    )
+    results: list[CompanyRun] = []
+    todo: list[tuple[Company, Any]] = []
+    for company in chosen:
+        company_id = store.upsert_company(company)
+        if company.skip:
+            results.append(
+                CompanyRun(company.name, company.slug, "skipped", "skip: true", skipped=True)
+            )
+            continue
+        token = new_token()
+        addr = (
+            ws.survey.reply_address.fallback_for(token)
+            if company.overrides.accepts_plus is False
+            else ws.survey.reply_address.address_for(token)
+        )
+        sub = store.plan_submission(company_id, wave_id, token, addr, now=clock.now())
+        sub = _recover(store, sub, opts, clock)
+        if sub.state != SubmissionState.PLANNED.value:
+            results.append(
+                CompanyRun(
+                    company.name,
+                    company.slug,
+                    "already-" + sub.state,
+                    f"{sub.state} in wave {wave_name}; not sent again",
+                    state=sub.state,
+                    submitted_at=sub.submitted_at,
+                    skipped=True,
+                )
+            )
+            continue
+        todo.append((company, sub))
+    for r in results:
+        if on_result:
+            on_result(r)
+    if on_start:
+        on_start(len(todo))
+
+    sem = asyncio.Semaphore(browser.concurrency)
+    site_locks: dict[str, asyncio.Lock] = {}
+    stop_reason: list[str] = []
+    consecutive = [0]
+    if todo:
+        async with ProbeSession(
+            browser, assist=opts.assist, block_outside=opts.block_outside
+        ) as session:
+            store.update_run(run_id, browser_version=session.browser_version)
+
+            async def one(company: Company, sub: Any) -> None:
+                lock = site_locks.setdefault(_site_key(company), asyncio.Lock())
+                async with lock, sem:
+                    if stop_reason:
+                        return
+                    res = await _probe_one(
+                        ws, store, session, company, sub, wave_id, run_id, opts, clock
+                    )
+                    results.append(res)
+                    if on_result:
+                        on_result(res)
+                    if res.outcome in _LOCAL_TROUBLE:
+                        consecutive[0] += 1
+                        if consecutive[0] >= DEFAULT_MAX_CONSECUTIVE_FAILURES and not stop_reason:
+                            stop_reason.append(
+                                f"stopped after {consecutive[0]} consecutive failures "
+                                "(is the network or the browser broken here?)"
+                            )
+                    else:
+                        consecutive[0] = 0
+                    if browser.site_delay_s:
+                        await asyncio.sleep(browser.site_delay_s)
+
+            await asyncio.gather(*(one(c, s) for c, s in todo))
+    summary = RunSummary(
+        run_id, wave_name, opts.submit, results, stop_reason[0] if stop_reason else None
+    )
+    store.update_run(
+        run_id,
+        finished_at=clock.now(),
+        summary={"counts": summary.counts, "stopped": summary.stopped_early},
+    )
+    return summary
+
+
+def _recover(store: Store, sub: Any, opts: RunOptions, clock: Clock) -> Any:
+    """Bring a submission left behind by a crash or a failure into a safe state."""
+    if sub.state == SubmissionState.RUNNING.value:
+        if sub.clicked_at is not None:
+            store.update_submission(
+                sub.id,
+                state=SubmissionState.UNCERTAIN.value,
+                outcome=Outcome.UNCERTAIN.value,
+                reason="interrupted after the submit click; not re-sent",
+                finished_at=clock.now(),
+            )
+        else:  # crashed before the click: nothing left the browser, safe to try again
+            store.update_submission(
+                sub.id,
+                state=SubmissionState.PLANNED.value,
+                reason="recovered: interrupted before submit",
+            )
+    elif (
+        opts.retry_failed
+        and opts.submit
+        and sub.state in (SubmissionState.FAILED.value, SubmissionState.BLOCKED.value)
+        and sub.clicked_at is None
+    ):
+        store.update_submission(sub.id, state=SubmissionState.PLANNED.value)
+    return store.submission_by_id(sub.id)
+
+
+async def _probe_one(
+    ws: Workspace,
+    store: Store,
+    session: Any,
+    company: Company,
+    sub: Any,
+    wave_id: int,
+    run_id: int,
+    opts: RunOptions,
+    clock: Clock,
+) -> CompanyRun:
+    started = clock.now()
+    if opts.submit and not store.claim_submission(sub.id, run_id, started):
+        return CompanyRun(
+            company.name, company.slug, "already-running", "claimed by another run", skipped=True
+        )
+    subject, body = render_message(ws, company, sub.token)
+    folder = "dry-run" if not opts.submit else "submissions"
+    evidence_dir = ws.evidence_dir / folder / ws.survey.survey.wave / company.slug
+    if not opts.submit:
+        evidence_dir = evidence_dir / f"run-{run_id}"
+
+    def before_submit() -> None:
+        # Written before the click: a crash after this point is never re-sent blindly.
+        store.update_submission(sub.id, clicked_at=clock.now())
+
+    req = ProbeRequest(
+        company=company,
+        token=sub.token,
+        reply_address=sub.reply_address,
+        fallback_address=ws.survey.reply_address.fallback_for(sub.token),
+        subject=subject,
+        message=body,
+        persona=ws.survey.persona,
+        submit=opts.submit,
+        evidence_dir=str(evidence_dir),
+        workspace=str(ws.root),
+        before_submit=before_submit,
+        now=clock.now,
+    )
+    try:
+        result: ProbeResult = await session.probe(req)
+    except ProbeError:
+        raise
+    except Exception as exc:  # the probe promises outcomes; a bug must not lose the state
+        log.exception("probe crashed on %s", company.name)
+        result = ProbeResult(
+            outcome=Outcome.ERROR, reason=f"internal error: {type(exc).__name__}: {exc}"
+        )
+        if store.submission_by_id(sub.id).clicked_at is not None:  # type: ignore[union-attr]
+            result.outcome, result.clicked = Outcome.UNCERTAIN, True
+    finished = clock.now()
+    values = {f.role: f.value_sent for f in result.fields if f.value_sent is not None}
+    attempt_id = store.add_attempt(
+        run_id=run_id,
+        submission_id=sub.id,
+        company_id=sub.company_id,
+        wave_id=wave_id,
+        dry_run=not opts.submit,
+        outcome=result.outcome.value,
+        reason=result.reason,
+        signal=result.signal,
+        url=result.url,
+        fields=[f.__dict__ for f in result.fields],
+        timings=result.timings,
+        started_at=started,
+        finished_at=finished,
+    )
+    for ev in result.evidence:
+        path = ws.root / ev.path
+        if path.is_file():
+            store.add_evidence(
+                ev.kind,
+                ev.path,
+                sha256_file(path),
+                now=finished,
+                submission_id=sub.id if opts.submit else None,
+                attempt_id=attempt_id,
+            )
+    state = sub.state
+    if opts.submit:
+        new_state = state_for(result.outcome)
+        if (
+            result.clicked
+            and new_state is SubmissionState.FAILED
+            and result.outcome in _LOCAL_TROUBLE
+        ):
+            new_state = SubmissionState.UNCERTAIN  # clicked, then lost: never re-send blindly
+        updates: dict[str, Any] = dict(
+            state=new_state.value,
+            outcome=result.outcome.value,
+            reason=result.reason,
+            signal=result.signal,
+            page_url=result.url,
+            values=values,
+            request=result.request,
+            finished_at=finished,
+        )
+        email_sent = values.get("email")
+        if email_sent and email_sent != sub.reply_address:
+            updates["reply_address"] = email_sent
+        if result.submitted_at is not None:
+            updates["submitted_at"] = result.submitted_at
+        store.update_submission(sub.id, **updates)
+        state = new_state.value
+        if new_state is SubmissionState.SUBMITTED:
+            _open_wave(ws, store, wave_id, result.submitted_at or finished)
+    return CompanyRun(
+        company.name,
+        company.slug,
+        result.outcome.value,
+        result.reason,
+        state=state,
+        submitted_at=result.submitted_at,
+    )
+
+
+def _open_wave(ws: Workspace, store: Store, wave_id: int, at: datetime) -> None:
+    with store.engine.connect() as c:
+        from audit.store import waves
+
+        row = c.execute(sa.select(waves).where(waves.c.id == wave_id)).one()
+    if row.opened_at is None or at < row.opened_at:
+        values: dict[str, Any] = {"opened_at": at}
+        if row.close_at is None:
+            values["close_at"] = _wave_close(ws, at)
+        store.update_wave(wave_id, **values)
+
+
+# ---------------------------------------------------------------------------------------
+# watch
+# ---------------------------------------------------------------------------------------
+def watch_mailbox(
+    root: str | os.PathLike[str],
+    once: bool = False,
+    clock: Clock = SYSTEM_CLOCK,
+    stop: threading.Event | None = None,
+    on_event: Callable[[Any], None] | None = None,
+) -> Any:
+    """Sync the mailbox (once) or watch it until stop is set; returns the sync stats."""
+    from inbox.watcher import Watcher
+
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    run_id = store.begin_run(
+        "watch",
+        __version__,
+        config=ws.survey.mailbox.model_dump(mode="json"),
+        clock_offset_s=clock.offset_s,
+        now=clock.now(),
+    )
+    try:
+        watcher = Watcher(store, ws.survey.mailbox, ws.root, clock=clock, run_id=run_id)
+        if once:
+            stats = watcher.sync_once()
+        else:
+            stats = watcher.watch(stop or threading.Event(), on_event=on_event)
+        store.update_run(run_id, finished_at=clock.now(), summary=_as_dict(stats))
+        return stats
+    finally:
+        store.close()
+
+
+def _as_dict(obj: Any) -> Any:
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _as_dict(getattr(obj, k)) for k in obj.__dataclass_fields__}
+    if isinstance(obj, dict):
+        return {str(k): _as_dict(v) for k, v in obj.items()}
+    return obj
+
+
+# ---------------------------------------------------------------------------------------
+# status, log, review, grade
+# ---------------------------------------------------------------------------------------
+def status(root: str | os.PathLike[str], wave: str | None = None) -> list[dict[str, Any]]:
+    """One row per submission: state, outcome, submitted, first reply, messages."""
+    from audit.store import companies, contact_events, messages, submissions, waves
+
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    try:
+        q = (
+            sa.select(
+                companies.c.name.label("company"),
+                waves.c.name.label("wave"),
+                submissions.c.id,
+                submissions.c.state,
+                submissions.c.outcome,
+                submissions.c.reason,
+                submissions.c.submitted_at,
+                submissions.c.reply_address,
+            )
+            .join(companies, companies.c.id == submissions.c.company_id)
+            .join(waves, waves.c.id == submissions.c.wave_id)
+            .order_by(waves.c.id, companies.c.name)
+        )
+        if wave:
+            q = q.where(waves.c.name == wave)
+        with store.engine.connect() as c:
+            rows = [dict(r._mapping) for r in c.execute(q)]
+            first = {
+                r.submission_id: r
+                for r in c.execute(
+                    sa.select(
+                        contact_events.c.submission_id,
+                        sa.func.min(contact_events.c.at).label("first_contact"),
+                        sa.func.count().label("events"),
+                    ).group_by(contact_events.c.submission_id)
+                )
+            }
+            nmsg = dict(
+                c.execute(
+                    sa.select(messages.c.submission_id, sa.func.count()).group_by(
+                        messages.c.submission_id
+                    )
+                ).all()
+            )
+        for r in rows:
+            f = first.get(r["id"])
+            r["first_contact_at"] = f.first_contact if f else None
+            r["contact_events"] = f.events if f else 0
+            r["messages"] = nmsg.get(r["id"], 0)
+        return rows
+    finally:
+        store.close()
+
+
+def _submission_for(ws: Workspace, store: Store, company_name: str, wave: str | None) -> Any:
+    company = ws.company(company_name)
+    crow = store.company_row(company.slug)
+    wave_name = wave or ws.survey.survey.wave
+    wrow = store.wave_row(wave_name)
+    sub = store.submission(crow.id, wrow.id) if crow and wrow else None
+    if sub is None:
+        raise ConfigError(f"{company.name} has no submission in wave {wave_name!r}")
+    return sub
+
+
+def log_contact(
+    root: str | os.PathLike[str],
+    company_name: str,
+    channel: Channel,
+    at: datetime,
+    kind: str = "human",
+    note: str | None = None,
+    wave: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> int:
+    """Record a call, SMS or e-mail the consultant received outside the mailbox."""
+    if at.tzinfo is None:
+        raise ConfigError("--at needs a time zone, e.g. 2026-11-25T14:30+02:00")
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    try:
+        sub = _submission_for(ws, store, company_name, wave)
+        if sub.submitted_at and at < sub.submitted_at:
+            raise ConfigError(
+                f"--at {at.isoformat()} is before the submission ({sub.submitted_at.isoformat()})"
+            )
+        event_id = store.add_contact_event(
+            sub.id, channel.value, kind, at, "manual", now=clock.now(), note=note
+        )
+        assert event_id is not None
+        return event_id
+    finally:
+        store.close()
+
+
+def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    try:
+        return [
+            {
+                "id": m.id,
+                "internaldate": m.internaldate,
+                "sender": m.sender,
+                "subject": m.subject,
+                "kind": m.kind,
+                "parse_error": m.parse_error,
+            }
+            for m in store.messages_for_review()
+        ]
+    finally:
+        store.close()
+
+
+def review_decide(
+    root: str | os.PathLike[str],
+    message_id: int,
+    company_name: str | None = None,
+    dismiss: bool = False,
+    kind: str | None = None,
+    wave: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> str:
+    """Assign a message to a company's submission, or dismiss it."""
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    try:
+        msg = store.message_row(message_id)
+        if msg is None:
+            raise ConfigError(f"no message #{message_id} in the store")
+        if dismiss:
+            store.update_message(message_id, review="dismissed")
+            store.delete_contact_event_for_message(message_id)
+            return f"message #{message_id} dismissed"
+        if not company_name:
+            raise ConfigError("give --company NAME to assign, or --dismiss")
+        sub = _submission_for(ws, store, company_name, wave)
+        new_kind = kind or msg.kind or "human"
+        store.update_message(
+            message_id,
+            submission_id=sub.id,
+            match_method="manual",
+            review="assigned",
+            kind=new_kind,
+        )
+        store.delete_contact_event_for_message(message_id)
+        if new_kind in ("human", "auto_ack", "bounce"):
+            store.add_contact_event(
+                sub.id,
+                "email",
+                new_kind,
+                msg.internaldate,
+                "imap",
+                now=clock.now(),
+                message_id=message_id,
+            )
+        return f"message #{message_id} assigned to {company_name} as {new_kind}"
+    finally:
+        store.close()
+
+
+def grade(
+    root: str | os.PathLike[str],
+    company_name: str,
+    score: float,
+    rubric: dict[str, Any],
+    note: str | None = None,
+    wave: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> None:
+    if not 0 <= score <= 10:
+        raise ConfigError("--score must be between 0 and 10")
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    try:
+        sub = _submission_for(ws, store, company_name, wave)
+        store.add_grade(sub.id, score, rubric, note, clock.now())
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------
+def report(
+    root: str | os.PathLike[str],
+    lang: str = "en",
+    wave: str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Any:
+    from reports.render import build_report
+
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    try:
+        run_id = store.begin_run(
+            "report", __version__, clock_offset_s=clock.offset_s, now=clock.now()
+        )
+        paths = build_report(
+            store,
+            ws,
+            out_dir=Path(out_dir) if out_dir else None,
+            lang=lang,
+            now=clock.now(),
+            wave=wave,
+        )
+        store.update_run(run_id, finished_at=clock.now(), summary={"index": str(paths.index_html)})
+        return paths
+    finally:
+        store.close()
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(
+        _as_dict(obj),
+        default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o),
+        ensure_ascii=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# inspect
+# ---------------------------------------------------------------------------------------
+def inspect(targets: list[str], browser: BrowserSettings | None = None) -> list[dict[str, Any]]:
+    """The forms on each target page, the one picked and every field's role."""
+    from probes.inspect import inspect_targets
+
+    return asyncio.run(inspect_targets(targets, browser or BrowserSettings()))

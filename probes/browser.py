@@ -1,0 +1,229 @@
+"""Finding a Chromium and launching it the way a survey needs (quiet, normal user agent).
+
+Search order for the browser executable (first hit wins):
+
+1. the explicit path (``--browser`` flag or ``browser.executable`` in survey.yaml),
+2. the ``AUDIT_BROWSER`` environment variable,
+3. Playwright's own downloaded Chromium (``playwright install chromium``), if present,
+4. a system Chrome / Chromium / Edge in the usual per-OS places or on PATH.
+
+Launch flags: Playwright passes its own ``--disable-features`` list; a second switch would
+replace it (the last one wins) and re-enable background calls to Google hosts, so we pass
+ONE merged list. See /work/shared/NOTES-browser.md.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import platform
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from audit.errors import ProbeError
+from audit.models import BrowserSettings
+
+log = logging.getLogger(__name__)
+
+ENV_VAR = "AUDIT_BROWSER"
+
+# Playwright 1.65's default disabled features (coreBundle.js, chromiumSwitches) plus ours.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+)
+EXTRA_DISABLED_FEATURES = ("AutofillServerCommunication", "Translate")
+DEAD_URL = "http://127.0.0.1:9"
+
+# A current desktop Chrome on Windows: the most common visitor a company sees.
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/{major}.0.0.0 Safari/537.36"
+)
+
+LINUX_CANDIDATES = (
+    "/usr/lib/chromium/chromium",  # Debian's real binary (the /usr/bin one is a wrapper)
+    "/usr/lib/chromium-browser/chromium-browser",
+    "/opt/google/chrome/chrome",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/snap/bin/chromium",
+    "/usr/bin/microsoft-edge",
+)
+PATH_NAMES = ("google-chrome", "google-chrome-stable", "chromium", "chromium-browser", "chrome")
+MAC_CANDIDATES = (
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+)
+WINDOWS_SUFFIXES = (
+    r"Google\Chrome\Application\chrome.exe",
+    r"Chromium\Application\chrome.exe",
+    r"Microsoft\Edge\Application\msedge.exe",
+)
+
+INSTALL_HELP = (
+    "no Chrome or Chromium found. Install one: Debian/Ubuntu `sudo apt-get install chromium`, "
+    "macOS `brew install --cask chromium` (or Google Chrome), or "
+    "`python -m playwright install chromium`; or point AUDIT_BROWSER (or --browser) at the "
+    "executable."
+)
+
+
+@dataclass
+class BrowserInfo:
+    path: str | None  # None: let Playwright use its own downloaded build
+    source: str
+
+
+def _playwright_builds() -> list[str]:
+    roots: list[Path] = []
+    if os.environ.get("PLAYWRIGHT_BROWSERS_PATH") not in (None, "", "0"):
+        roots.append(Path(os.environ["PLAYWRIGHT_BROWSERS_PATH"]))
+    home = Path.home()
+    roots += [
+        home / ".cache" / "ms-playwright",
+        home / "Library" / "Caches" / "ms-playwright",
+        Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local")) / "ms-playwright",
+    ]
+    patterns = (
+        "chromium-*/chrome-linux*/chrome",
+        "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+        "chromium-*/chrome-mac*/Google Chrome for Testing.app/Contents/MacOS/"
+        "Google Chrome for Testing",
+        "chromium-*/chrome-win*/chrome.exe",
+    )
+    found: list[str] = []
+    for root in roots:
+        for pat in patterns:
+            found += sorted(glob.glob(str(root / pat)), reverse=True)
+    return [p for p in found if os.access(p, os.X_OK)]
+
+
+def _system_candidates() -> list[str]:
+    system = platform.system()
+    if system == "Darwin":
+        return list(MAC_CANDIDATES)
+    if system == "Windows":
+        bases = [os.environ.get(k) for k in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")]
+        return [str(Path(b) / s) for b in bases if b for s in WINDOWS_SUFFIXES]
+    out = list(LINUX_CANDIDATES)
+    for name in PATH_NAMES:
+        hit = shutil.which(name)
+        if hit and hit not in out:
+            out.append(hit)
+    return out
+
+
+def find_browser(explicit: str | None = None) -> BrowserInfo:
+    """Where the Chromium we will drive lives, and how we found it."""
+    if explicit:
+        if not os.path.isfile(explicit):
+            raise ProbeError(f"browser not found at {explicit!r} (given explicitly)")
+        return BrowserInfo(explicit, "explicit path")
+    env = os.environ.get(ENV_VAR)
+    if env:
+        if not os.path.isfile(env):
+            raise ProbeError(f"browser not found at {env!r} (from the {ENV_VAR} env variable)")
+        return BrowserInfo(env, f"{ENV_VAR} env")
+    builds = _playwright_builds()
+    if builds:
+        return BrowserInfo(builds[0], "playwright")
+    for cand in _system_candidates():
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            kind = "chrome" if "chrome" in cand.lower() else "chromium"
+            return BrowserInfo(cand, f"system {kind} {cand}")
+    raise ProbeError(INSTALL_HELP)
+
+
+def launch_args(block_outside: bool = False) -> list[str]:
+    """Chromium switches: one merged --disable-features list, no background calls."""
+    features = ",".join(PLAYWRIGHT_DISABLED_FEATURES + EXTRA_DISABLED_FEATURES)
+    args = [
+        f"--disable-features={features}",
+        "--disable-quic",
+        f"--component-updater=url-source={DEAD_URL}",
+        f"--gaia-url={DEAD_URL}",
+        "--no-default-browser-check",
+        "--disable-dev-shm-usage",
+    ]
+    if block_outside:
+        args.append(
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
+        )
+    return args
+
+
+def proxy_setting(settings: BrowserSettings) -> dict[str, str] | None:
+    """The proxy for Playwright: settings first, then HTTPS_PROXY / HTTP_PROXY."""
+    server = settings.proxy
+    if not server:
+        for key in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+            if os.environ.get(key):
+                server = os.environ[key]
+                break
+    if not server:
+        return None
+    out = {"server": server}
+    no_proxy = os.environ.get("NO_PROXY") or os.environ.get("no_proxy")
+    if no_proxy:
+        out["bypass"] = no_proxy
+    return out
+
+
+async def launch(
+    playwright: Any, settings: BrowserSettings, *, headless: bool, block_outside: bool = False
+) -> tuple[Any, BrowserInfo]:
+    """Launch one Chromium for a whole run. Raises ProbeError when it cannot start."""
+    info = find_browser(settings.executable)
+    kwargs: dict[str, Any] = {
+        "headless": headless,
+        "args": launch_args(block_outside),
+        "timeout": max(30_000, settings.timeout_s * 1000),
+    }
+    if info.path:
+        kwargs["executable_path"] = info.path
+    proxy = proxy_setting(settings)
+    if proxy:
+        kwargs["proxy"] = proxy
+    try:
+        browser = await playwright.chromium.launch(**kwargs)
+    except Exception as exc:
+        raise ProbeError(f"cannot launch the browser ({info.source}): {exc}") from exc
+    log.info("browser %s from %s", browser.version, info.source)
+    return browser, info
+
+
+def user_agent_for(settings: BrowserSettings, browser_version: str) -> str:
+    if settings.user_agent:
+        return settings.user_agent
+    major = (browser_version or "130").split(".")[0]
+    return DEFAULT_USER_AGENT.format(major=major)
+
+
+def context_options(settings: BrowserSettings, browser_version: str) -> dict[str, Any]:
+    """Options for a fresh context per company: a normal visitor, the survey's locale."""
+    return {
+        "user_agent": user_agent_for(settings, browser_version),
+        "locale": settings.locale,
+        "ignore_https_errors": settings.ignore_https_errors,
+        "viewport": {"width": 1366, "height": 900},
+        "extra_http_headers": {"Accept-Language": f"{settings.locale},en;q=0.8"},
+    }

@@ -1,0 +1,184 @@
+"""Charts drawn as inline SVG strings: no plotting library, no network, prints cleanly.
+
+Every piece of text that enters a chart goes through ``_t`` (escaped, bidi controls
+removed); the functions return ``markupsafe.Markup`` so the templates insert them as is.
+Time axes are logarithmic (1 minute to 14 days) because reply times span four orders of
+magnitude.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+from reports.i18n import fmt_duration
+from reports.safety import neutralise
+from reports.survival import SurvivalCurve
+
+PALETTE = ["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#7b4b94", "#00798c", "#8d6a9f", "#555"]
+T_MIN, T_MAX = 60.0, 14 * 86400.0
+TICKS = [(60, "1m"), (900, "15m"), (3600, "1h"), (4 * 3600, "4h"), (86400, "1d"), (5 * 86400, "5d")]
+
+
+def _t(text: object) -> str:
+    return str(escape(neutralise(str(text))))
+
+
+def _x(seconds: float, left: float, width: float) -> float:
+    s = min(max(seconds, T_MIN), T_MAX)
+    return left + width * (math.log(s / T_MIN) / math.log(T_MAX / T_MIN))
+
+
+def _svg(width: int, height: int, body: list[str], title: str) -> Markup:
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{_t(title)}" class="chart" direction="ltr">'
+        f"<title>{_t(title)}</title>"
+    )
+    return Markup(head + "".join(body) + "</svg>")
+
+
+def _time_axis(left: float, width: float, top: float, bottom: float) -> list[str]:
+    out = []
+    for sec, label in TICKS:
+        x = _x(sec, left, width)
+        out.append(
+            f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" class="grid"/>'
+            f'<text x="{x:.1f}" y="{bottom + 14:.1f}" text-anchor="middle" class="tick">'
+            f"{label}</text>"
+        )
+    return out
+
+
+def distribution(results: pd.DataFrame, title: str, no_reply: str, basis: str) -> Markup:
+    """Per sector: a histogram strip of reply times (log bins) and the no-reply count."""
+    col = "business_seconds" if basis == "business" else "response_seconds"
+    sent = results[results["submitted_at"].notna()]
+    counts = sent["sector"].value_counts()
+    sectors = sorted(counts.index, key=lambda s: (-counts[s], str(s)))[:12]
+    left, width, row_h = 170.0, 520.0, 34.0
+    height = int(30 + row_h * max(1, len(sectors)) + 30)
+    edges = np.geomspace(T_MIN, T_MAX, 29)
+    body: list[str] = _time_axis(left, width, 20, height - 30)
+    for i, sector in enumerate(sectors):
+        part = sent[sent["sector"] == sector]
+        y = 24 + i * row_h
+        vals = part.loc[part["status"] == "answered", col].to_numpy(dtype=float)
+        hist, _ = np.histogram(np.clip(vals, T_MIN, T_MAX), bins=edges)
+        peak = max(1, int(hist.max()) if len(hist) else 1)
+        body.append(
+            f'<text x="{left - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" '
+            f'class="label">{_t(sector)[:40]}</text>'
+        )
+        for j, c in enumerate(hist):
+            if c == 0:
+                continue
+            x0, x1 = _x(edges[j], left, width), _x(edges[j + 1], left, width)
+            h = (row_h - 8) * c / peak
+            body.append(
+                f'<rect x="{x0:.1f}" y="{y + row_h - 4 - h:.1f}" width="{max(1.0, x1 - x0 - 1):.1f}"'
+                f' height="{h:.1f}" fill="{PALETTE[0]}"><title>{int(c)}</title></rect>'
+            )
+        missing = int((part["status"] != "answered").sum())
+        body.append(
+            f'<text x="{left + width + 8}" y="{y + row_h / 2 + 4:.1f}" class="label">'
+            f"{_t(no_reply)}: {missing}/{len(part)}</text>"
+        )
+    return _svg(int(left + width + 130), height, body, title)
+
+
+def survival(curves: Sequence[SurvivalCurve], title: str, lang: str) -> Markup:
+    """Kaplan-Meier step curves (all + up to 6 sectors), the 95% band of 'all', median line."""
+    left, width, top, plot_h = 50.0, 560.0, 16.0, 220.0
+    bottom = top + plot_h
+    shown = [c for c in curves if c.n > 0][:7]
+    height = int(bottom + 36 + 16 * len(shown))
+    body = _time_axis(left, width, top, bottom)
+
+    def y(s: float) -> float:
+        return top + plot_h * (1 - s)
+
+    for v in (0.0, 0.5, 1.0):
+        body.append(
+            f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + width}" y2="{y(v):.1f}" '
+            f'class="{"median" if v == 0.5 else "grid"}"/>'
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" class="tick">'
+            f"{int(v * 100)}%</text>"
+        )
+    for k, c in enumerate(shown):
+        colour = PALETTE[k % len(PALETTE)]
+        times = [max(T_MIN, t) for t in c.times] + [T_MAX]
+        surv = c.survival + [c.survival[-1]]
+        pts = []
+        for i in range(len(times) - 1):
+            x0, x1 = _x(times[i], left, width), _x(times[i + 1], left, width)
+            pts.append(f"{x0:.1f},{y(surv[i]):.1f} {x1:.1f},{y(surv[i]):.1f}")
+        if k == 0 and c.ci_low:
+            lo = c.ci_low + [c.ci_low[-1]]
+            hi = c.ci_high + [c.ci_high[-1]]
+            upper, lower = [], []
+            for i in range(len(times) - 1):
+                x0, x1 = _x(times[i], left, width), _x(times[i + 1], left, width)
+                upper += [f"{x0:.1f},{y(hi[i]):.1f}", f"{x1:.1f},{y(hi[i]):.1f}"]
+                lower += [f"{x0:.1f},{y(lo[i]):.1f}", f"{x1:.1f},{y(lo[i]):.1f}"]
+            body.append(
+                f'<polygon points="{" ".join(upper + lower[::-1])}" fill="{colour}" '
+                f'fill-opacity="0.12" stroke="none"/>'
+            )
+        body.append(
+            f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" '
+            f'stroke-width="{2.5 if k == 0 else 1.5}"/>'
+        )
+        med = fmt_duration(c.median_s, lang)
+        body.append(
+            f'<rect x="{left}" y="{bottom + 24 + 16 * k:.1f}" width="10" height="10" '
+            f'fill="{colour}"/><text x="{left + 16}" y="{bottom + 33 + 16 * k:.1f}" '
+            f'class="label">{_t(c.group)[:50]} (n={c.n}, median {_t(med)})</text>'
+        )
+    return _svg(int(left + width + 20), height, body, title)
+
+
+def funnel(steps: Sequence[tuple[str, int]], title: str) -> Markup:
+    """Horizontal bars for listed -> form found -> submitted -> acknowledged -> answered."""
+    left, width, row_h = 130.0, 460.0, 28.0
+    total = max(1, steps[0][1] if steps else 1)
+    body: list[str] = []
+    for i, (label, count) in enumerate(steps):
+        y = 8 + i * row_h
+        w = width * count / total
+        body.append(
+            f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" class="label">{_t(label)}</text>'
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{row_h - 8}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<text x="{left + w + 6:.1f}" y="{y + 17}" class="label">{count} '
+            f"({100 * count / total:.0f}%)</text>"
+        )
+    return _svg(int(left + width + 90), int(16 + row_h * len(steps)), body, title)
+
+
+def speed_quality(results: pd.DataFrame, title: str, basis: str) -> Markup | None:
+    """Scatter of reply time (log) against the analyst's quality score; None without grades."""
+    col = "business_seconds" if basis == "business" else "response_seconds"
+    pts = results[(results["status"] == "answered") & results["quality_score"].notna()]
+    if pts.empty:
+        return None
+    left, width, top, plot_h = 50.0, 520.0, 14.0, 200.0
+    bottom = top + plot_h
+    body = _time_axis(left, width, top, bottom)
+    for v in (0, 5, 10):
+        yy = top + plot_h * (1 - v / 10)
+        body.append(
+            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" class="tick">{v}</text>'
+        )
+    for row in pts.head(2000).itertuples(index=False):
+        x = _x(float(getattr(row, col)), left, width)
+        yy = top + plot_h * (1 - min(max(float(row.quality_score), 0), 10) / 10)
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="4" fill="{PALETTE[1]}" fill-opacity="0.7">'
+            f"<title>{_t(row.company)}</title></circle>"
+        )
+    return _svg(int(left + width + 20), int(bottom + 24), body, title)

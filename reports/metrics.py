@@ -1,0 +1,513 @@
+"""Metrics per submission, computed with pandas from the store's tables.
+
+``load_frames`` reads the tables once; ``compute`` is a pure function of those frames, the
+survey configuration, the company list and ``now`` (STYLE 5), so tests build frames by hand.
+
+Definitions (also printed on the methodology page):
+
+- *first reply*: the first contact event of any kind (human, automatic acknowledgement,
+  bounce; e-mail, phone or SMS) that arrived by the wave's close.
+- *first human reply*: the first contact event of kind ``human`` by the close.
+- *response_seconds*: first human reply minus the submit instant, wall-clock.
+- *business_seconds*: the same interval counted in the company's opening hours.
+- *censoring*: a submission without a human reply is censored at the wave's close
+  (``waves.close_at``; ``now`` when the wave has no close, or when the close is still in
+  the future). Replies after the close are ignored for the metrics and reported as late.
+- *status*: answered | auto_ack_only | bounced | no_reply for submissions that went out;
+  form_failed (with the reason) | blocked for those that did not ("not reachable").
+- *rank*: by business seconds (wall-clock as an option), ties share the lowest rank, all
+  companies without a human reply share the rank after the last answered one, companies
+  that were not reachable get no rank.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from audit import store as st
+from audit.models import (
+    Company,
+    MessageKind,
+    SubmissionState,
+    SurveyConfig,
+    Tier,
+    parse_duration,
+)
+from reports.calendar import BusinessCalendar
+
+log = logging.getLogger(__name__)
+
+CONTACT_KINDS = (MessageKind.HUMAN.value, MessageKind.AUTO_ACK.value, MessageKind.BOUNCE.value)
+REACHABLE_STATUSES = ("answered", "auto_ack_only", "bounced", "no_reply")
+UNREACHABLE_STATUSES = ("form_failed", "blocked")
+NO_REPLY_TIER = "no reply"
+NOT_REACHABLE_TIER = "not reachable"
+
+RESULT_COLUMNS = [
+    "rank",
+    "company",
+    "sector",
+    "status",
+    "submitted_at",
+    "first_reply_at",
+    "first_human_reply_at",
+    "response_seconds",
+    "business_seconds",
+    "tier",
+]
+"""The first columns of results.csv, fixed by the end-to-end issue; extras come after."""
+
+EXTRA_COLUMNS = [
+    "slug",
+    "wave",
+    "reason",
+    "first_contact_seconds",
+    "first_contact_business_seconds",
+    "match_method",
+    "first_human_channel",
+    "censored",
+    "censor_at",
+    "observed_seconds",
+    "observed_business_seconds",
+    "late_reply_at",
+    "promise",
+    "promise_kept",
+    "quality_score",
+    "outcome",
+    "submission_id",
+]
+
+_FRAME_COLUMNS: dict[str, list[str]] = {
+    "companies": ["id", "slug", "name", "sector", "homepage", "contact_url", "config_json"],
+    "waves": ["id", "name", "created_at", "opened_at", "close_at"],
+    "submissions": [
+        "id",
+        "company_id",
+        "wave_id",
+        "state",
+        "outcome",
+        "reason",
+        "signal",
+        "page_url",
+        "created_at",
+        "clicked_at",
+        "submitted_at",
+        "finished_at",
+        "run_id",
+    ],
+    "events": [
+        "id",
+        "submission_id",
+        "channel",
+        "kind",
+        "at",
+        "message_id",
+        "source",
+        "note",
+    ],
+    "messages": [
+        "id",
+        "internaldate",
+        "sender",
+        "subject",
+        "text",
+        "kind",
+        "submission_id",
+        "match_method",
+        "eml_sha256",
+    ],
+    "evidence": ["id", "submission_id", "attempt_id", "message_id", "kind", "path", "sha256"],
+    "grades": ["id", "submission_id", "score", "note", "at"],
+    "runs": ["id", "kind", "started_at", "clock_offset_s", "tool_version", "browser_version"],
+}
+_TIME_COLUMNS = {
+    "created_at",
+    "opened_at",
+    "close_at",
+    "clicked_at",
+    "submitted_at",
+    "finished_at",
+    "at",
+    "internaldate",
+    "started_at",
+}
+
+
+@dataclass
+class Frames:
+    """The store's tables as DataFrames; times are datetime64[ns, UTC]."""
+
+    companies: pd.DataFrame
+    waves: pd.DataFrame
+    submissions: pd.DataFrame
+    events: pd.DataFrame
+    messages: pd.DataFrame
+    evidence: pd.DataFrame
+    grades: pd.DataFrame
+    runs: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> Frames:
+        return cls(**{name: _normalise(pd.DataFrame(), name) for name in _FRAME_COLUMNS})
+
+
+def _normalise(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Every expected column present, times as aware UTC datetime64."""
+    cols = _FRAME_COLUMNS[name]
+    df = df.copy()
+    for col in cols:
+        if col not in df.columns:
+            df[col] = pd.Series(dtype="object")
+    for col in cols:
+        if col in _TIME_COLUMNS:
+            df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[ns, UTC]")
+    return df
+
+
+def frames_from(**tables: pd.DataFrame | Sequence[dict[str, Any]]) -> Frames:
+    """Frames from hand-built tables (tests, tools); missing tables are empty."""
+    out = {}
+    for name in _FRAME_COLUMNS:
+        raw = tables.get(name)
+        df = pd.DataFrame(raw) if raw is not None else pd.DataFrame()
+        out[name] = _normalise(df, name)
+    unknown = set(tables) - set(_FRAME_COLUMNS)
+    if unknown:
+        raise TypeError(f"unknown frames: {sorted(unknown)}")
+    return Frames(**out)
+
+
+def load_frames(store: st.Store) -> Frames:
+    """Read the tables the reports need, once, through store.engine."""
+    tables = {
+        "companies": st.companies,
+        "waves": st.waves,
+        "submissions": st.submissions,
+        "events": st.contact_events,
+        "messages": st.messages,
+        "evidence": st.evidence,
+        "grades": st.grades,
+        "runs": st.runs,
+    }
+    out: dict[str, pd.DataFrame] = {}
+    with store.engine.connect() as conn:
+        for name, table in tables.items():
+            cols = [table.c[c] for c in _FRAME_COLUMNS[name]]
+            result = conn.execute(sa.select(*cols))
+            df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            out[name] = _normalise(df, name)
+    return Frames(**out)
+
+
+# ---------------------------------------------------------------------------------------
+# Tiers and promises
+# ---------------------------------------------------------------------------------------
+def tier_for(seconds: float | None, tiers: Sequence[Tier]) -> str:
+    """The first tier whose maximum the time does not exceed; 'no reply' beyond the last."""
+    if seconds is None or not np.isfinite(seconds):
+        return NO_REPLY_TIER
+    for tier in sorted(tiers, key=lambda t: t.seconds):
+        if seconds <= tier.seconds:
+            return tier.name
+    return NO_REPLY_TIER
+
+
+_BUSINESS_DAYS = re.compile(
+    r"^\s*(\d+)\s*(?:business|working|work)\s*days?\s*$", re.IGNORECASE
+)
+_BUSINESS_HOURS = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(?:business|working|work)\s*hours?\s*$", re.IGNORECASE
+)
+_PLAIN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(minutes?|hours?|days?|weeks?)\s*$", re.IGNORECASE)
+
+
+def parse_promise(text: str) -> tuple[str, float]:
+    """'2 business days' -> ('business_days', 2); '8 business hours' -> ('business_s', ...);
+    '24h' / '3 days' -> ('wall_s', seconds). ValueError when not understood."""
+    if m := _BUSINESS_DAYS.match(text):
+        return "business_days", float(m.group(1))
+    if m := _BUSINESS_HOURS.match(text):
+        return "business_s", float(m.group(1)) * 3600
+    if m := _PLAIN.match(text):
+        unit = m.group(2).lower()[0]
+        return "wall_s", float(m.group(1)) * {"m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+    return "wall_s", parse_duration(text)
+
+
+def _promise_kept(
+    promise: str | None,
+    cal: BusinessCalendar,
+    submitted: pd.Timestamp,
+    human: pd.Timestamp,
+    censor: pd.Timestamp,
+    wall_s: float,
+    business_s: float,
+) -> str:
+    """kept | broken | pending (not answered yet, deadline not passed) | '' | unknown."""
+    if not promise or pd.isna(submitted):
+        return ""
+    try:
+        kind, amount = parse_promise(promise)
+    except ValueError:
+        return "unknown"
+    answered = not pd.isna(human)
+    if kind == "business_days":
+        deadline = pd.Timestamp(cal.end_of_business_days(submitted.to_pydatetime(), int(amount)))
+        if answered:
+            return "kept" if human <= deadline else "broken"
+        return "broken" if censor > deadline else "pending"
+    if answered:
+        spent = business_s if kind == "business_s" else wall_s
+        return "kept" if spent <= amount else "broken"
+    observed = (
+        cal.business_seconds(submitted.to_pydatetime(), censor.to_pydatetime())
+        if kind == "business_s"
+        else (censor - submitted).total_seconds()
+    )
+    return "broken" if observed > amount else "pending"
+
+
+# ---------------------------------------------------------------------------------------
+# compute
+# ---------------------------------------------------------------------------------------
+def _company_table(frames: Frames, companies: Sequence[Company]) -> pd.DataFrame:
+    """Store companies with the YAML's name, sector, hours and promise laid over them."""
+    df = frames.companies[["id", "slug", "name", "sector"]].rename(columns={"id": "company_id"})
+    by_slug = {c.slug: c for c in companies}
+    hours, promise, names, sectors = [], [], [], []
+    for slug, name, sector in zip(df["slug"], df["name"], df["sector"], strict=True):
+        c = by_slug.get(slug)
+        names.append(c.name if c else name)
+        sectors.append(c.sector if c else (sector or "other"))
+        hours.append(json.dumps(c.hours, sort_keys=True) if c and c.hours else "")
+        promise.append(c.promise if c and c.promise else "")
+    df = df.assign(name=names, sector=sectors, hours_key=hours, promise=promise)
+    return df
+
+
+def _first_events(events: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
+    """The earliest in-window event per submission among the given kinds."""
+    ev = events[events["kind"].isin(kinds) & events["in_window"]]
+    if ev.empty:
+        return ev.iloc[0:0]
+    ev = ev.sort_values(["at", "id"], kind="stable")
+    return ev.drop_duplicates("submission_id", keep="first").set_index("submission_id")
+
+
+def compute(
+    frames: Frames,
+    survey: SurveyConfig,
+    companies: Sequence[Company],
+    now: datetime,
+    wave: str | None = None,
+    basis: str = "business",
+) -> pd.DataFrame:
+    """One row per submission (company x wave) with status, times, tier and rank.
+
+    ``basis`` is what ranks and tiers use: "business" (default) or "wall".
+    """
+    if basis not in ("business", "wall"):
+        raise ValueError("basis is 'business' or 'wall'")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    now_ts = pd.Timestamp(now).tz_convert(UTC)
+
+    comp = _company_table(frames, companies)
+    waves = frames.waves[["id", "name", "close_at"]].rename(
+        columns={"id": "wave_id", "name": "wave", "close_at": "wave_close_at"}
+    )
+    subs = frames.submissions.rename(columns={"id": "submission_id"})
+    df = subs.merge(comp, on="company_id", how="left").merge(waves, on="wave_id", how="left")
+    if wave is not None:
+        df = df[df["wave"] == wave]
+    df = df.sort_values(["wave_id", "submission_id"]).reset_index(drop=True)
+    df["slug"] = df["slug"].fillna(df["company_id"].astype(str))
+    df["name"] = df["name"].fillna(df["slug"])
+    df["sector"] = df["sector"].fillna("other")
+    df["hours_key"] = df["hours_key"].fillna("")
+    df["promise"] = df["promise"].fillna("")
+
+    # -- status of the submission itself ------------------------------------------
+    state = df["state"].fillna("")
+    start = df["submitted_at"]
+    uncertain = state == SubmissionState.UNCERTAIN.value
+    start = start.where(~(uncertain & start.isna()), df["clicked_at"])
+    sent = (state == SubmissionState.SUBMITTED.value) | (uncertain & start.notna())
+    sent &= start.notna()
+    df["submitted_at"] = start.where(sent)
+
+    reason = df["reason"].fillna("").astype(str)
+    outcome = df["outcome"].fillna("").astype(str)
+    status = pd.Series("no_reply", index=df.index, dtype="object")
+    blocked = state == SubmissionState.BLOCKED.value
+    status[~sent] = "form_failed"
+    status[blocked] = "blocked"
+    fallback = np.where(outcome != "", outcome, "state " + state)
+    reason = reason.where((reason != "") | sent, pd.Series(fallback, index=df.index))
+    reason = reason.where(~(sent & uncertain), "submit uncertain; timed from the click")
+
+    # -- censoring point --------------------------------------------------------------
+    close = df["wave_close_at"]
+    censor = close.where(close.notna() & (close <= now_ts), now_ts)
+    df["censor_at"] = censor.where(sent)
+
+    # -- contact events -----------------------------------------------------------------
+    ev = frames.events[frames.events["submission_id"].isin(df["submission_id"])]
+    ev = ev.merge(
+        df[["submission_id", "censor_at"]], on="submission_id", how="left", validate="m:1"
+    )
+    ev["in_window"] = ev["at"] <= ev["censor_at"]
+    mm = frames.messages[["id", "match_method"]].rename(
+        columns={"id": "message_id", "match_method": "msg_match"}
+    )
+    ev = ev.merge(mm, on="message_id", how="left")
+
+    first_any = _first_events(ev, CONTACT_KINDS)
+    first_human = _first_events(ev, (MessageKind.HUMAN.value,))
+    sid = df["submission_id"]
+    df["first_reply_at"] = sid.map(first_any["at"]) if len(first_any) else pd.NaT
+    df["first_human_reply_at"] = sid.map(first_human["at"]) if len(first_human) else pd.NaT
+    for col in ("first_reply_at", "first_human_reply_at", "censor_at", "submitted_at"):
+        df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[ns, UTC]")
+    df.loc[~sent, ["first_reply_at", "first_human_reply_at"]] = pd.NaT
+    if len(first_human):
+        method = first_human["msg_match"].where(
+            first_human["msg_match"].notna(), "manual"
+        )
+        df["match_method"] = sid.map(method).where(sent)
+        df["first_human_channel"] = sid.map(first_human["channel"]).where(sent)
+    else:
+        df["match_method"] = None
+        df["first_human_channel"] = None
+    late = ev[(ev["kind"] == MessageKind.HUMAN.value) & ~ev["in_window"]]
+    late_first = late.groupby("submission_id")["at"].min()
+    df["late_reply_at"] = sid.map(late_first) if len(late_first) else pd.NaT
+    df["late_reply_at"] = pd.to_datetime(df["late_reply_at"], utc=True).astype(
+        "datetime64[ns, UTC]"
+    )
+    df.loc[df["first_human_reply_at"].notna(), "late_reply_at"] = pd.NaT
+
+    kinds_seen = ev[ev["in_window"]].groupby("submission_id")["kind"].agg(set)
+    has = sid.map(kinds_seen)
+    has_ack = has.map(lambda s: isinstance(s, set) and MessageKind.AUTO_ACK.value in s)
+    has_bounce = has.map(lambda s: isinstance(s, set) and MessageKind.BOUNCE.value in s)
+    status[sent & has_bounce.astype(bool)] = "bounced"
+    status[sent & has_ack.astype(bool)] = "auto_ack_only"
+    status[sent & df["first_human_reply_at"].notna()] = "answered"
+    df["status"] = status
+    df["reason"] = reason.where(status.isin(UNREACHABLE_STATUSES) | (reason != ""), "")
+
+    # -- durations ----------------------------------------------------------------------
+    def secs(end: pd.Series) -> pd.Series:
+        return ((end - df["submitted_at"]).dt.total_seconds()).clip(lower=0)
+
+    df["response_seconds"] = secs(df["first_human_reply_at"])
+    df["first_contact_seconds"] = secs(df["first_reply_at"])
+    answered = df["status"] == "answered"
+    observed_end = df["first_human_reply_at"].where(answered, df["censor_at"])
+    df["observed_seconds"] = secs(observed_end)
+    df["censored"] = sent & ~answered
+
+    df["business_seconds"] = np.nan
+    df["first_contact_business_seconds"] = np.nan
+    df["observed_business_seconds"] = np.nan
+    calendars: dict[str, BusinessCalendar] = {}
+    for key, idx in df.groupby("hours_key").groups.items():
+        cal = calendars[key] = BusinessCalendar.from_config(
+            survey.calendar, json.loads(key) if key else None
+        )
+        part = df.loc[idx]
+        for col, end in (
+            ("business_seconds", part["first_human_reply_at"]),
+            ("first_contact_business_seconds", part["first_reply_at"]),
+            ("observed_business_seconds", observed_end.loc[idx]),
+        ):
+            df.loc[idx, col] = cal.business_seconds_many(part["submitted_at"], end)
+
+    # -- tiers, ranks ------------------------------------------------------------------------
+    metric = df["business_seconds"] if basis == "business" else df["response_seconds"]
+    reachable = df["status"].isin(REACHABLE_STATUSES)
+    tiers = list(survey.tiers)
+    df["tier"] = [
+        tier_for(v, tiers) if ok else NOT_REACHABLE_TIER
+        for v, ok in zip(metric.where(answered), reachable, strict=True)
+    ]
+    df["rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
+    for _, idx in df.groupby("wave_id").groups.items():
+        sub = df.loc[idx]
+        ans = sub["status"] == "answered"
+        key = metric.loc[idx].round(3)
+        ranks = key[ans].rank(method="min")
+        n_answered = int(ans.sum())
+        df.loc[ranks.index, "rank"] = ranks.astype("int64")
+        rest = sub.index[sub["status"].isin(REACHABLE_STATUSES) & ~ans]
+        df.loc[rest, "rank"] = n_answered + 1
+
+    # -- promises and quality ---------------------------------------------------------
+    kept = []
+    for row in df[
+        [
+            "promise",
+            "hours_key",
+            "submitted_at",
+            "first_human_reply_at",
+            "censor_at",
+            "response_seconds",
+            "business_seconds",
+        ]
+    ].itertuples(index=False):
+        kept.append(
+            _promise_kept(
+                row.promise,
+                calendars[row.hours_key],
+                row.submitted_at,
+                row.first_human_reply_at,
+                row.censor_at,
+                row.response_seconds,
+                row.business_seconds,
+            )
+            if row.promise
+            else ""
+        )
+    df["promise_kept"] = kept
+    grades = frames.grades.sort_values(["at", "id"]).drop_duplicates("submission_id", keep="last")
+    df["quality_score"] = sid.map(grades.set_index("submission_id")["score"]).astype(float)
+
+    df = df.rename(columns={"name": "company"})
+    df["business_seconds"] = df["business_seconds"].where(answered)
+    df["response_seconds"] = df["response_seconds"].where(answered)
+    out = df[RESULT_COLUMNS + EXTRA_COLUMNS].copy()
+    out = out.sort_values(
+        ["wave", "rank", "business_seconds", "company"], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+    return out
+
+
+UNREACHABLE_OUTCOMES = ("unreachable", "no_form", "timeout", "error")
+
+
+def funnel(results: pd.DataFrame) -> list[tuple[str, int]]:
+    """listed -> reachable (a form was found) -> submitted -> acknowledged (any contact by
+    the close) -> answered (a human reply by the close), for one wave's results."""
+    total = len(results)
+    reachable = int((~results["outcome"].fillna("").isin(UNREACHABLE_OUTCOMES)).sum())
+    submitted = int(results["status"].isin(REACHABLE_STATUSES).sum())
+    acknowledged = int(results["first_reply_at"].notna().sum())
+    answered = int((results["status"] == "answered").sum())
+    return [
+        ("listed", total),
+        ("reachable", reachable),
+        ("submitted", submitted),
+        ("acknowledged", acknowledged),
+        ("answered", answered),
+    ]

@@ -1,0 +1,755 @@
+"""A local web server for the form gallery that answers like the real products do.
+
+Serves ``tests/probes/gallery/`` on 127.0.0.1, records every request (and every POST's
+fields, whatever the encoding), and answers each form's submit endpoint the way the real
+product would: Contact Form 7's REST JSON, WPForms/Elementor/Ninja Forms admin-ajax,
+Gravity Forms' hidden-iframe postback, HubSpot's submission API on a second origin, a
+Drupal Webform time trap, Salesforce Web-to-Case's refresh to ``retURL``, a 500, a
+server-side validation error re-rendered with ``aria-invalid``, and so on.
+
+Pages may use three placeholders, substituted when served:
+
+- ``{{NOW}}``: the Unix time at which the page was served (time-trap fields);
+- ``{{SELF}}``: the origin serving the page (sitemaps need absolute URLs);
+- ``{{SITE:folder}}``: the origin of a separate server whose document root is
+  ``gallery/folder`` (a second origin for cross-origin iframes, or a site of its own
+  whose home page is ``/``, for contact-page discovery through the footer or sitemap).
+
+No mocks: a real ``ThreadingHTTPServer`` per origin, all sharing one recorder.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+GALLERY = Path(__file__).parent / "gallery"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DRUPAL_HONEYPOT_TIME_LIMIT_S = 5.0  # the Drupal Honeypot module's default time limit
+
+# ---------------------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    """One request the server received."""
+
+    origin: str
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    content_type: str = ""
+    raw: bytes = b""
+    fields: dict[str, Any] = field(default_factory=dict)  # flattened submitted fields
+    files: dict[str, str] = field(default_factory=dict)  # field name -> file name
+    at: float = field(default_factory=time.time)
+    status: int = 0
+
+    def value(self, key: str) -> str:
+        """A field's value as text ('' when absent; lists joined by commas)."""
+        v = self.fields.get(key)
+        if v is None:
+            return ""
+        if isinstance(v, list):
+            return ",".join(str(x) for x in v)
+        return str(v)
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if isinstance(v, dict):
+                out.update(_flatten(v, key))
+            else:
+                out[key] = v
+    else:
+        out[prefix or "_"] = obj
+    return out
+
+
+def parse_body(content_type: str, raw: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    """Submitted fields of a form-urlencoded, multipart or JSON body."""
+    ctype = content_type.split(";")[0].strip().lower()
+    fields: dict[str, Any] = {}
+    files: dict[str, str] = {}
+    if ctype == "application/x-www-form-urlencoded" or (not ctype and b"=" in raw):
+        for k, vs in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items():
+            fields[k] = vs[0] if len(vs) == 1 else vs
+    elif ctype == "multipart/form-data":
+        msg = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+        )
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if name is None:
+                continue
+            filename = part.get_filename()
+            payload = part.get_payload(decode=True) or b""
+            if filename is not None:
+                files[str(name)] = filename
+                value: Any = filename
+            else:
+                value = payload.decode(part.get_content_charset() or "utf-8", "replace")
+            if name in fields:
+                prev = fields[name]
+                fields[name] = [*prev, value] if isinstance(prev, list) else [prev, value]
+            else:
+                fields[str(name)] = value
+    elif ctype in ("application/json", "text/plain") and raw.strip()[:1] in (b"{", b"["):
+        try:
+            fields = _flatten(json.loads(raw))
+        except ValueError:
+            fields = {}
+    return fields, files
+
+
+# ---------------------------------------------------------------------------------------
+# Responses
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | str = b""
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, obj: Any, status: int = 200) -> Reply:
+        return cls(status, json.dumps(obj, ensure_ascii=False), "application/json; charset=utf-8")
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 303) -> Reply:
+        return cls(status, b"", headers={"Location": location})
+
+    @classmethod
+    def page(cls, title: str, text: str, *, lang: str = "en", status: int = 200) -> Reply:
+        direction = "rtl" if lang in ("he", "ar") else "ltr"
+        body = (
+            f'<!DOCTYPE html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title></head><body><main>"
+            f"<h1>{html.escape(title)}</h1><p class=\"confirmation\">{html.escape(text)}</p>"
+            "</main></body></html>"
+        )
+        return cls(status, body)
+
+
+Handler = Callable[["Request"], Reply]
+
+
+@dataclass
+class Request:
+    server: GalleryServer
+    origin: str
+    hit: Hit
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return self.hit.fields
+
+    def value(self, key: str) -> str:
+        return self.hit.value(key).strip()
+
+    def rerender(self, page: str, errors: dict[str, str], banner: str) -> Reply:
+        """Re-render a gallery page with an error banner and aria-invalid fields.
+
+        The page marks where the banner goes with ``<!--ERRORS-->``; each invalid field
+        (by name attribute) gets ``aria-invalid="true"`` and an error message after it.
+        """
+        text = self.server.render(page, self.origin)
+        items = "".join(f"<li>{html.escape(m)}</li>" for m in errors.values())
+        block = (
+            f'<div class="messages messages--error" role="alert"><p>{html.escape(banner)}</p>'
+            f"<ul>{items}</ul></div>"
+        )
+        text = text.replace("<!--ERRORS-->", block)
+        for name, message in errors.items():
+            pattern = re.compile(r'(<(?:input|textarea|select)\b[^>]*\bname="' + re.escape(name)
+                                 + r'"[^>]*?)(/?>)')
+            text = pattern.sub(
+                lambda m, msg=message: (
+                    m.group(1).replace('aria-invalid="false"', "")
+                    + ' aria-invalid="true"'
+                    + m.group(2)
+                    + f'<span class="error" role="alert">{html.escape(msg)}</span>'
+                ),
+                text,
+                count=1,
+            )
+        return Reply(200, text)
+
+
+# ---------------------------------------------------------------------------------------
+# The server
+# ---------------------------------------------------------------------------------------
+
+
+class GalleryServer:
+    """The gallery's origins and their shared recorder. Use as a context manager."""
+
+    def __init__(self, root: Path = GALLERY) -> None:
+        self.root = root
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+        self._servers: dict[str, tuple[ThreadingHTTPServer, threading.Thread]] = {}
+        self.routes: list[tuple[re.Pattern[str], Handler]] = []
+        install_routes(self)
+
+    # lifecycle ---------------------------------------------------------------------
+    def __enter__(self) -> GalleryServer:
+        self.site("")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            servers = list(self._servers.values())
+            self._servers.clear()
+        for srv, thread in servers:
+            srv.shutdown()
+            srv.server_close()
+            thread.join(timeout=5)
+
+    def site(self, folder: str) -> str:
+        """The origin serving ``gallery/folder`` as its document root (started on demand)."""
+        folder = folder.strip("/")
+        with self._lock:
+            if folder not in self._servers:
+                srv = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self, folder))
+                srv.daemon_threads = True
+                thread = threading.Thread(target=srv.serve_forever, daemon=True)
+                thread.start()
+                self._servers[folder] = (srv, thread)
+            srv = self._servers[folder][0]
+        return f"http://127.0.0.1:{srv.server_address[1]}"
+
+    @property
+    def origin(self) -> str:
+        return self.site("")
+
+    def url(self, path: str, folder: str = "") -> str:
+        return self.site(folder) + "/" + path.lstrip("/")
+
+    # records -----------------------------------------------------------------------
+    def reset(self) -> None:
+        with self._lock:
+            self.hits.clear()
+
+    def posts(self) -> list[Hit]:
+        with self._lock:
+            return [h for h in self.hits if h.method == "POST"]
+
+    def record(self, hit: Hit) -> None:
+        with self._lock:
+            self.hits.append(hit)
+
+    # pages -------------------------------------------------------------------------
+    def render(self, relpath: str, origin: str) -> str:
+        text = (self.root / relpath).read_text(encoding="utf-8")
+        return self.substitute(text, origin)
+
+    def substitute(self, text: str, origin: str) -> str:
+        text = text.replace("{{NOW}}", f"{time.time():.3f}").replace("{{SELF}}", origin)
+        return re.sub(r"\{\{SITE:([\w./-]+)\}\}", lambda m: self.site(m.group(1)), text)
+
+    def route(self, pattern: str) -> Callable[[Handler], Handler]:
+        def deco(fn: Handler) -> Handler:
+            self.routes.append((re.compile(pattern + r"\Z"), fn))
+            return fn
+
+        return deco
+
+
+def _make_handler(server: GalleryServer, folder: str) -> type[BaseHTTPRequestHandler]:
+    docroot = (server.root / folder).resolve()
+
+    class GalleryHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        @property
+        def _origin(self) -> str:
+            return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+        def _hit(self, raw: bytes = b"") -> Hit:
+            parts = urlsplit(self.path)
+            ctype = self.headers.get("Content-Type", "")
+            hit = Hit(
+                origin=self._origin,
+                method=self.command,
+                path=parts.path,
+                query=parts.query,
+                headers={k.lower(): v for k, v in self.headers.items()},
+                content_type=ctype,
+                raw=raw,
+            )
+            if raw:
+                hit.fields, hit.files = parse_body(ctype, raw)
+            server.record(hit)
+            return hit
+
+        def _send(self, reply: Reply, hit: Hit) -> None:
+            body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
+            hit.status = reply.status
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            for k, v in reply.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802
+            hit = self._hit()
+            rel = hit.path.lstrip("/")
+            target = (docroot / rel).resolve()
+            if docroot not in (target, *target.parents):
+                self._send(Reply(403, "forbidden", "text/plain"), hit)
+                return
+            if target.is_dir():
+                if not hit.path.endswith("/"):
+                    self._send(Reply.redirect(hit.path + "/", 301), hit)
+                    return
+                target = target / "index.html"
+            if not target.is_file():
+                self._send(Reply(404, "<h1>Not Found</h1>"), hit)
+                return
+            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            if target.suffix in (".html", ".xml", ".txt", ".js", ".css", ".json"):
+                text = server.substitute(target.read_text(encoding="utf-8"), self._origin)
+                self._send(Reply(200, text, f"{ctype}; charset=utf-8"), hit)
+            else:
+                self._send(Reply(200, target.read_bytes(), ctype), hit)
+
+        do_HEAD = do_GET
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            hit = self._hit(raw)
+            for pattern, fn in server.routes:
+                if pattern.match(hit.path):
+                    try:
+                        reply = fn(Request(server, self._origin, hit))
+                    except Exception as exc:  # a bug in a route: show it, do not hang
+                        reply = Reply(599, f"gallery route error: {exc!r}", "text/plain")
+                    break
+            else:
+                reply = Reply(404, "<h1>Not Found</h1><p>No such endpoint.</p>")
+            self._send(reply, hit)
+
+        def do_OPTIONS(self) -> None:  # noqa: N802
+            # No CORS anywhere: a cross-origin fetch from the gallery would be a page bug.
+            hit = self._hit()
+            self._send(Reply(405, "", "text/plain"), hit)
+
+    return GalleryHandler
+
+
+# ---------------------------------------------------------------------------------------
+# What each product's endpoint answers
+# ---------------------------------------------------------------------------------------
+
+
+def _missing(req: Request, required: list[str], emails: tuple[str, ...] = ()) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name in required:
+        if not req.value(name):
+            errors[name] = "This field is required."
+    for name in emails:
+        if req.value(name) and not EMAIL_RE.match(req.value(name)):
+            errors[name] = "Please enter a valid email address."
+    return errors
+
+
+def israeli_id_ok(value: str) -> bool:
+    """The check digit of an Israeli identity number (ת.ז.), 5 to 9 digits."""
+    digits = value.strip()
+    if not digits.isdigit() or not 5 <= len(digits) <= 9:
+        return False
+    total = 0
+    for i, ch in enumerate(digits.zfill(9)):
+        n = int(ch) * (1 + i % 2)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpoints
+    # Contact Form 7 (REST API). Form 42 sends mail; form 43 is flagged by Akismet.
+    @s.route(r"/wp-json/contact-form-7/v1/contact-forms/(\d+)/feedback")
+    def cf7(req: Request) -> Reply:
+        form_id = int(req.hit.path.split("/")[-2])
+        unit = req.value("_wpcf7_unit_tag") or f"wpcf7-f{form_id}-o1"
+        errors = _missing(req, ["your-name", "your-email", "your-message"], ("your-email",))
+        base = {"contact_form_id": form_id, "into": f"#{unit}", "posted_data_hash": ""}
+        if errors:
+            return Reply.json(
+                base
+                | {
+                    "status": "validation_failed",
+                    "message": "One or more fields have an error. Please check and try again.",
+                    "invalid_fields": [
+                        {"field": k, "message": v, "idref": None, "error_id": f"{unit}-ve-{k}"}
+                        for k, v in errors.items()
+                    ],
+                }
+            )
+        if form_id == 43 or req.value("your-website"):
+            return Reply.json(
+                base
+                | {
+                    "status": "spam",
+                    "message": "There was an error trying to send your message. "
+                    "Please try again later.",
+                }
+            )
+        return Reply.json(
+            base
+            | {
+                "status": "mail_sent",
+                "message": "Thank you for your message. It has been sent.",
+                "posted_data_hash": "2f1c0d8e6f3a4b5c",
+            }
+        )
+
+    # WordPress admin-ajax: WPForms, Elementor Pro forms, Ninja Forms.
+    @s.route(r"/wp-admin/admin-ajax\.php")
+    def admin_ajax(req: Request) -> Reply:
+        action = req.value("action")
+        if action == "wpforms_submit":
+            errors = _missing(
+                req,
+                ["wpforms[fields][0][first]", "wpforms[fields][0][last]", "wpforms[fields][1]",
+                 "wpforms[fields][2]"],
+                ("wpforms[fields][1]",),
+            )
+            if errors:
+                return Reply.json(
+                    {"success": False, "data": {"errors": {"general": {}, "field": errors}}}
+                )
+            return Reply.json(
+                {
+                    "success": True,
+                    "data": {
+                        "confirmation": '<div class="wpforms-confirmation-container-full '
+                        'wpforms-confirmation-scroll" id="wpforms-confirmation-123"><p>Thanks '
+                        "for contacting us! We will be in touch with you shortly.</p></div>"
+                    },
+                }
+            )
+        if action == "elementor_pro_forms_send_form":
+            errors = _missing(
+                req, ["form_fields[name]", "form_fields[email]", "form_fields[message]"],
+                ("form_fields[email]",),
+            )
+            if errors:
+                return Reply.json(
+                    {"success": False, "data": {"message": "Your submission failed because "
+                     "of an error.", "errors": errors, "data": []}}
+                )
+            return Reply.json(
+                {"success": True,
+                 "data": {"message": "The form was sent successfully.", "data": []}}
+            )
+        if action == "nf_ajax_submit":
+            data = json.loads(req.value("formData") or "{}")
+            for fid, f in (data.get("fields") or {}).items():
+                req.fields[f"nf-field-{fid}"] = f.get("value", "")
+            req.fields["nf-field-hp"] = (data.get("extra") or {}).get("nf-field-hp", "")
+            errors = _missing(req, ["nf-field-1", "nf-field-2", "nf-field-3"], ("nf-field-2",))
+            if errors:
+                return Reply.json({"errors": {"fields": errors}, "data": data})
+            return Reply.json(
+                {"data": data | {"actions": {"success_message":
+                 "<p>Your form has been successfully submitted.</p>"}}, "errors": []}
+            )
+        return Reply(400, "0", "text/plain")
+
+    # Gravity Forms posts the whole form into a hidden iframe and reads the postback.
+    @s.route(r"/gravity_forms_iframe/")
+    def gravity(req: Request) -> Reply:
+        errors = _missing(req, ["input_1.3", "input_1.6", "input_2", "input_4"], ("input_2",))
+        if errors:
+            inner = (
+                "<div class='gform_validation_errors' id='gform_1_validation_container'>"
+                "<h2 class='gform_submission_error'>There was a problem with your submission. "
+                "Please review the fields below.</h2></div>"
+            )
+        else:
+            # A filled honeypot gets the same confirmation: Gravity Forms drops it silently.
+            inner = (
+                "<div id='gform_confirmation_wrapper_1' class='gform_confirmation_wrapper '>"
+                "<div id='gform_confirmation_message_1' class='gform_confirmation_message_1 "
+                "gform_confirmation_message'>Thanks for contacting us! We will get in touch "
+                "with you shortly.</div></div>"
+            )
+        return Reply(
+            200,
+            "<!DOCTYPE html><html><head><meta charset='UTF-8' /></head>"
+            f"<body class='GF_AJAX_POSTBACK'>{inner}</body></html>",
+        )
+
+    # HubSpot's submission API, on the forms origin (a different port from the page).
+    @s.route(r"/submissions/v3/public/submit/formsnext/multipart/\d+/[\w-]+")
+    def hubspot(req: Request) -> Reply:
+        errors = _missing(req, ["email", "firstname", "message"], ("email",))
+        if req.value("LEGAL_CONSENT.processing") != "true":
+            errors["LEGAL_CONSENT.processing"] = "Please complete this required field."
+        if errors:
+            return Reply.json(
+                {"status": "error", "errors": [
+                    {"errorType": "REQUIRED_FIELD", "message": f"{k}: {v}"}
+                    for k, v in errors.items()]},
+                400,
+            )
+        return Reply.json({"inlineMessage": "Thanks for submitting the form.",
+                           "redirectUri": None})
+
+    @s.route(r"/api/v1/form/[0-9a-f]+")
+    def webflow(req: Request) -> Reply:
+        errors = _missing(req, ["fields[Name]", "fields[Email]", "fields[Message]"],
+                          ("fields[Email]",))
+        if errors:
+            return Reply.json({"msg": "Form submission failed", "code": 400}, 400)
+        return Reply.json({"msg": "ok", "code": 200})
+
+    @s.route(r"/api/form/SaveFormSubmission")
+    def squarespace(req: Request) -> Reply:
+        email = "form.email-yui_3_17_2_1_1554225612112_10081"
+        errors = _missing(req, [email, "form.textarea-yui_3_17_2_1_1554225612112_10082"],
+                          (email,))
+        if errors:
+            return Reply.json({"error": "Invalid form submission", "errors": errors}, 400)
+        return Reply.json({"success": True})
+
+    @s.route(r"/_api/wix-forms/v1/submit-form")
+    def wix(req: Request) -> Reply:
+        errors = _missing(req, ["submission.first-name", "submission.email",
+                                "submission.message"], ("submission.email",))
+        if errors:
+            return Reply.json({"message": "INVALID_ARGUMENT", "details": errors}, 400)
+        return Reply.json({"submissionId": "b1946ac9-2cd1-4f6f-9a3c-4a5e2d8f0e11"})
+
+    # Drupal Webform with the Honeypot module: a time trap and a hidden "url" field.
+    @s.route(r"/drupal_webform_time_trap/")
+    def drupal(req: Request) -> Reply:
+        page = "drupal_webform_time_trap/index.html"
+        try:
+            elapsed = time.time() - float(req.value("honeypot_time"))
+        except ValueError:
+            elapsed = 0.0
+        if req.value("url") or elapsed < DRUPAL_HONEYPOT_TIME_LIMIT_S:
+            wait = max(1, int(DRUPAL_HONEYPOT_TIME_LIMIT_S - elapsed) + 1)
+            return req.rerender(
+                page, {}, "There was a problem with your form submission. "
+                f"Please wait {wait} seconds and try again.",
+            )
+        errors = _missing(req, ["name", "email", "message"], ("email",))
+        if errors:
+            return req.rerender(page, errors, "Please correct the errors below.")
+        return Reply.redirect("/drupal_webform_time_trap/confirmation.html")
+
+    @s.route(r"/servlet/servlet\.WebToCase")
+    def salesforce(req: Request) -> Reply:
+        ret = req.value("retURL") or "/"
+        return Reply(
+            200,
+            '<html><head><meta http-equiv="Refresh" content="0; URL='
+            + html.escape(ret)
+            + '"></head><body></body></html>',
+        )
+
+    @s.route(r"/hc/en-us/requests")
+    def zendesk(req: Request) -> Reply:
+        errors = _missing(
+            req,
+            ["request[anonymous_requester_email]", "request[subject]",
+             "request[description]"],
+            ("request[anonymous_requester_email]",),
+        )
+        if errors:
+            return req.rerender("zendesk_request_form/new.html", errors,
+                                "Please correct the errors below.")
+        return Reply.redirect("/zendesk_request_form/submitted.html", 302)
+
+    @s.route(r"/api/contact")
+    def react(req: Request) -> Reply:
+        errors = _missing(req, ["fullName", "email", "message"], ("email",))
+        if errors:
+            return Reply.json({"ok": False, "errors": errors}, 422)
+        return Reply.json({"ok": True, "id": "c_01HZX3"}, 201)
+
+    @s.route(r"/multi_step_form/submit")
+    def multistep(req: Request) -> Reply:
+        errors = _missing(req, ["name", "email", "message"], ("email",))
+        if errors:
+            return req.rerender("multi_step_form/index.html", errors, "Please check the form.")
+        return Reply.redirect("/multi_step_form/thanks.html")
+
+    @s.route(r"/shadow_dom_web_component/send")
+    def shadow(req: Request) -> Reply:
+        errors = _missing(req, ["name", "email", "message"], ("email",))
+        if errors:
+            return Reply.json({"ok": False, "errors": errors}, 422)
+        return Reply.json({"ok": True})
+
+    # Hebrew: a bank (national ID + split mobile), an insurer, a health fund.
+    @s.route(r"/hebrew_bank_national_id/send")
+    def bank(req: Request) -> Reply:
+        errors = _missing(req, ["firstName", "lastName", "idNumber", "phonePrefix",
+                                "phoneNumber", "email", "message"], ("email",))
+        if req.value("idNumber") and not israeli_id_ok(req.value("idNumber")):
+            errors["idNumber"] = "מספר תעודת זהות אינו תקין"
+        if req.value("phoneNumber") and not re.fullmatch(r"\d{7}", req.value("phoneNumber")):
+            errors["phoneNumber"] = "יש להזין 7 ספרות"
+        if errors:
+            return req.rerender("hebrew_bank_national_id/index.html", errors,
+                                "יש לתקן את השדות המסומנים")
+        return Reply.page("פנייתך התקבלה", "תודה, פנייתך התקבלה. נציג יחזור אליך בהקדם.",
+                          lang="he")
+
+    @s.route(r"/hebrew_insurer_customer_radio/send")
+    def insurer(req: Request) -> Reply:
+        errors = _missing(req, ["fullName", "phone", "email", "isCustomer", "message",
+                                "termsConsent"], ("email",))
+        if req.value("isCustomer") == "yes" and not req.value("policyNumber"):
+            errors["policyNumber"] = "יש להזין מספר פוליסה"
+        if errors:
+            return req.rerender("hebrew_insurer_customer_radio/index.html", errors,
+                                "יש למלא את כל שדות החובה")
+        return Reply.redirect("/hebrew_insurer_customer_radio/toda.html")
+
+    @s.route(r"/hebrew_health_fund_topic/api/inquiry")
+    def health_fund(req: Request) -> Reply:
+        errors = _missing(req, ["fullName", "mobile", "email", "topic", "message"],
+                          ("email",))
+        if errors:
+            return Reply.json({"success": False, "errors": errors}, 400)
+        return Reply.json({"success": True, "message": "פנייתך נשלחה בהצלחה"})
+
+    @s.route(r"/french_contact/envoyer")
+    def french(req: Request) -> Reply:
+        errors = _missing(req, ["nom", "prenom", "courriel", "message", "rgpd"], ("courriel",))
+        if errors:
+            return req.rerender("french_contact/index.html", errors,
+                                "Veuillez corriger les erreurs ci-dessous.")
+        return Reply.redirect("/french_contact/merci.html")
+
+    @s.route(r"/german_powermail/")
+    def german(req: Request) -> Reply:
+        p = "tx_powermail_pi1[field]"
+        errors = _missing(req, [f"{p}[vorname]", f"{p}[nachname]", f"{p}[e_mail]",
+                                f"{p}[nachricht]", f"{p}[datenschutz][]"], (f"{p}[e_mail]",))
+        if req.value(f"{p}[__hp]"):
+            return req.rerender("german_powermail/index.html", {}, "Spamverdacht")
+        if errors:
+            return req.rerender("german_powermail/index.html", errors,
+                                "Bitte füllen Sie alle Pflichtfelder aus.")
+        return Reply.page("Vielen Dank", "Vielen Dank für Ihre Nachricht! "
+                          "Wir melden uns in Kürze bei Ihnen.", lang="de")
+
+    @s.route(r"/spanish_prestashop/contactenos")
+    def spanish(req: Request) -> Reply:
+        errors = _missing(req, ["id_contact", "from", "message", "psgdpr_consent_checkbox"],
+                          ("from",))
+        if errors:
+            return req.rerender("spanish_prestashop/index.html", errors,
+                                "Por favor, revise los campos marcados.")
+        return Reply.redirect("/spanish_prestashop/enviado.html")
+
+    @s.route(r"/russian_bitrix/")
+    def russian(req: Request) -> Reply:
+        errors = _missing(req, ["user_name", "user_email", "MESSAGE"], ("user_email",))
+        if errors:
+            return req.rerender("russian_bitrix/index.html", errors,
+                                "Укажите ваше имя, E-mail и текст сообщения.")
+        return Reply.redirect("/russian_bitrix/ok.html", 302)
+
+    # Plain contact forms (honeypots, captchas, cookie banner, discovery sites, ...):
+    # a generic handler that behaves like typical anti-spam plugins.
+    def generic(
+        required: list[str], captcha: str | None = None, files: tuple[str, ...] = ()
+    ) -> Handler:
+        def handle(req: Request) -> Reply:
+            if captcha and not req.value(captcha):
+                return Reply.page("Error", "Please complete the CAPTCHA.", status=400)
+            missing_files = [f for f in files if f not in req.hit.files]
+            if missing_files:
+                return Reply.page("Error", "Please attach the requested file.", status=400)
+            errors = _missing(req, required, ("email",))
+            if errors:
+                return Reply.page("Error", "Please fill in all required fields.", status=400)
+            # A filled honeypot gets the same answer (typical plugins drop it silently);
+            # the test asserts that honeypots arrive empty.
+            return Reply.page("Thank you", "Thank you! Your message has been sent.")
+
+        return handle
+
+    for path, kw in {
+        "/honeypot_offscreen/send": {},
+        "/honeypot_zero_size/send": {},
+        "/honeypot_aria_hidden/send": {},
+        "/honeypot_innocent_label/send": {},
+        "/captcha_recaptcha_v2/send": {"captcha": "g-recaptcha-response"},
+        "/captcha_recaptcha_v3/send": {"captcha": "g-recaptcha-response"},
+        "/captcha_hcaptcha/send": {"captcha": "h-captcha-response"},
+        "/captcha_turnstile/send": {"captcha": "cf-turnstile-response"},
+        "/captcha_friendly_captcha/send": {"captcha": "frc-captcha-solution"},
+        "/captcha_math_question/send": {"captcha": "captcha_answer"},
+        "/cookie_banner_overlay/send": {},
+        "/company/contact/send": {},  # footer-only site
+        "/en/support/send": {},  # sitemap-only site
+        "/contact_with_search_and_newsletter/send": {},
+        "/file_upload_required/send": {"files": ("attachment",)},
+    }.items():
+        s.route(re.escape(path))(generic(["email", "message"], **kw))
+
+    @s.route(r"/contact_with_search_and_newsletter/subscribe")
+    def newsletter(req: Request) -> Reply:
+        return Reply.page("Subscribed", "You are now subscribed to our newsletter.")
+
+    @s.route(r"/no_form_phone_only_contact_page/(login|subscribe)")
+    def no_form(req: Request) -> Reply:
+        return Reply.page("Sign in", "Wrong user name or password.", status=401)
+
+    @s.route(r"/server_error_500/send")
+    def server_500(req: Request) -> Reply:
+        return Reply(500, "<html><head><title>500 Internal Server Error</title></head><body>"
+                     "<h1>Internal Server Error</h1><p>The server encountered an internal "
+                     "error and was unable to complete your request.</p></body></html>")
+
+    @s.route(r"/server_validation_phone/send")
+    def validation(req: Request) -> Reply:
+        errors = _missing(req, ["name", "email", "phone", "message"], ("email",))
+        if req.value("phone") and not re.fullmatch(r"\+\d{11,15}", req.value("phone")):
+            errors["phone"] = ("Please enter the phone number in international format, "
+                               "e.g. +972501234567.")
+        if errors:
+            return req.rerender("server_validation_phone/index.html", errors,
+                                "Your message could not be sent. Please correct the "
+                                "highlighted fields.")
+        return Reply.page("Thank you", "Thank you! Your message has been sent.")
