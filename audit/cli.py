@@ -37,6 +37,7 @@ out = Console(soft_wrap=True)
 Workspace = Annotated[
     Path, typer.Option("--workspace", "-w", help="Survey folder (survey.yaml, companies.yaml).")
 ]
+_TIME_FORMATS = ["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
 
@@ -246,12 +247,22 @@ def report(
         str | None, typer.Option(help="Wave to report (default: survey.yaml's).")
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            help="Report as of this time (with zone); default now.",
+            formats=_TIME_FORMATS,
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Build the HTML leaderboard and the CSV/JSON/XLSX exports."""
     if lang not in ("en", "he"):
         raise AuditError(f"--lang must be en or he, not {lang!r}")
-    paths = pipeline.report(workspace, lang=lang, wave=wave, out_dir=out_dir)
+    if as_of is not None and as_of.tzinfo is None:
+        raise AuditError("--as-of needs a time zone, e.g. 2026-12-09T18:00+02:00")
+    paths = pipeline.report(workspace, lang=lang, wave=wave, out_dir=out_dir, as_of=as_of)
     if as_json:
         out.print_json(pipeline.to_json(paths))
     else:
@@ -286,7 +297,7 @@ def log_contact(
         datetime,
         typer.Option(
             help="When, with time zone: 2026-11-25T14:30+02:00.",
-            formats=["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"],
+            formats=_TIME_FORMATS,
         ),
     ],
     note: Annotated[str | None, typer.Option(help="Free text.")] = None,

@@ -47,6 +47,8 @@ from audit.tokens import new_token, reference_code
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Set to 1 (tests, CI) and the browser aborts every request that would leave loopback.
+BLOCK_OUTSIDE_ENV = "AUDIT_BLOCK_OUTSIDE"
 # Outcomes that say "something is wrong on our side" when they come many in a row.
 _LOCAL_TROUBLE = {Outcome.UNREACHABLE, Outcome.ERROR, Outcome.TIMEOUT}
 
@@ -105,9 +107,8 @@ def check(
 
 
 def _check_browser(settings: BrowserSettings) -> CheckItem:
-    from probes.runner import ProbeSession
-
     from probes.browser import find_browser
+    from probes.runner import ProbeSession
 
     try:
         info = find_browser(settings.executable)
@@ -264,6 +265,8 @@ def run_survey(
 ) -> RunSummary:
     """Submit (or, without opts.submit, dry-run) every company's form once in the wave."""
     ws = load_workspace(root)
+    if os.environ.get(BLOCK_OUTSIDE_ENV) == "1":
+        opts.block_outside = True
     chosen = [c for c in ws.companies if not opts.only or c.slug in _only(ws, opts.only)]
     browser = resolved_browser_settings(ws, opts)
     store = Store.open(ws.store_url)
@@ -770,7 +773,9 @@ def report(
     wave: str | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    as_of: datetime | None = None,
 ) -> Any:
+    """Build the report as of now (or `as_of`, e.g. the wave's close)."""
     from reports.render import build_report
 
     ws = load_workspace(root)
@@ -784,7 +789,7 @@ def report(
             ws,
             out_dir=Path(out_dir) if out_dir else None,
             lang=lang,
-            now=clock.now(),
+            now=as_of or clock.now(),
             wave=wave,
         )
         store.update_run(run_id, finished_at=clock.now(), summary={"index": str(paths.index_html)})

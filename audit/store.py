@@ -253,6 +253,16 @@ class Store:
             ) from None
 
     def _migrate(self) -> None:
+        for attempt in range(5):
+            try:
+                return self._migrate_once()
+            except (sa.exc.OperationalError, sa.exc.IntegrityError) as exc:
+                # Two processes creating the schema at the same moment: the loser retries.
+                racing = "already exists" in str(exc) or "UNIQUE constraint" in str(exc)
+                if not racing or attempt == 4:
+                    raise
+
+    def _migrate_once(self) -> None:
         with self.engine.begin() as c:
             metadata.create_all(c)
             row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()

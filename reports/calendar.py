@@ -231,6 +231,11 @@ class BusinessCalendar:
             if cl <= op:
                 rows.append((name, "closed"))
             else:
-                rows.append((name, f"{op // 3600:02d}:{op % 3600 // 60:02d}-"
-                             f"{cl // 3600:02d}:{cl % 3600 // 60:02d}"))
+                rows.append(
+                    (
+                        name,
+                        f"{op // 3600:02d}:{op % 3600 // 60:02d}-"
+                        f"{cl // 3600:02d}:{cl % 3600 // 60:02d}",
+                    )
+                )
         return rows

@@ -60,7 +60,7 @@ def distribution(results: pd.DataFrame, title: str, no_reply: str, basis: str) -
     sent = results[results["submitted_at"].notna()]
     counts = sent["sector"].value_counts()
     sectors = sorted(counts.index, key=lambda s: (-counts[s], str(s)))[:12]
-    left, width, row_h = 170.0, 520.0, 34.0
+    left, width, row_h = 120.0, 400.0, 34.0
     height = int(30 + row_h * max(1, len(sectors)) + 30)
     edges = np.geomspace(T_MIN, T_MAX, 29)
     body: list[str] = _time_axis(left, width, 20, height - 30)
@@ -72,7 +72,7 @@ def distribution(results: pd.DataFrame, title: str, no_reply: str, basis: str) -
         peak = max(1, int(hist.max()) if len(hist) else 1)
         body.append(
             f'<text x="{left - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" '
-            f'class="label">{_t(sector)[:40]}</text>'
+            f'class="label">{_t(str(sector)[:16])}</text>'
         )
         for j, c in enumerate(hist):
             if c == 0:
@@ -88,15 +88,17 @@ def distribution(results: pd.DataFrame, title: str, no_reply: str, basis: str) -
             f'<text x="{left + width + 8}" y="{y + row_h / 2 + 4:.1f}" class="label">'
             f"{_t(no_reply)}: {missing}/{len(part)}</text>"
         )
-    return _svg(int(left + width + 130), height, body, title)
+    return _svg(int(left + width + 120), height, body, title)
 
 
-def survival(curves: Sequence[SurvivalCurve], title: str, lang: str) -> Markup:
+def survival(
+    curves: Sequence[SurvivalCurve], title: str, lang: str, median_word: str = "median"
+) -> Markup:
     """Kaplan-Meier step curves (all + up to 6 sectors), the 95% band of 'all', median line."""
     left, width, top, plot_h = 50.0, 560.0, 16.0, 220.0
     bottom = top + plot_h
     shown = [c for c in curves if c.n > 0][:7]
-    height = int(bottom + 36 + 16 * len(shown))
+    height = int(bottom + 36 + 18 * len(shown))
     body = _time_axis(left, width, top, bottom)
 
     def y(s: float) -> float:
@@ -135,9 +137,9 @@ def survival(curves: Sequence[SurvivalCurve], title: str, lang: str) -> Markup:
         )
         med = fmt_duration(c.median_s, lang)
         body.append(
-            f'<rect x="{left}" y="{bottom + 24 + 16 * k:.1f}" width="10" height="10" '
-            f'fill="{colour}"/><text x="{left + 16}" y="{bottom + 33 + 16 * k:.1f}" '
-            f'class="label">{_t(c.group)[:50]} (n={c.n}, median {_t(med)})</text>'
+            f'<rect x="{left}" y="{bottom + 26 + 18 * k:.1f}" width="11" height="11" '
+            f'fill="{colour}"/><text x="{left + 16}" y="{bottom + 36 + 18 * k:.1f}" '
+            f'class="label">{_t(c.group)[:50]} (n={c.n}, {_t(median_word)} {_t(med)})</text>'
         )
     return _svg(int(left + width + 20), height, body, title)
 

@@ -114,6 +114,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "fri": "Fri",
         "sat": "Sat",
         "skip": "Skip to the table",
+        "median_word": "median",
     },
     "he": {
         "leaderboard": "טבלת דירוג",
@@ -139,9 +140,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "filter_sector": "ענף",
         "search": "חיפוש",
         "not_reachable": "לא ניתן ליצור קשר",
-        "not_reachable_note": (
-            "הטופס לא נשלח: חברות אלה אינן מדורגות ואינן נחשבות איטיות."
-        ),
+        "not_reachable_note": ("הטופס לא נשלח: חברות אלה אינן מדורגות ואינן נחשבות איטיות."),
         "reason": "סיבה",
         "summary": "סיכום",
         "companies_n": "חברות",
@@ -216,6 +215,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "fri": "ו׳",
         "sat": "ש׳",
         "skip": "דלג לטבלה",
+        "median_word": "חציון",
     },
 }
 

@@ -222,9 +222,7 @@ def tier_for(seconds: float | None, tiers: Sequence[Tier]) -> str:
     return NO_REPLY_TIER
 
 
-_BUSINESS_DAYS = re.compile(
-    r"^\s*(\d+)\s*(?:business|working|work)\s*days?\s*$", re.IGNORECASE
-)
+_BUSINESS_DAYS = re.compile(r"^\s*(\d+)\s*(?:business|working|work)\s*days?\s*$", re.IGNORECASE)
 _BUSINESS_HOURS = re.compile(
     r"^\s*(\d+(?:\.\d+)?)\s*(?:business|working|work)\s*hours?\s*$", re.IGNORECASE
 )
@@ -381,9 +379,7 @@ def compute(
         df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[ns, UTC]")
     df.loc[~sent, ["first_reply_at", "first_human_reply_at"]] = pd.NaT
     if len(first_human):
-        method = first_human["msg_match"].where(
-            first_human["msg_match"].notna(), "manual"
-        )
+        method = first_human["msg_match"].where(first_human["msg_match"].notna(), "manual")
         df["match_method"] = sid.map(method).where(sent)
         df["first_human_channel"] = sid.map(first_human["channel"]).where(sent)
     else:
@@ -397,12 +393,15 @@ def compute(
     )
     df.loc[df["first_human_reply_at"].notna(), "late_reply_at"] = pd.NaT
 
-    kinds_seen = ev[ev["in_window"]].groupby("submission_id")["kind"].agg(set)
-    has = sid.map(kinds_seen)
-    has_ack = has.map(lambda s: isinstance(s, set) and MessageKind.AUTO_ACK.value in s)
-    has_bounce = has.map(lambda s: isinstance(s, set) and MessageKind.BOUNCE.value in s)
-    status[sent & has_bounce.astype(bool)] = "bounced"
-    status[sent & has_ack.astype(bool)] = "auto_ack_only"
+    in_window = ev[ev["in_window"]]
+    has_ack = sid.isin(
+        in_window.loc[in_window["kind"] == MessageKind.AUTO_ACK.value, "submission_id"]
+    )
+    has_bounce = sid.isin(
+        in_window.loc[in_window["kind"] == MessageKind.BOUNCE.value, "submission_id"]
+    )
+    status[sent & has_bounce] = "bounced"
+    status[sent & has_ack] = "auto_ack_only"
     status[sent & df["first_human_reply_at"].notna()] = "answered"
     df["status"] = status
     df["reason"] = reason.where(status.isin(UNREACHABLE_STATUSES) | (reason != ""), "")

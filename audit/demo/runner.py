@@ -109,7 +109,8 @@ def _write_config(root: Path, mail: Any, world: DemoWorld, start: datetime) -> N
         encoding="utf-8",
     )
     (root / "companies.yaml").write_text(
-        yaml.safe_dump({"companies": companies}, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        yaml.safe_dump({"companies": companies}, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
     )
 
 
@@ -120,14 +121,17 @@ class TruthCheck:
     table: list[dict[str, Any]]
 
 
-def check_truth(results_csv: Path, world: DemoWorld, submitted_at: dict[str, datetime]) -> TruthCheck:
+def check_truth(
+    results_csv: Path, world: DemoWorld, submitted_at: dict[str, datetime]
+) -> TruthCheck:
     """Every measured time maps back to the simulated one within 1 s; ranks are true."""
     rows = {r["company"]: r for r in csv.DictReader(results_csv.open(encoding="utf-8"))}
     problems: list[str] = []
     table: list[dict[str, Any]] = []
     by_slug = {s.company.slug: s for s in world.sites}
     answered = sorted(
-        (c for c in COMPANIES if c.expected_status == "answered"), key=lambda c: c.first_human_s or 0
+        (c for c in COMPANIES if c.expected_status == "answered"),
+        key=lambda c: c.first_human_s or 0,
     )
     expected_rank = {c.slug: i + 1 for i, c in enumerate(answered)}
     unanswered_rank = len(answered) + 1
@@ -155,12 +159,18 @@ def check_truth(results_csv: Path, world: DemoWorld, submitted_at: dict[str, dat
             entry["true_s"], entry["measured_s"] = c.first_human_s, measured
             if not abs(measured - c.first_human_s) <= TOLERANCE_S:
                 ok = False
-                problems.append(f"{c.name}: measured {measured} s, simulated truth {c.first_human_s} s")
+                problems.append(
+                    f"{c.name}: measured {measured} s, simulated truth {c.first_human_s} s"
+                )
             sub = submitted_at.get(c.slug)
             if received and sub is not None:
                 lag = (received[0].at - sub).total_seconds()
                 entry["submit_to_server_s"] = round(lag, 3)
-        if c.first_contact_s is not None and c.expected_status != "blocked" and row["first_reply_at"]:
+        if (
+            c.first_contact_s is not None
+            and c.expected_status != "blocked"
+            and row["first_reply_at"]
+        ):
             first = datetime.fromisoformat(row["first_reply_at"].replace("Z", "+00:00"))
             sub = submitted_at.get(c.slug)
             if sub is not None:
@@ -169,8 +179,12 @@ def check_truth(results_csv: Path, world: DemoWorld, submitted_at: dict[str, dat
                 entry["first_contact_measured_s"] = round(measured_first, 3)
                 if not abs(measured_first - c.first_contact_s) <= TOLERANCE_S:
                     ok = False
-                    problems.append(f"{c.name}: first contact after {measured_first:.3f} s, truth {c.first_contact_s} s")
-        want_rank = expected_rank.get(c.slug, unanswered_rank if c.expected_status != "blocked" else None)
+                    problems.append(
+                        f"{c.name}: first contact after {measured_first:.3f} s, truth {c.first_contact_s} s"
+                    )
+        want_rank = expected_rank.get(
+            c.slug, unanswered_rank if c.expected_status != "blocked" else None
+        )
         got_rank = int(float(row["rank"])) if row["rank"] else None
         entry["rank"], entry["true_rank"] = got_rank, want_rank
         if got_rank != want_rank:
@@ -241,8 +255,12 @@ def run_demo(directory: Path, console: Console, keep_running: bool = False) -> b
 
         watcher = threading.Thread(target=watch, name="demo-watcher", daemon=True)
         watcher.start()
-        console.print("[bold]1/4[/] audit watch (IMAP IDLE) started; [bold]2/4[/] audit run --submit ...")
-        summary = pipeline.run_survey(root, pipeline.RunOptions(submit=True, block_outside=True), clock=clock)
+        console.print(
+            "[bold]1/4[/] audit watch (IMAP IDLE) started; [bold]2/4[/] audit run --submit ..."
+        )
+        summary = pipeline.run_survey(
+            root, pipeline.RunOptions(submit=True, block_outside=True), clock=clock
+        )
         for r in sorted(summary.results, key=lambda r: r.company):
             console.print(f"    {r.company:22} {r.outcome:12} {r.reason[:70]}")
         world.wait_idle(60)
@@ -256,12 +274,17 @@ def run_demo(directory: Path, console: Console, keep_running: bool = False) -> b
         watcher.join(30)
         if watcher_error:
             raise watcher_error[0]
-        console.print(f"[bold]3/4[/] audit watch --once (final catch-up) ...")
+        console.print("[bold]3/4[/] audit watch --once (final catch-up) ...")
         pipeline.watch_mailbox(root, once=True, clock=clock)
         console.print("[bold]4/4[/] audit report ...")
-        paths = pipeline.report(root, clock=clock)
-        pipeline.report(root, lang="he", out_dir=Path(paths.dir).with_name(Path(paths.dir).name + "-he"), clock=clock)
-        submitted = {r["company"]: r["submitted_at"] for r in pipeline.status(root) if r["submitted_at"]}
+        # Reported as of the wave's close: the replay has delivered every reply by then.
+        close = start + timedelta(days=WAVE_DAYS)
+        paths = pipeline.report(root, clock=clock, as_of=close)
+        he_dir = Path(paths.dir).with_name(Path(paths.dir).name + "-he")
+        pipeline.report(root, lang="he", out_dir=he_dir, clock=clock, as_of=close)
+        submitted = {
+            r["company"]: r["submitted_at"] for r in pipeline.status(root) if r["submitted_at"]
+        }
         by_name = {c.name: c.slug for c in COMPANIES}
         submitted_at = {by_name[k]: v for k, v in submitted.items() if k in by_name}
         truth = check_truth(Path(paths.results_csv), world, submitted_at)
@@ -271,7 +294,9 @@ def run_demo(directory: Path, console: Console, keep_running: bool = False) -> b
         console.print(f"Results:     {paths.results_csv}")
         console.print(f"Truth:       {Path(paths.dir) / 'truth.json'}")
         if truth.ok:
-            console.print(f"[green]Truth check passed[/]: every measured time within {TOLERANCE_S:.0f} s of the simulated one; ranking is the true one. ({time.monotonic() - t0:.1f} s)")
+            console.print(
+                f"[green]Truth check passed[/]: every measured time within {TOLERANCE_S:.0f} s of the simulated one; ranking is the true one. ({time.monotonic() - t0:.1f} s)"
+            )
         else:
             console.print("[red]Truth check FAILED:[/]")
             for line in truth.lines:
@@ -296,7 +321,9 @@ def run_demo(directory: Path, console: Console, keep_running: bool = False) -> b
             os.environ[DEFAULT_PASSWORD_ENV] = previous_password
 
 
-def _write_truth(out: Path, world: DemoWorld, start: datetime, clock: Clock, truth: TruthCheck) -> None:
+def _write_truth(
+    out: Path, world: DemoWorld, start: datetime, clock: Clock, truth: TruthCheck
+) -> None:
     data = {
         "simulated_start": start.isoformat(),
         "clock_offset_s": clock.offset_s,
@@ -313,7 +340,12 @@ def _write_truth(out: Path, world: DemoWorld, start: datetime, clock: Clock, tru
                 "first_contact_s": c.first_contact_s,
                 "replies": [r.__dict__ for r in c.replies],
                 "received": [
-                    {"at": r.at.isoformat(), "token": r.token, "reply_to": r.reply_to, "replies": r.replies}
+                    {
+                        "at": r.at.isoformat(),
+                        "token": r.token,
+                        "reply_to": r.reply_to,
+                        "replies": r.replies,
+                    }
                     for r in world.site(c.slug).received
                 ],
             }
@@ -321,7 +353,9 @@ def _write_truth(out: Path, world: DemoWorld, start: datetime, clock: Clock, tru
         ],
         "check": {"ok": truth.ok, "problems": truth.lines, "rows": truth.table},
     }
-    (out / "truth.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / "truth.json").write_text(
+        json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 def _print_summary(console: Console, results_csv: Path, truth: TruthCheck) -> None:

@@ -17,9 +17,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid, parseaddr
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -62,17 +59,34 @@ button{{margin-top:16px;padding:8px 20px;background:{color};color:#fff;border:0}
 _COLORS = ["#00539b", "#2e7d32", "#6a1b9a", "#c62828", "#ef6c00", "#00838f", "#4e342e"]
 
 _EN = dict(
-    name="Full name", email="E-mail", phone="Phone", subject="Subject", message="Your message",
-    send="Send", contact="Contact us", home="Home", about="About", thanks=(
-        "Thank you! Your message has been received and we will get back to you soon."
-    ), required="Please fill in all required fields.", consent="I agree to the privacy policy",
+    name="Full name",
+    email="E-mail",
+    phone="Phone",
+    subject="Subject",
+    message="Your message",
+    send="Send",
+    contact="Contact us",
+    home="Home",
+    about="About",
+    thanks=("Thank you! Your message has been received and we will get back to you soon."),
+    required="Please fill in all required fields.",
+    consent="I agree to the privacy policy",
     news="Send me offers and newsletters",
 )
 _HE = dict(
-    name="שם מלא", email='דוא"ל', phone="טלפון נייד", subject="נושא הפנייה", message="תוכן הפנייה",
-    send="שליחה", contact="צור קשר", home="דף הבית", about="אודות",
-    thanks="תודה! פנייתך התקבלה ותטופל בהקדם.", required="נא למלא את כל שדות החובה.",
-    consent="קראתי ואני מסכים/ה למדיניות הפרטיות", news="אשמח לקבל עדכונים ומבצעים",
+    name="שם מלא",
+    email='דוא"ל',
+    phone="טלפון נייד",
+    subject="נושא הפנייה",
+    message="תוכן הפנייה",
+    send="שליחה",
+    contact="צור קשר",
+    home="דף הבית",
+    about="אודות",
+    thanks="תודה! פנייתך התקבלה ותטופל בהקדם.",
+    required="נא למלא את כל שדות החובה.",
+    consent="קראתי ואני מסכים/ה למדיניות הפרטיות",
+    news="אשמח לקבל עדכונים ומבצעים",
 )
 
 
@@ -142,7 +156,9 @@ class CompanySite:
             def log_message(self, fmt: str, *args: Any) -> None:
                 log.debug("%s: " + fmt, company.slug, *args)
 
-            def _send(self, status: int, body: str, ctype: str = "text/html; charset=utf-8") -> None:
+            def _send(
+                self, status: int, body: str, ctype: str = "text/html; charset=utf-8"
+            ) -> None:
                 data = body.encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -173,12 +189,16 @@ class CompanySite:
                     return
                 site.accept(fields)
                 page = render_page(company, "/", index) or ""
-                self._send(200, page.replace("<main>", f'<main><p class="success">{t["thanks"]}</p>', 1))
+                self._send(
+                    200, page.replace("<main>", f'<main><p class="success">{t["thanks"]}</p>', 1)
+                )
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"site-{company.slug}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name=f"site-{company.slug}", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -202,8 +222,11 @@ class CompanySite:
                     seconds=reply.delay_s
                 )
                 msg, sender = self.world.compose(self.company, rec, reply, arrival)
-                self.world.send(msg, sender, parseaddr(str(msg["To"]))[1])
-                rec.replies.append({"kind": reply.kind, "delay_s": reply.delay_s, "arrival": arrival.isoformat()})
+                to = rec.reply_to or "" if isinstance(msg, bytes) else parseaddr(str(msg["To"]))[1]
+                self.world.send(msg, sender, to)
+                rec.replies.append(
+                    {"kind": reply.kind, "delay_s": reply.delay_s, "arrival": arrival.isoformat()}
+                )
         except Exception:
             log.exception("demo company %s could not reply", self.company.slug)
             self.world.errors.append(self.company.slug)
@@ -215,7 +238,9 @@ class CompanySite:
 class DemoWorld:
     """All simulated companies, their web servers, and how they write back."""
 
-    def __init__(self, companies: tuple[DemoCompany, ...], clock: Clock, smtp_port: int, reply_domain: str):
+    def __init__(
+        self, companies: tuple[DemoCompany, ...], clock: Clock, smtp_port: int, reply_domain: str
+    ):
         self.clock = clock
         self.smtp_port = smtp_port
         self.reply_domain = reply_domain
@@ -247,15 +272,16 @@ class DemoWorld:
         return False
 
     # -- mail ------------------------------------------------------------------------
-    def compose(self, c: DemoCompany, rec: Received, reply: Reply, arrival: datetime) -> tuple[Any, str]:
+    def compose(
+        self, c: DemoCompany, rec: Received, reply: Reply, arrival: datetime
+    ) -> tuple[Any, str]:
         """The e-mail a simulated company sends, and its envelope sender."""
         persona = rec.fields.get("fullname", "").split(" ")[0] or "there"
         ref = next(iter(tokens_in_text(rec.fields.get("message", ""))), rec.token or "")
         ref_code = f"CA-{ref.upper()}"
         subject = rec.fields.get("subject") or "Your inquiry"
         if reply.kind == "bounce":
-            msg = self._bounce(c, rec, arrival)
-            return msg, ""
+            return self._bounce(c, rec, arrival), ""
         m = EmailMessage()
         if reply.kind == "auto_ack":
             m["From"] = f"{c.name} <noreply@{c.domain}>"
@@ -286,13 +312,15 @@ class DemoWorld:
             )
             sender = f"support@{hd}"
         else:
-            m["From"] = f"{'שירות לקוחות' if c.lang == 'he' else 'Customer Service'} {c.name} <service@{c.domain}>"
+            m["From"] = (
+                f"{'שירות לקוחות' if c.lang == 'he' else 'Customer Service'} {c.name} <service@{c.domain}>"
+            )
             m["To"] = rec.reply_to or ""
             m["Subject"] = f"Re: {subject}"
             if c.lang == "he":
                 text = (
                     f"שלום {persona},\n\nתודה על פנייתך. ניתן לפתוח חשבון בסניף או באתר, ועלות "
-                    "ניהול החשבון היא 9.90 ש\"ח לחודש. ללקוחות חדשים שלושה חודשים ללא עלות.\n\n"
+                    'ניהול החשבון היא 9.90 ש"ח לחודש. ללקוחות חדשים שלושה חודשים ללא עלות.\n\n'
                     f"בברכה,\nמיכל כהן\nמוקד שירות הלקוחות, {c.name}\n"
                 )
             else:
@@ -310,40 +338,40 @@ class DemoWorld:
         m["X-Demo-Arrival"] = arrival.isoformat()
         return m, sender
 
-    def _bounce(self, c: DemoCompany, rec: Received, arrival: datetime) -> MIMEMultipart:
+    def _bounce(self, c: DemoCompany, rec: Received, arrival: datetime) -> bytes:
         """An RFC 3464 DSN: the company's form mailer forwarded to a dead mailbox."""
-        dsn = MIMEMultipart("report", report_type="delivery-status")
-        dsn["From"] = f"Mail Delivery System <MAILER-DAEMON@mx.{c.domain}>"
-        dsn["To"] = rec.reply_to or ""
-        dsn["Subject"] = "Undelivered Mail Returned to Sender"
-        dsn["Auto-Submitted"] = "auto-replied"
-        dsn.attach(
-            MIMEText(
-                f"This is the mail system at host mx.{c.domain}.\n\nI'm sorry to have to inform you "
-                "that your message could not be delivered to one or more recipients.\n\n"
-                f"<service@{c.domain}>: mailbox unavailable\n"
-            )
-        )
-        status = MIMEBase("message", "delivery-status")
-        status.set_payload(
-            f"Reporting-MTA: dns; mx.{c.domain}\n\n"
-            f"Final-Recipient: rfc822; service@{c.domain}\nAction: failed\nStatus: 5.1.1\n"
-            "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n"
-        )
-        dsn.attach(status)
-        original = MIMEBase("text", "rfc822-headers")
-        original.set_payload(
-            f"From: {rec.reply_to}\nReply-To: {rec.reply_to}\nTo: service@{c.domain}\n"
-            f"Subject: {rec.fields.get('subject', '')}\n"
-        )
-        dsn.attach(original)
-        dsn["Date"] = format_datetime(arrival)
-        dsn["Message-ID"] = make_msgid(domain=f"mx.{c.domain}")
-        dsn["X-Demo-Arrival"] = arrival.isoformat()
-        return dsn
+        boundary = f"dsn-{c.slug}-{int(arrival.timestamp())}"
+        return (
+            f"From: Mail Delivery System <MAILER-DAEMON@mx.{c.domain}>\r\n"
+            f"To: {rec.reply_to}\r\n"
+            "Subject: Undelivered Mail Returned to Sender\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            f"Date: {format_datetime(arrival)}\r\n"
+            f"Message-ID: {make_msgid(domain=f'mx.{c.domain}')}\r\n"
+            f"X-Demo-Arrival: {arrival.isoformat()}\r\n"
+            "MIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+            "\r\n"
+            f"--{boundary}\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            f"This is the mail system at host mx.{c.domain}.\r\n\r\n"
+            "I'm sorry to have to inform you that your message could not be delivered\r\n"
+            f"to one or more recipients.\r\n\r\n<service@{c.domain}>: mailbox unavailable\r\n\r\n"
+            f"--{boundary}\r\n"
+            "Content-Type: message/delivery-status\r\n\r\n"
+            f"Reporting-MTA: dns; mx.{c.domain}\r\n\r\n"
+            f"Final-Recipient: rfc822; service@{c.domain}\r\n"
+            "Action: failed\r\nStatus: 5.1.1\r\n"
+            "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n"
+            f"--{boundary}\r\n"
+            "Content-Type: text/rfc822-headers\r\n\r\n"
+            f"From: {rec.reply_to}\r\nReply-To: {rec.reply_to}\r\nTo: service@{c.domain}\r\n"
+            f"Subject: {rec.fields.get('subject', '')}\r\n\r\n"
+            f"--{boundary}--\r\n"
+        ).encode()
 
     def send(self, msg: Any, envelope_from: str, rcpt: str) -> None:
         if not rcpt:
             return
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
-            smtp.sendmail(envelope_from, [rcpt], msg.as_bytes())
+            smtp.sendmail(envelope_from, [rcpt], msg if isinstance(msg, bytes) else msg.as_bytes())

@@ -1,0 +1,234 @@
+"""The report folder parsed and checked row by row (STYLE 14)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
+
+import pytest
+from bs4 import BeautifulSoup
+from openpyxl import load_workbook
+
+from audit.errors import ReportError
+from reports.render import build_report
+
+IL = ZoneInfo("Asia/Jerusalem")
+START = datetime(2026, 11, 18, 9, 0, tzinfo=IL)  # Wednesday
+NOW = datetime(2026, 12, 10, 12, 0, tzinfo=IL)
+
+HOSTILE = [
+    "<script>window.__pwned=1</script>",
+    '"><img src=x onerror="window.__pwned=1">',
+    "javascript:window.__pwned=1",
+    "\u202eevil\u202c moc.knab",
+    '=HYPERLINK("http://x.test")',
+]
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text("utf-8"), "lxml")
+
+
+@pytest.fixture
+def small(builder):
+    """Six companies, one wave, a Hebrew name, a screenshot pair and a blocked form."""
+    b = builder
+    w = b.wave("wave-1", close_at=datetime(2026, 12, 2, 18, 0, tzinfo=IL))
+    run = b.run()
+    plan = [
+        ("Leumi", "banks", 33),
+        ("Cellcom", "telecom", 60),
+        ("בנק הפועלים", "banks", 150),
+        ("Harel", "insurance", None),
+        ("Orange", "telecom", 240),
+    ]
+    sids = {}
+    for name, sector, minutes in plan:
+        cid = b.company(name, sector=sector)
+        sid = sids[name] = b.submit(cid, w, START, run_id=run, page_url="https://x.test/contact")
+        if minutes:
+            b.reply(
+                sid,
+                START + timedelta(minutes=minutes),
+                subject=f"Re: {name}",
+                text=f"שלום דנה, reply from {name}",
+            )
+    b.evidence(sids["Leumi"], "screenshot_before", "evidence/wave-1/leumi/before.png", b"png1")
+    b.evidence(sids["Leumi"], "screenshot_after", "evidence/wave-1/leumi/after.png", b"png2")
+    cid = b.company("Mirs", sector="telecom")
+    b.submit(cid, w, None, state="blocked", reason="captcha (reCAPTCHA)", outcome="captcha")
+    return b
+
+
+def test_leaderboard_rows_in_order(small, tmp_path):
+    paths = build_report(small.store, small.workspace(), out_dir=tmp_path / "r", now=NOW)
+    doc = soup(paths.index_html)
+    assert doc.html["lang"] == "en" and doc.html["dir"] == "ltr"
+    heads = [th.get_text(strip=True) for th in doc.select("#leaderboard thead th")]
+    assert heads[:5] == ["Rank", "Company", "Sector", "Status", "Business time"]
+    rows = [
+        [td.get_text(strip=True) for td in tr.select("td")]
+        for tr in doc.select("#leaderboard tbody tr")
+    ]
+    assert [r[:4] for r in rows] == [
+        ["1", "Leumi", "banks", "answered"],
+        ["2", "Cellcom", "telecom", "answered"],
+        ["3", "בנק הפועלים", "banks", "answered"],
+        ["4", "Orange", "telecom", "answered"],
+        ["5", "Harel", "insurance", "no reply by close"],
+    ]
+    assert [r[4] for r in rows] == ["33 min", "1 h", "2 h 30 min", "4 h", ""]
+    assert [r[7] for r in rows] == ["good", "good", "fair", "fair", "no reply"]
+    # data-v carries sortable numbers
+    first = doc.select_one("#leaderboard tbody tr")
+    assert first.select("td")[4]["data-v"] == "1980"
+    # every company name is dir="auto"; the Hebrew one renders by its own direction
+    for a in doc.select("#leaderboard a.company"):
+        assert a["dir"] == "auto"
+    # not reachable: separate table with the reason, not in the ranking
+    nr = [
+        [td.get_text(strip=True) for td in tr.select("td")]
+        for tr in doc.select("#not-reachable-table tbody tr")
+    ]
+    assert nr == [["Mirs", "telecom", "blocked", "captcha (reCAPTCHA)"]]
+    # sector filter options
+    opts = [o["value"] for o in doc.select("#sector-filter option")]
+    assert opts == ["", "banks", "insurance", "telecom"]
+    # charts are inline SVG; no external resource anywhere
+    assert len(doc.select("svg.chart")) >= 3
+    for tag in doc.find_all(["img", "script", "link", "iframe"]):
+        assert not tag.get("src", "").startswith("http") and tag.name != "link"
+    assert doc.select_one("#simulated") is None
+    csp = doc.select_one('meta[http-equiv="Content-Security-Policy"]')["content"]
+    assert "script-src 'sha256-" in csp and "default-src 'none'" in csp
+
+
+def test_company_page_timeline_evidence_and_escaping(small, tmp_path):
+    paths = build_report(small.store, small.workspace(), out_dir=tmp_path / "r", now=NOW)
+    doc = soup(paths.index_html)
+    link = doc.select_one('#leaderboard a.company[href*="leumi"]')["href"]
+    page = paths.dir / unquote(link)
+    assert page.is_file()
+    cp = soup(page)
+    assert cp.select_one("h1").get_text() == "Leumi"
+    events = [li.select_one("strong").get_text() for li in cp.select("ol.timeline li")]
+    assert events == ["Form submitted", "Human reply"]
+    assert cp.select_one("pre.reply").get_text() == "שלום דנה, reply from Leumi"
+    assert cp.select_one("pre.reply")["dir"] == "auto"
+    imgs = [img["src"] for img in cp.select(".shots img")]
+    assert len(imgs) == 2
+    for src in imgs:  # relative, resolvable from the page
+        assert not src.startswith(("/", "file:", "http"))
+        assert (page.parent / unquote(src)).resolve().is_file()
+    shas = [c.get_text() for c in cp.select("table.evidence code")]
+    assert len(shas) == 2 and all(len(s) == 64 for s in shas)
+    # the Hebrew company has its own page too
+    heb = doc.select_one('#leaderboard a.company[href*="%D7"]')
+    assert heb is not None and (paths.dir / unquote(heb["href"])).is_file()
+
+
+def test_hebrew_interface_is_rtl(small, tmp_path):
+    paths = build_report(
+        small.store, small.workspace(), out_dir=tmp_path / "he", now=NOW, lang="he"
+    )
+    doc = soup(paths.index_html)
+    assert doc.html["lang"] == "he" and doc.html["dir"] == "rtl"
+    assert doc.select("#leaderboard thead th")[0].get_text(strip=True) == "דירוג"
+    cp = soup(next((paths.dir / "companies").glob("*.html")))
+    assert cp.html["dir"] == "rtl"
+    meth = soup(paths.dir / "methodology.html")
+    assert meth.html["dir"] == "rtl"
+
+
+def test_default_folder_banner_and_methodology(builder, tmp_path):
+    b = builder
+    w = b.wave("wave-2", close_at=datetime(2026, 9, 30, 20, 0, tzinfo=IL))
+    run = b.run(clock_offset_s=3 * 86400)
+    cid = b.company("Leumi")
+    sid = b.submit(cid, w, datetime(2026, 9, 17, 10, 0, tzinfo=IL), run_id=run)
+    b.reply(sid, datetime(2026, 9, 17, 10, 33, tzinfo=IL))
+    b.survey.survey.wave = "wave-2"
+    paths = build_report(b.store, b.workspace(), now=NOW)
+    assert paths.dir == b.root / "reports" / "wave-2"
+    banner = soup(paths.index_html).select_one("#simulated").get_text()
+    assert banner == (
+        "Simulated time: this survey was replayed with a clock 3 days behind real time (demo)"
+    )
+    meth = soup(paths.dir / "methodology.html")
+    text = meth.get_text(" ")
+    assert "Yom Kippur" in text and "Asia/Jerusalem" in text
+    assert "2026-09-21" in text
+    assert soup(next((paths.dir / "companies").glob("*.html"))).select_one("#simulated")
+
+
+def test_unknown_wave_and_language(small, tmp_path):
+    with pytest.raises(ReportError, match="no wave named"):
+        build_report(small.store, small.workspace(), out_dir=tmp_path, wave="nope", now=NOW)
+    with pytest.raises(ReportError, match="language"):
+        build_report(small.store, small.workspace(), out_dir=tmp_path, lang="fr", now=NOW)
+
+
+def test_change_since_previous_wave(small, tmp_path):
+    b = small
+    w2 = b.wave("wave-2", close_at=datetime(2027, 3, 2, 18, 0, tzinfo=IL))
+    start = datetime(2027, 2, 17, 9, 0, tzinfo=IL)
+    for name, minutes in (("Orange", 10), ("Leumi", 90)):
+        cid = b.company(name, sector={"Orange": "telecom", "Leumi": "banks"}[name])
+        sid = b.submit(cid, w2, start)
+        b.reply(sid, start + timedelta(minutes=minutes))
+    now = datetime(2027, 3, 10, tzinfo=IL)
+    paths = build_report(b.store, b.workspace(), out_dir=tmp_path / "w2", wave="wave-2", now=now)
+    rows = {
+        tr.select("td")[1].get_text(strip=True): tr.select("td")[-1].get_text(strip=True)
+        for tr in soup(paths.index_html).select("#leaderboard tbody tr")
+    }
+    assert rows == {"Orange": "+3", "Leumi": "-1"}  # wave-1 ranks: Orange 4, Leumi 1
+    page = soup(paths.dir / "companies" / "orange.html")
+    hist = [
+        [td.get_text(strip=True) for td in tr.select("td")][:2]
+        for tr in page.select("table.history tbody tr")
+    ]
+    assert hist == [["wave-1", "4"], ["wave-2", "1"]]
+
+
+def test_hostile_strings_are_inert_in_every_output(builder, tmp_path):
+    b = builder
+    w = b.wave("wave-1", close_at=datetime(2026, 12, 2, 18, 0, tzinfo=IL))
+    for i, bad in enumerate(HOSTILE):
+        cid = b.company(f"{bad} #{i}", sector=bad, id=f"bad-{i}")
+        sid = b.submit(cid, w, START, page_url=bad)
+        b.reply(sid, START + timedelta(minutes=5 + i), subject=bad, text=bad, sender=bad)
+    cid = b.company("Escape ../../", id="../../etc/passwd")
+    b.submit(cid, w, None, state="failed", reason=HOSTILE[0])
+    paths = build_report(b.store, b.workspace(), out_dir=tmp_path / "r", now=NOW)
+    pages = [
+        paths.index_html,
+        paths.dir / "methodology.html",
+        *sorted((paths.dir / "companies").glob("*.html")),
+    ]
+    assert len(pages) == 2 + len(HOSTILE) + 1
+    for page in pages:
+        raw = page.read_text("utf-8")
+        assert "\u202e" not in raw and "\u202c" not in raw
+        doc = soup(page)
+        scripts = doc.find_all("script")
+        assert len(scripts) == (1 if page == paths.index_html else 0)
+        assert "__pwned" not in "".join(s.get_text() for s in scripts)
+        for tag in doc.find_all(True):
+            assert not any(a.lower().startswith("on") for a in tag.attrs), (page, tag)
+            for attr in ("href", "src"):
+                assert not tag.get(attr, "").strip().lower().startswith("javascript:")
+        assert not doc.select("img[src=x]")
+    # file names stay inside companies/
+    assert all(p.parent == paths.dir / "companies" for p in pages[2:])
+    # the spreadsheet does not turn a company name into a formula
+    wb = load_workbook(paths.results_xlsx)
+    values = [c.value for row in wb["results"].iter_rows() for c in row]
+    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    assert any(isinstance(v, str) and v.startswith("'=HYPERLINK") for v in values)
+    # CSV and JSON keep the raw text (they are data, not documents)
+    doc = json.loads(paths.results_json.read_text("utf-8"))
+    assert {r["company"] for r in doc["results"]} >= {f"{HOSTILE[0]} #0"}
