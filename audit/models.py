@@ -345,7 +345,9 @@ class Company(_Strict):
         if self.id is None:
             self.id = slugify(self.name)
         elif not re.fullmatch(r"[\w][\w.-]{0,99}", self.id) or ".." in self.id:
-            raise ValueError(f"id must be letters, digits, '.', '-' or '_' (it names files), not {self.id!r}")
+            raise ValueError(
+                f"id must be letters, digits, '.', '-' or '_' (it names files), not {self.id!r}"
+            )
         if self.hours is not None:
             Calendar(hours=self.hours)
         return self

@@ -41,8 +41,14 @@ def test_templates_and_repository_companies_load() -> None:
             "companies:\n  - name: A\n    homepag: https://a.example\n",
             "companies.yaml line 3: company 'A' (#1): homepag: unknown key (typo?)",
         ),
-        ("companies:\n  - sector: x\n    homepage: https://a.example\n", "company #1: name: required key is missing"),
-        ("companies:\n  - name: A\n", "company 'A' (#1): (whole entry): give a homepage or a contact_url"),
+        (
+            "companies:\n  - sector: x\n    homepage: https://a.example\n",
+            "company #1: name: required key is missing",
+        ),
+        (
+            "companies:\n  - name: A\n",
+            "company 'A' (#1): (whole entry): give a homepage or a contact_url",
+        ),
         (
             "companies:\n  - {name: Acme, homepage: 'https://a.example'}\n  - {name: ACME, homepage: 'https://b.example'}\n",
             "share the id 'acme'",
@@ -51,7 +57,9 @@ def test_templates_and_repository_companies_load() -> None:
         ("hello", "expected a top-level 'companies:' list"),
     ],
 )
-def test_company_errors_name_file_line_company_and_key(tmp_path: Path, text: str, expected: str) -> None:
+def test_company_errors_name_file_line_company_and_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     with pytest.raises(ConfigError) as exc:
         load_companies(_write(tmp_path, "companies.yaml", text))
     assert expected in str(exc.value)
@@ -60,8 +68,14 @@ def test_company_errors_name_file_line_company_and_key(tmp_path: Path, text: str
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("mailbox:\n  tls: plain\n  host: imap.example.com\n", "survey.yaml line 1: mailbox: tls: plain is allowed on loopback only"),
-        ("message:\n  body: no reference here\n", "message.body: the template must carry the reference code"),
+        (
+            "mailbox:\n  tls: plain\n  host: imap.example.com\n",
+            "survey.yaml line 1: mailbox: tls: plain is allowed on loopback only",
+        ),
+        (
+            "message:\n  body: no reference here\n",
+            "message.body: the template must carry the reference code",
+        ),
         ("calendar:\n  timezone: Mars/Olympus\n", "calendar.timezone: unknown time zone"),
         ("calendar:\n  hours: {fri: '13:00-08:00'}\n", "opening hours end before they start"),
         ("survey:\n  close_at: 2026-12-01T10:00:00\n", "close_at needs a time zone"),
@@ -89,7 +103,9 @@ def test_init_scaffolds_a_loadable_workspace_and_keeps_edits(tmp_path: Path) -> 
     ws = load_workspace(root)
     assert (root / "evidence").is_dir() and (root / "reports").is_dir()
     assert ws.store_url == f"sqlite:///{root / 'survey.db'}"
-    (root / "companies.yaml").write_text("companies:\n  - {name: Mine, homepage: 'https://m.example'}\n")
+    (root / "companies.yaml").write_text(
+        "companies:\n  - {name: Mine, homepage: 'https://m.example'}\n"
+    )
     init_workspace(root)  # re-running init never overwrites the consultant's files
     assert [c.name for c in load_workspace(root).companies] == ["Mine"]
 

@@ -16,7 +16,11 @@ def test_schema_version_is_recorded_and_a_newer_store_is_refused(tmp_path: Path)
     store = Store.open(url)
     assert store.schema_version == SCHEMA_VERSION
     with store.tx() as c:
-        c.execute(meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION + 1)))
+        c.execute(
+            meta.update()
+            .where(meta.c.key == "schema_version")
+            .values(value=str(SCHEMA_VERSION + 1))
+        )
     store.close()
     with pytest.raises(StoreError, match="upgrade contact-audit"):
         Store.open(url)
@@ -25,7 +29,10 @@ def test_schema_version_is_recorded_and_a_newer_store_is_refused(tmp_path: Path)
 def test_one_submission_per_company_per_wave_and_aware_utc(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
     cid = store.upsert_company(Company(name="Acme", homepage="https://acme.example"))
-    assert store.upsert_company(Company(name="Acme", homepage="https://acme.example", sector="x")) == cid
+    assert (
+        store.upsert_company(Company(name="Acme", homepage="https://acme.example", sector="x"))
+        == cid
+    )
     wid = store.ensure_wave("w1")
     local = datetime(2026, 11, 25, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     first = store.plan_submission(cid, wid, "aaaabbbb", "s+aaaabbbb@x", now=local)
@@ -37,7 +44,12 @@ def test_one_submission_per_company_per_wave_and_aware_utc(tmp_path: Path) -> No
 
         c.execute(
             submissions.insert().values(
-                company_id=cid, wave_id=wid, state="planned", token="eeeeffff", reply_address="x", created_at=local
+                company_id=cid,
+                wave_id=wid,
+                state="planned",
+                token="eeeeffff",
+                reply_address="x",
+                created_at=local,
             )
         )
     assert store.claim_submission(first.id, run_id=None, now=local)  # type: ignore[arg-type]

@@ -1,0 +1,215 @@
+"""The CLI end to end in a temp folder, with real parts: Chromium, Dovecot, SQLite, local sites.
+
+A tiny survey of four companies from the demo world: one answers a human reply after
+33 min (delivered with that arrival time), one acknowledges and then answers, one has a
+CAPTCHA, and one is unreachable.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from audit.clock import Clock
+from audit.demo.scenario import COMPANIES
+from audit.demo.sites import DemoWorld
+
+pytestmark = [pytest.mark.browser, pytest.mark.imap, pytest.mark.slow]
+
+PASSWORD = "s3cret-Pa55word-e2e"
+CHOSEN = ("carmel-bank", "negev-telecom", "golan-mobile")
+RESULTS_COLUMNS = [
+    "rank",
+    "company",
+    "sector",
+    "status",
+    "submitted_at",
+    "first_reply_at",
+    "first_human_reply_at",
+    "response_seconds",
+    "business_seconds",
+    "tier",
+]
+
+
+@pytest.fixture(scope="module")
+def mail() -> Iterator[object]:
+    from audit.demo.mailserver import MailServer, SmtpEntry, dovecot_available
+
+    reason = dovecot_available()
+    if reason:
+        pytest.fail(f"Dovecot is part of the test setup (make test installs it): {reason}")
+    server = MailServer(user="survey", password=PASSWORD)
+    server.start()
+    smtp = SmtpEntry(server)
+    smtp.start()
+    server.smtp_port = smtp.port  # type: ignore[attr-defined]
+    yield server
+    smtp.stop()
+    server.stop()
+    server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def world(mail: object) -> Iterator[DemoWorld]:
+    companies = tuple(c for c in COMPANIES if c.slug in CHOSEN)
+    w = DemoWorld(companies, Clock(), mail.smtp_port, "replies.demo.test").start()  # type: ignore[attr-defined]
+    yield w
+    w.stop()
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, mail: object, world: DemoWorld) -> Path:
+    root = tmp_path_factory.mktemp("survey")
+    audit("init", str(root))
+    survey = yaml.safe_load((root / "survey.yaml").read_text())
+    survey["reply_address"] = {"scheme": "plus", "local": "survey", "domain": "replies.demo.test"}
+    survey["mailbox"] = {
+        "host": "127.0.0.1",
+        "port": mail.imaps_port,  # type: ignore[attr-defined]
+        "tls": "ssl",
+        "user": "survey",
+        "ca_file": str(mail.ca_file),  # type: ignore[attr-defined]
+        "timeout_s": 10,
+    }
+    survey["browser"] = {"min_fill_seconds": 0.5, "typing_delay_ms": [0, 5], "site_delay_s": 0}
+    (root / "survey.yaml").write_text(yaml.safe_dump(survey, allow_unicode=True))
+    companies = [
+        {
+            "name": s.company.name,
+            "id": s.company.slug,
+            "sector": s.company.sector,
+            "contact_url": s.url + "contact",
+            "reply_domains": [s.company.domain],
+        }
+        for s in world.sites
+    ]
+    companies.append(
+        {"name": "Gone Ltd", "sector": "other", "contact_url": "http://127.0.0.1:9/contact"}
+    )
+    (root / "companies.yaml").write_text(
+        yaml.safe_dump({"companies": companies}, allow_unicode=True)
+    )
+    return root
+
+
+def audit(
+    *args: str, password: str | None = PASSWORD, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop("AUDIT_IMAP_PASSWORD", None)
+    if password is not None:
+        env["AUDIT_IMAP_PASSWORD"] = password
+    env["AUDIT_BLOCK_OUTSIDE"] = "1"  # nothing may leave loopback in tests
+    proc = subprocess.run(
+        [sys.executable, "-m", "audit.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"audit {' '.join(args)} -> {proc.returncode}\n{proc.stderr}\n{proc.stdout}"
+        )
+    return proc
+
+
+def _received(world: DemoWorld) -> dict[str, int]:
+    return {s.company.slug: len(s.received) for s in world.sites}
+
+
+def test_survey_end_to_end_and_never_twice(workspace: Path, world: DemoWorld) -> None:
+    ws = str(workspace)
+    check = audit("check", "-w", ws, "--json", check=False)
+    items = {i["name"]: i for i in json.loads(check.stdout)}
+    assert items["config"]["ok"] and items["browser"]["ok"] and items["mailbox"]["ok"], check.stdout
+
+    run = json.loads(audit("run", "-w", ws, "--submit", "--json").stdout)
+    outcomes = {r["slug"]: r["outcome"] for r in run["results"]}
+    assert outcomes == {
+        "carmel-bank": "submitted",
+        "negev-telecom": "submitted",
+        "golan-mobile": "captcha",
+        "gone-ltd": "unreachable",
+    }
+    assert _received(world) == {"carmel-bank": 1, "negev-telecom": 1, "golan-mobile": 0}
+    assert world.wait_idle(30)
+
+    again = json.loads(audit("run", "-w", ws, "--submit", "--json").stdout)
+    assert {r["slug"]: r["outcome"] for r in again["results"]} == {
+        "carmel-bank": "already-submitted",
+        "negev-telecom": "already-submitted",
+        "golan-mobile": "already-blocked",
+        "gone-ltd": "already-failed",
+    }
+    assert _received(world) == {"carmel-bank": 1, "negev-telecom": 1, "golan-mobile": 0}
+
+    audit("watch", "-w", ws, "--once")
+    audit("watch", "-w", ws, "--once")  # a second sync records nothing twice
+    status = {r["company"]: r for r in json.loads(audit("status", "-w", ws, "--json").stdout)}
+    assert status["Carmel Bank"]["messages"] == 1
+    assert status["Negev Telecom"]["messages"] == 2
+    assert status["Negev Telecom"]["contact_events"] == 2
+
+    paths = json.loads(audit("report", "-w", ws, "--json").stdout)
+    with open(paths["results_csv"], encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames is not None and reader.fieldnames[:10] == RESULTS_COLUMNS
+        rows = {r["company"]: r for r in reader}
+    assert abs(float(rows["Carmel Bank"]["response_seconds"]) - 33 * 60) <= 1
+    assert abs(float(rows["Negev Telecom"]["response_seconds"]) - 150 * 60) <= 1
+    assert rows["Carmel Bank"]["rank"] == "1" and rows["Negev Telecom"]["rank"] == "2"
+    assert rows["Golan Mobile"]["status"] == "blocked" and rows["Golan Mobile"]["rank"] == ""
+    assert rows["Gone Ltd"]["status"] == "form_failed"
+    assert Path(paths["index_html"]).is_file()
+
+    # The password never reaches the store, the evidence or the reports.
+    for f in workspace.rglob("*"):
+        if f.is_file():
+            assert PASSWORD.encode() not in f.read_bytes(), f
+
+
+def _store_counts(workspace: Path) -> tuple[int, int, int]:
+    con = sqlite3.connect(workspace / "survey.db")
+    try:
+        return tuple(  # type: ignore[return-value]
+            con.execute(f"select count(*) from {t}").fetchone()[0]
+            for t in ("submissions", "messages", "contact_events")
+        )
+    finally:
+        con.close()
+
+
+def test_bad_input_gives_one_line_errors_and_loses_nothing(workspace: Path) -> None:
+    ws = str(workspace)
+    audit("run", "-w", ws, "--submit")  # make sure something is recorded
+    before = _store_counts(workspace)
+
+    wrong = audit("watch", "-w", ws, "--once", password="wrong-password", check=False)
+    assert wrong.returncode != 0
+    assert "Traceback" not in wrong.stderr
+    lines = [line for line in wrong.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), wrong.stderr
+    assert "password" in lines[0].lower() or "authentication" in lines[0].lower()
+    assert "wrong-password" not in wrong.stderr
+
+    original = (workspace / "companies.yaml").read_text()
+    try:
+        (workspace / "companies.yaml").write_text(original + "  - name: [broken\n")
+        broken = audit("run", "-w", ws, "--submit", check=False)
+        assert broken.returncode == 2
+        lines = [line for line in broken.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "companies.yaml line" in lines[0] and "broken YAML" in lines[0]
+    finally:
+        (workspace / "companies.yaml").write_text(original)
+    assert _store_counts(workspace) == before
