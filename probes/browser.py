@@ -165,9 +165,7 @@ def launch_args(block_outside: bool = False) -> list[str]:
         "--disable-dev-shm-usage",
     ]
     if block_outside:
-        args.append(
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
-        )
+        args.append("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1")
     return args
 
 

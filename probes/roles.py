@@ -30,8 +30,8 @@ ROLES = (
     "other",
 )
 FORM_KINDS = ("contact", "search", "login", "signup", "newsletter", "comment", "checkout", "other")
-TEXT_ROLES = ("full_name", "first_name", "last_name", "email", "phone", "company", "subject")
-TEXT_ROLES += ("message", "captcha", "honeypot")
+TEXT_ROLES: tuple[str, ...] = ("full_name", "first_name", "last_name", "email", "phone")
+TEXT_ROLES += ("company", "subject", "message", "captcha", "honeypot")
 DETAILS = ("national_id", "city", "phone_prefix", "address", "zip", "is_customer", "upload")
 
 AUTOCOMPLETE = {
@@ -134,8 +134,9 @@ def field_role(f: dict[str, Any]) -> Role:
     hide = f.get("hidden_how")
     if lx.has_any(words, lx.ROLE_WORDS["honeypot"]):
         return Role("honeypot", score=5)
-    if typ in TEXTLIKE_TYPES and not f.get("visible") and hide in HONEYPOT_HIDES:
-        return Role("honeypot", score=4)
+    trap_hidden = not f.get("visible") and hide in HONEYPOT_HIDES
+    if typ in TEXTLIKE_TYPES and trap_hidden and not (hide == "self" and f.get("required")):
+        return Role("honeypot", score=4)  # (a hidden *required* field is a step, not a trap)
     if typ in ("checkbox", "radio") and not f.get("visible") and hide in HONEYPOT_HIDES:
         return Role("honeypot", score=3)
     if typ == "checkbox":
@@ -163,8 +164,8 @@ def field_role(f: dict[str, Any]) -> Role:
         scores["phone"] = scores.get("phone", 0) + 5
     if typ == "textarea":
         scores["message"] = scores.get("message", 0) + 4
-    else:
-        scores["message"] = scores.get("message", 0) * 0.6
+    elif "message" in scores:
+        scores["message"] *= 0.6
     if typ == "url":
         return Role("other", "url", 3)
     if not scores:
@@ -331,11 +332,13 @@ def form_kind(form: dict[str, Any], fields: list[dict[str, Any]]) -> tuple[str, 
     score += 1 if roles & {"subject", "topic"} else 0
     score += 3 if contact_words else 0
     core = roles - {"consent", "marketing_opt_in", "captcha", "other"}
-    if not has_msg and core <= {"email", "full_name", "first_name", "last_name"} and (
-        "email" in roles
+    only_email = core <= {"email", "full_name", "first_name", "last_name"} and "email" in roles
+    if (
+        not has_msg
+        and only_email
+        and (lx.has_any(text, lx.KIND_WORDS["newsletter"]) or not contact_words)
     ):
-        if lx.has_any(text, lx.KIND_WORDS["newsletter"]) or not contact_words:
-            return "newsletter", 0.0
+        return "newsletter", 0.0
     if has_msg and (roles & {"email", "phone", "full_name", "first_name", "last_name"}):
         return "contact", score
     if ("phone" in roles or "email" in roles) and (

@@ -146,7 +146,7 @@ class Reply:
         body = (
             f'<!DOCTYPE html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title></head><body><main>"
-            f"<h1>{html.escape(title)}</h1><p class=\"confirmation\">{html.escape(text)}</p>"
+            f'<h1>{html.escape(title)}</h1><p class="confirmation">{html.escape(text)}</p>'
             "</main></body></html>"
         )
         return cls(status, body)
@@ -182,8 +182,9 @@ class Request:
         )
         text = text.replace("<!--ERRORS-->", block)
         for name, message in errors.items():
-            pattern = re.compile(r'(<(?:input|textarea|select)\b[^>]*\bname="' + re.escape(name)
-                                 + r'"[^>]*?)(/?>)')
+            pattern = re.compile(
+                r'(<(?:input|textarea|select)\b[^>]*\bname="' + re.escape(name) + r'"[^>]*?)(/?>)'
+            )
             text = pattern.sub(
                 lambda m, msg=message: (
                     m.group(1).replace('aria-invalid="false"', "")
@@ -280,6 +281,16 @@ class GalleryServer:
         return deco
 
 
+def _spa_index(docroot: Path, rel: str) -> Path | None:
+    """A single-page app answers every path under it with its index.html (marker: _spa)."""
+    parts = Path(rel).parts
+    for i in range(len(parts) - 1, 0, -1):
+        folder = docroot.joinpath(*parts[:i])
+        if (folder / "_spa").is_file() and (folder / "index.html").is_file():
+            return folder / "index.html"
+    return None
+
+
 def _make_handler(server: GalleryServer, folder: str) -> type[BaseHTTPRequestHandler]:
     docroot = (server.root / folder).resolve()
 
@@ -326,7 +337,8 @@ def _make_handler(server: GalleryServer, folder: str) -> type[BaseHTTPRequestHan
         def do_GET(self) -> None:  # noqa: N802
             hit = self._hit()
             rel = hit.path.lstrip("/")
-            target = (docroot / rel).resolve()
+            target: Path | None = (docroot / rel).resolve()
+            assert target is not None
             if docroot not in (target, *target.parents):
                 self._send(Reply(403, "forbidden", "text/plain"), hit)
                 return
@@ -336,6 +348,8 @@ def _make_handler(server: GalleryServer, folder: str) -> type[BaseHTTPRequestHan
                     return
                 target = target / "index.html"
             if not target.is_file():
+                target = _spa_index(docroot, rel)
+            if target is None:
                 self._send(Reply(404, "<h1>Not Found</h1>"), hit)
                 return
             ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
@@ -404,7 +418,7 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     def cf7(req: Request) -> Reply:
         form_id = int(req.hit.path.split("/")[-2])
         unit = req.value("_wpcf7_unit_tag") or f"wpcf7-f{form_id}-o1"
-        errors = _missing(req, ["your-name", "your-email", "your-message"], ("your-email",))
+        errors = _missing(req, ["your-name", "your-email"], ("your-email",))  # CF7 default form
         base = {"contact_form_id": form_id, "into": f"#{unit}", "posted_data_hash": ""}
         if errors:
             return Reply.json(
@@ -443,8 +457,12 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
         if action == "wpforms_submit":
             errors = _missing(
                 req,
-                ["wpforms[fields][0][first]", "wpforms[fields][0][last]", "wpforms[fields][1]",
-                 "wpforms[fields][2]"],
+                [
+                    "wpforms[fields][0][first]",
+                    "wpforms[fields][0][last]",
+                    "wpforms[fields][1]",
+                    "wpforms[fields][2]",
+                ],
                 ("wpforms[fields][1]",),
             )
             if errors:
@@ -463,17 +481,26 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
             )
         if action == "elementor_pro_forms_send_form":
             errors = _missing(
-                req, ["form_fields[name]", "form_fields[email]", "form_fields[message]"],
+                req,
+                ["form_fields[name]", "form_fields[email]", "form_fields[message]"],
                 ("form_fields[email]",),
             )
             if errors:
                 return Reply.json(
-                    {"success": False, "data": {"message": "Your submission failed because "
-                     "of an error.", "errors": errors, "data": []}}
+                    {
+                        "success": False,
+                        "data": {
+                            "message": "Your submission failed because of an error.",
+                            "errors": errors,
+                            "data": [],
+                        },
+                    }
                 )
             return Reply.json(
-                {"success": True,
-                 "data": {"message": "The form was sent successfully.", "data": []}}
+                {
+                    "success": True,
+                    "data": {"message": "The form was sent successfully.", "data": []},
+                }
             )
         if action == "nf_ajax_submit":
             data = json.loads(req.value("formData") or "{}")
@@ -484,8 +511,15 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
             if errors:
                 return Reply.json({"errors": {"fields": errors}, "data": data})
             return Reply.json(
-                {"data": data | {"actions": {"success_message":
-                 "<p>Your form has been successfully submitted.</p>"}}, "errors": []}
+                {
+                    "data": data
+                    | {
+                        "actions": {
+                            "success_message": "<p>Your form has been successfully submitted.</p>"
+                        }
+                    },
+                    "errors": [],
+                }
             )
         return Reply(400, "0", "text/plain")
 
@@ -521,18 +555,22 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
             errors["LEGAL_CONSENT.processing"] = "Please complete this required field."
         if errors:
             return Reply.json(
-                {"status": "error", "errors": [
-                    {"errorType": "REQUIRED_FIELD", "message": f"{k}: {v}"}
-                    for k, v in errors.items()]},
+                {
+                    "status": "error",
+                    "errors": [
+                        {"errorType": "REQUIRED_FIELD", "message": f"{k}: {v}"}
+                        for k, v in errors.items()
+                    ],
+                },
                 400,
             )
-        return Reply.json({"inlineMessage": "Thanks for submitting the form.",
-                           "redirectUri": None})
+        return Reply.json({"inlineMessage": "Thanks for submitting the form.", "redirectUri": None})
 
     @s.route(r"/api/v1/form/[0-9a-f]+")
     def webflow(req: Request) -> Reply:
-        errors = _missing(req, ["fields[Name]", "fields[Email]", "fields[Message]"],
-                          ("fields[Email]",))
+        errors = _missing(
+            req, ["fields[Name]", "fields[Email]", "fields[Message]"], ("fields[Email]",)
+        )
         if errors:
             return Reply.json({"msg": "Form submission failed", "code": 400}, 400)
         return Reply.json({"msg": "ok", "code": 200})
@@ -540,16 +578,18 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     @s.route(r"/api/form/SaveFormSubmission")
     def squarespace(req: Request) -> Reply:
         email = "form.email-yui_3_17_2_1_1554225612112_10081"
-        errors = _missing(req, [email, "form.textarea-yui_3_17_2_1_1554225612112_10082"],
-                          (email,))
+        errors = _missing(req, [email, "form.textarea-yui_3_17_2_1_1554225612112_10082"], (email,))
         if errors:
             return Reply.json({"error": "Invalid form submission", "errors": errors}, 400)
         return Reply.json({"success": True})
 
     @s.route(r"/_api/wix-forms/v1/submit-form")
     def wix(req: Request) -> Reply:
-        errors = _missing(req, ["submission.first-name", "submission.email",
-                                "submission.message"], ("submission.email",))
+        errors = _missing(
+            req,
+            ["submission.first-name", "submission.email", "submission.message"],
+            ("submission.email",),
+        )
         if errors:
             return Reply.json({"message": "INVALID_ARGUMENT", "details": errors}, 400)
         return Reply.json({"submissionId": "b1946ac9-2cd1-4f6f-9a3c-4a5e2d8f0e11"})
@@ -565,7 +605,9 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
         if req.value("url") or elapsed < DRUPAL_HONEYPOT_TIME_LIMIT_S:
             wait = max(1, int(DRUPAL_HONEYPOT_TIME_LIMIT_S - elapsed) + 1)
             return req.rerender(
-                page, {}, "There was a problem with your form submission. "
+                page,
+                {},
+                "There was a problem with your form submission. "
                 f"Please wait {wait} seconds and try again.",
             )
         errors = _missing(req, ["name", "email", "message"], ("email",))
@@ -587,13 +629,13 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     def zendesk(req: Request) -> Reply:
         errors = _missing(
             req,
-            ["request[anonymous_requester_email]", "request[subject]",
-             "request[description]"],
+            ["request[anonymous_requester_email]", "request[subject]", "request[description]"],
             ("request[anonymous_requester_email]",),
         )
         if errors:
-            return req.rerender("zendesk_request_form/new.html", errors,
-                                "Please correct the errors below.")
+            return req.rerender(
+                "zendesk_request_form/new.html", errors, "Please correct the errors below."
+            )
         return Reply.redirect("/zendesk_request_form/submitted.html", 302)
 
     @s.route(r"/api/contact")
@@ -620,33 +662,37 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     # Hebrew: a bank (national ID + split mobile), an insurer, a health fund.
     @s.route(r"/hebrew_bank_national_id/send")
     def bank(req: Request) -> Reply:
-        errors = _missing(req, ["firstName", "lastName", "idNumber", "phonePrefix",
-                                "phoneNumber", "email", "message"], ("email",))
+        errors = _missing(
+            req,
+            ["firstName", "lastName", "idNumber", "phonePrefix", "phoneNumber", "email", "message"],
+            ("email",),
+        )
         if req.value("idNumber") and not israeli_id_ok(req.value("idNumber")):
             errors["idNumber"] = "מספר תעודת זהות אינו תקין"
         if req.value("phoneNumber") and not re.fullmatch(r"\d{7}", req.value("phoneNumber")):
             errors["phoneNumber"] = "יש להזין 7 ספרות"
         if errors:
-            return req.rerender("hebrew_bank_national_id/index.html", errors,
-                                "יש לתקן את השדות המסומנים")
-        return Reply.page("פנייתך התקבלה", "תודה, פנייתך התקבלה. נציג יחזור אליך בהקדם.",
-                          lang="he")
+            return req.rerender(
+                "hebrew_bank_national_id/index.html", errors, "יש לתקן את השדות המסומנים"
+            )
+        return Reply.page("פנייתך התקבלה", "תודה, פנייתך התקבלה. נציג יחזור אליך בהקדם.", lang="he")
 
     @s.route(r"/hebrew_insurer_customer_radio/send")
     def insurer(req: Request) -> Reply:
-        errors = _missing(req, ["fullName", "phone", "email", "isCustomer", "message",
-                                "termsConsent"], ("email",))
+        errors = _missing(
+            req, ["fullName", "phone", "email", "isCustomer", "message", "termsConsent"], ("email",)
+        )
         if req.value("isCustomer") == "yes" and not req.value("policyNumber"):
             errors["policyNumber"] = "יש להזין מספר פוליסה"
         if errors:
-            return req.rerender("hebrew_insurer_customer_radio/index.html", errors,
-                                "יש למלא את כל שדות החובה")
+            return req.rerender(
+                "hebrew_insurer_customer_radio/index.html", errors, "יש למלא את כל שדות החובה"
+            )
         return Reply.redirect("/hebrew_insurer_customer_radio/toda.html")
 
     @s.route(r"/hebrew_health_fund_topic/api/inquiry")
     def health_fund(req: Request) -> Reply:
-        errors = _missing(req, ["fullName", "mobile", "email", "topic", "message"],
-                          ("email",))
+        errors = _missing(req, ["fullName", "mobile", "email", "topic", "message"], ("email",))
         if errors:
             return Reply.json({"success": False, "errors": errors}, 400)
         return Reply.json({"success": True, "message": "פנייתך נשלחה בהצלחה"})
@@ -655,38 +701,55 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     def french(req: Request) -> Reply:
         errors = _missing(req, ["nom", "prenom", "courriel", "message", "rgpd"], ("courriel",))
         if errors:
-            return req.rerender("french_contact/index.html", errors,
-                                "Veuillez corriger les erreurs ci-dessous.")
+            return req.rerender(
+                "french_contact/index.html", errors, "Veuillez corriger les erreurs ci-dessous."
+            )
         return Reply.redirect("/french_contact/merci.html")
 
     @s.route(r"/german_powermail/")
     def german(req: Request) -> Reply:
         p = "tx_powermail_pi1[field]"
-        errors = _missing(req, [f"{p}[vorname]", f"{p}[nachname]", f"{p}[e_mail]",
-                                f"{p}[nachricht]", f"{p}[datenschutz][]"], (f"{p}[e_mail]",))
+        errors = _missing(
+            req,
+            [
+                f"{p}[vorname]",
+                f"{p}[nachname]",
+                f"{p}[e_mail]",
+                f"{p}[nachricht]",
+                f"{p}[datenschutz][]",
+            ],
+            (f"{p}[e_mail]",),
+        )
         if req.value(f"{p}[__hp]"):
             return req.rerender("german_powermail/index.html", {}, "Spamverdacht")
         if errors:
-            return req.rerender("german_powermail/index.html", errors,
-                                "Bitte füllen Sie alle Pflichtfelder aus.")
-        return Reply.page("Vielen Dank", "Vielen Dank für Ihre Nachricht! "
-                          "Wir melden uns in Kürze bei Ihnen.", lang="de")
+            return req.rerender(
+                "german_powermail/index.html", errors, "Bitte füllen Sie alle Pflichtfelder aus."
+            )
+        return Reply.page(
+            "Vielen Dank",
+            "Vielen Dank für Ihre Nachricht! Wir melden uns in Kürze bei Ihnen.",
+            lang="de",
+        )
 
     @s.route(r"/spanish_prestashop/contactenos")
     def spanish(req: Request) -> Reply:
-        errors = _missing(req, ["id_contact", "from", "message", "psgdpr_consent_checkbox"],
-                          ("from",))
+        errors = _missing(
+            req, ["id_contact", "from", "message", "psgdpr_consent_checkbox"], ("from",)
+        )
         if errors:
-            return req.rerender("spanish_prestashop/index.html", errors,
-                                "Por favor, revise los campos marcados.")
+            return req.rerender(
+                "spanish_prestashop/index.html", errors, "Por favor, revise los campos marcados."
+            )
         return Reply.redirect("/spanish_prestashop/enviado.html")
 
     @s.route(r"/russian_bitrix/")
     def russian(req: Request) -> Reply:
         errors = _missing(req, ["user_name", "user_email", "MESSAGE"], ("user_email",))
         if errors:
-            return req.rerender("russian_bitrix/index.html", errors,
-                                "Укажите ваше имя, E-mail и текст сообщения.")
+            return req.rerender(
+                "russian_bitrix/index.html", errors, "Укажите ваше имя, E-mail и текст сообщения."
+            )
         return Reply.redirect("/russian_bitrix/ok.html", 302)
 
     # Plain contact forms (honeypots, captchas, cookie banner, discovery sites, ...):
@@ -738,18 +801,24 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
 
     @s.route(r"/server_error_500/send")
     def server_500(req: Request) -> Reply:
-        return Reply(500, "<html><head><title>500 Internal Server Error</title></head><body>"
-                     "<h1>Internal Server Error</h1><p>The server encountered an internal "
-                     "error and was unable to complete your request.</p></body></html>")
+        return Reply(
+            500,
+            "<html><head><title>500 Internal Server Error</title></head><body>"
+            "<h1>Internal Server Error</h1><p>The server encountered an internal "
+            "error and was unable to complete your request.</p></body></html>",
+        )
 
     @s.route(r"/server_validation_phone/send")
     def validation(req: Request) -> Reply:
         errors = _missing(req, ["name", "email", "phone", "message"], ("email",))
         if req.value("phone") and not re.fullmatch(r"\+\d{11,15}", req.value("phone")):
-            errors["phone"] = ("Please enter the phone number in international format, "
-                               "e.g. +972501234567.")
+            errors["phone"] = (
+                "Please enter the phone number in international format, e.g. +972501234567."
+            )
         if errors:
-            return req.rerender("server_validation_phone/index.html", errors,
-                                "Your message could not be sent. Please correct the "
-                                "highlighted fields.")
+            return req.rerender(
+                "server_validation_phone/index.html",
+                errors,
+                "Your message could not be sent. Please correct the highlighted fields.",
+            )
         return Reply.page("Thank you", "Thank you! Your message has been sent.")

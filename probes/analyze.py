@@ -1,0 +1,101 @@
+"""Run dom.js in every frame of a page and score what it read (shared by runner and inspect).
+
+Form indexes: the main frame's ``<form>`` elements in document order (open shadow roots
+included), then the main frame's form-less candidates, then each child frame's forms and
+form-less candidates, frame by frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from probes import roles
+from probes.roles import FormView
+
+log = logging.getLogger(__name__)
+
+DOM_JS = resources.files("probes").joinpath("dom.js").read_text(encoding="utf-8")
+FRAME_TIMEOUT_S = 5.0
+CAPTCHA_FRAME_HOSTS = ("recaptcha", "hcaptcha", "challenges.cloudflare.com", "friendlycaptcha")
+
+
+@dataclass
+class PageAnalysis:
+    url: str
+    views: list[FormView] = field(default_factory=list)
+    captchas: list[dict[str, Any]] = field(default_factory=list)
+    frames: dict[str, Any] = field(default_factory=dict)  # form ref -> Playwright Frame
+    contact: FormView | None = None
+
+    def frame_of(self, view: FormView) -> Any:
+        return self.frames[view.ref]
+
+    def captcha_for(self, view: FormView) -> str | None:
+        """The CAPTCHA family guarding this form, if any."""
+        for c in self.captchas:
+            if c.get("form") == view.ref:
+                return str(c["family"])
+        for c in self.captchas:
+            if c.get("form") is None and c.get("frame_ok", True):
+                return str(c["family"])
+        for f in view.fields:
+            if f["role"] == "captcha" and f.get("visible"):
+                text = " ".join(str(f.get(k) or "") for k in ("label", "placeholder", "context"))
+                return "math captcha" if roles.MATH_RE.search(text) else "text captcha"
+        return None
+
+
+async def evaluate(frame: Any, arg: dict[str, Any], timeout_s: float = FRAME_TIMEOUT_S) -> Any:
+    return await asyncio.wait_for(frame.evaluate(DOM_JS, arg), timeout_s)
+
+
+async def analyze_page(page: Any, timeout_s: float = FRAME_TIMEOUT_S) -> PageAnalysis:
+    """Every candidate form on the page and in its frames, with kinds and field roles."""
+    result = PageAnalysis(url=page.url)
+    main_forms: list[tuple[dict[str, Any], Any]] = []
+    main_less: list[tuple[dict[str, Any], Any]] = []
+    child: list[tuple[dict[str, Any], Any]] = []
+    for i, frame in enumerate(page.frames):
+        url = frame.url or ""
+        if i and any(h in url for h in CAPTCHA_FRAME_HOSTS):
+            continue
+        if frame.is_detached():
+            continue
+        try:
+            data = await evaluate(frame, {"op": "analyze", "frame": f"f{i}"}, timeout_s)
+        except Exception as exc:  # a frame that is gone, hung or cross-origin-dead
+            log.debug("frame %s not analysed: %s", url, exc)
+            continue
+        if not data:
+            continue
+        for c in data.get("captchas") or []:
+            c["frame"] = i
+            result.captchas.append(c)
+        for form in data.get("forms") or []:
+            form["frame_url"] = url
+            if i == 0:
+                (main_forms if form.get("in_form") else main_less).append((form, frame))
+            else:
+                child.append((form, frame))
+    for index, (form, frame) in enumerate(main_forms + main_less + child):
+        view = roles.build_view(form, index)
+        result.views.append(view)
+        result.frames[view.ref] = frame
+    result.contact = roles.pick_contact(result.views)
+    return result
+
+
+def field_report(view: FormView) -> list[dict[str, Any]]:
+    """Fields as `audit inspect --json` shows them (hidden inputs left out)."""
+    out: list[dict[str, Any]] = [
+        {"name": f.get("name"), "role": f["role"]} for f in view.fields if f["role"] != "hidden"
+    ]
+    submits = [b for b in view.buttons if b.get("role") == "submit"]
+    submits.sort(key=lambda b: not b.get("visible"))
+    if submits:
+        out.append({"name": submits[0].get("name"), "role": "submit"})
+    return out

@@ -1,0 +1,740 @@
+"""ProbeSession: one browser per run, a fresh context per company, a ProbeResult per probe.
+
+    async with ProbeSession(settings) as session:
+        result = await session.probe(request)
+
+``probe`` never raises for a site's failure: every outcome is data (STYLE 6). Steps:
+open the start URL -> find the contact page -> dismiss cookie banners -> pick the form ->
+roles -> CAPTCHA check -> fill -> screenshot -> (dry run stops) -> before_submit() ->
+click -> verify -> evidence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.async_api import async_playwright
+
+from audit.errors import ProbeError
+from audit.models import (
+    BrowserSettings,
+    Evidence,
+    FieldReport,
+    Outcome,
+    ProbeRequest,
+    ProbeResult,
+    site_of,
+)
+from probes import browser as br
+from probes import discover, fill, verify
+from probes import lexicon as lx
+from probes.analyze import PageAnalysis, analyze_page, evaluate
+from probes.roles import FormView
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+TRACKER_HOSTS = (
+    "google-analytics.com",
+    "googletagmanager.com",
+    "doubleclick.net",
+    "facebook.net",
+    "connect.facebook.net",
+    "hotjar.com",
+    "clarity.ms",
+    "mixpanel.com",
+    "segment.io",
+    "adservice.google.com",
+)
+FORM_WAIT_S = 3.0  # how long a JS-rendered form may take to appear
+MAX_STEPS = 6  # multi-step forms
+MAX_PASSES = 3  # conditional fields that appear after a choice
+ASSIST_WAIT_S = 600.0
+
+
+class _Invalid(Exception):
+    """An override selector that is not valid CSS."""
+
+
+class ProbeSession:
+    """One launched browser serving many probes (concurrently, one per site at a time)."""
+
+    def __init__(
+        self, settings: BrowserSettings, assist: bool = False, block_outside: bool = False
+    ) -> None:
+        self.settings = settings
+        self.assist = assist
+        self.block_outside = block_outside
+        self.browser_version = ""
+        self.browser_source = ""
+        self._pw: Any = None
+        self._browser: Any = None
+        self._site_locks: dict[str, asyncio.Lock] = {}
+
+    async def __aenter__(self) -> ProbeSession:
+        self._pw = await async_playwright().start()
+        headless = self.settings.headless and not self.assist
+        try:
+            self._browser, info = await br.launch(
+                self._pw, self.settings, headless=headless, block_outside=self.block_outside
+            )
+        except ProbeError:
+            await self._pw.stop()
+            raise
+        self.browser_version = self._browser.version
+        self.browser_source = info.source
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._browser.close(), 15)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._pw.stop(), 15)
+
+    def _lock(self, url: str) -> asyncio.Lock:
+        site = site_of(url) or url
+        return self._site_locks.setdefault(site, asyncio.Lock())
+
+    async def probe(self, req: ProbeRequest) -> ProbeResult:
+        """Find, fill, (submit,) verify one company's contact form. Never raises for a site."""
+        result = ProbeResult(outcome=Outcome.ERROR, reason="not started")
+        s = self.settings
+        budget = s.timeout_s * 6 + s.min_fill_seconds + 90 + (ASSIST_WAIT_S if self.assist else 0)
+        async with self._lock(req.company.start_url):
+            job = _Probe(self, req, result)
+            try:
+                await asyncio.wait_for(job.run(), budget)
+            except TimeoutError:
+                if result.clicked:
+                    result.outcome = Outcome.UNCERTAIN
+                    result.reason = f"timed out after the submit click (step {job.step})"
+                else:
+                    result.outcome = Outcome.TIMEOUT
+                    result.reason = f"timed out after {budget:.0f} s at step {job.step}"
+            except Exception as exc:
+                log.exception("probe of %s failed", req.company.name)
+                if result.clicked:
+                    result.outcome = Outcome.UNCERTAIN
+                    result.reason = f"error after the submit click: {_short(exc)}"
+                else:
+                    result.outcome = Outcome.ERROR
+                    result.reason = f"{job.step}: {_short(exc)}"
+            finally:
+                await job.close()
+        log.info(
+            "%s: %s %s", req.company.name, result.outcome.value, result.reason or result.signal
+        )
+        return result
+
+
+class _Probe:
+    """The state of one probe: its context, page, network capture and timings."""
+
+    def __init__(self, session: ProbeSession, req: ProbeRequest, result: ProbeResult) -> None:
+        self.session = session
+        self.settings = session.settings
+        self.req = req
+        self.result = result
+        self.step = "start"
+        self.context: Any = None
+        self.page: Any = None
+        self.capture = verify.Capture()
+        self.t0 = time.monotonic()
+        self.t_step = self.t0
+        self.evidence_dir = Path(req.evidence_dir)
+        self.filled: dict[str, fill.Planned] = {}
+        self.reports: dict[str, FieldReport] = {}
+
+    # --- plumbing --------------------------------------------------------------------
+    def mark(self, step: str) -> None:
+        now = time.monotonic()
+        self.result.timings[self.step] = round(
+            self.result.timings.get(self.step, 0) + now - self.t_step, 3
+        )
+        self.step, self.t_step = step, now
+
+    def now(self) -> datetime:
+        return self.req.now() if self.req.now else datetime.now(UTC)
+
+    def done(self, outcome: Outcome, reason: str = "", signal: str | None = None) -> None:
+        self.result.outcome, self.result.reason, self.result.signal = outcome, reason, signal
+
+    async def close(self) -> None:
+        self.mark("end")
+        self.result.timings.pop("end", None)
+        self.result.timings["total"] = round(time.monotonic() - self.t0, 3)
+        if self.context is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.context.close(), 10)
+
+    async def _route(self, route: Any) -> None:
+        request = route.request
+        url = request.url
+        host = (urlsplit(url).hostname or "").lower()
+        if url.startswith(("data:", "blob:", "about:")):
+            await route.continue_()
+            return
+        if self.session.block_outside and host not in LOCAL_HOSTS:
+            await route.abort("blockedbyclient")
+            return
+        if self.settings.block_resources and (
+            request.resource_type in ("media", "font")
+            or any(host == t or host.endswith("." + t) for t in TRACKER_HOSTS)
+        ):
+            await route.abort("blockedbyclient")
+            return
+        await route.continue_()
+
+    def _evidence(self, kind: str, name: str) -> Path:
+        path = self.evidence_dir / name
+        rel = Path(path)
+        with contextlib.suppress(ValueError):
+            rel = path.resolve().relative_to(Path(self.req.workspace).resolve())
+        self.result.evidence = [e for e in self.result.evidence if e.kind != kind]
+        self.result.evidence.append(Evidence(kind, str(rel)))
+        return path
+
+    async def screenshot(self, kind: str, name: str) -> None:
+        try:
+            await self.page.screenshot(
+                path=str(self._evidence(kind, name)), full_page=True, timeout=15000
+            )
+        except Exception as exc:
+            log.debug("screenshot %s failed: %s", name, exc)
+            self.result.evidence = [e for e in self.result.evidence if e.kind != kind]
+
+    async def save_html(self) -> None:
+        try:
+            html = await asyncio.wait_for(self.page.content(), 10)
+            self._evidence("page_html", "page.html").write_text(html, encoding="utf-8")
+        except Exception as exc:
+            log.debug("page.html failed: %s", exc)
+
+    def save_json(self, kind: str, name: str, data: Any) -> None:
+        self._evidence(kind, name).write_text(
+            json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
+
+    # --- the probe -------------------------------------------------------------------
+    async def run(self) -> None:
+        s, req = self.settings, self.req
+        self.evidence_dir.mkdir(parents=True, exist_ok=True)
+        self.mark("open")
+        self.context = await self.session._browser.new_context(
+            **br.context_options(s, self.session.browser_version)
+        )
+        self.context.set_default_timeout(s.timeout_s * 1000)
+        self.context.set_default_navigation_timeout(s.timeout_s * 1000)
+        if self.session.block_outside or s.block_resources:
+            await self.context.route("**/*", self._route)
+        self.context.on("request", self.capture.on_request)
+        self.context.on("response", self.capture.on_response)
+        self.context.on("requestfailed", self.capture.on_failed)
+        self.page = await self.context.new_page()
+        start = req.company.start_url
+        err = await self.goto(start)
+        if err and req.company.contact_url and req.company.homepage:
+            err = await self.goto(req.company.homepage)
+        if err:
+            self.done(Outcome.UNREACHABLE, err)
+            return
+        self.mark("find")
+        try:
+            found = await self.find_form()
+        except _Invalid as exc:
+            self.done(Outcome.ERROR, str(exc))
+            return
+        if found is None:
+            return  # outcome already set
+        analysis, view = found
+        self.result.url = self.page.url
+        self.report_fields(view)
+        family = analysis.captcha_for(view)
+        if family and not self.session.assist:
+            await self.screenshot("screenshot_before", "screenshot_before.png")
+            await self.save_html()
+            self.done(Outcome.CAPTCHA, f"captcha: {family}")
+            return
+        self.mark("fill")
+        fill_started = time.monotonic()
+        try:
+            view, analysis = await self.fill_form(analysis, view)
+        except fill.Unanswerable as exc:
+            await self.screenshot("screenshot_before", "screenshot_before.png")
+            self.done(Outcome.FAILED, str(exc))
+            self.save_values()
+            return
+        except _Invalid as exc:
+            self.done(Outcome.ERROR, str(exc))
+            return
+        wait = s.min_fill_seconds - (time.monotonic() - fill_started)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.mark("screenshot")
+        await self.screenshot("screenshot_before", "screenshot_before.png")
+        self.save_values()
+        if not req.submit and not (family and self.session.assist):
+            await self.save_html()
+            n = sum(1 for p in self.filled.values() if p.kind != "skip")
+            self.done(Outcome.FILLED, f"dry run: {n} field(s) filled, not sent")
+            return
+        self.mark("submit")
+        before = await self.state(analysis, view) or {}
+        if family and self.session.assist:
+            await self.assist_wait(analysis, view)
+            if not self.capture.sent:
+                self.result.clicked, self.result.submitted_at = False, None
+                self.done(Outcome.CAPTCHA, f"captcha: {family} (not completed by hand)")
+                await self.screenshot("screenshot_after", "screenshot_after.png")
+                return
+        else:
+            clicked = await self.click_submit(analysis, view)
+            if not clicked:
+                return
+        self.mark("verify")
+        await self.verify(analysis, view, before)
+        self.mark("evidence")
+        await self.screenshot("screenshot_after", "screenshot_after.png")
+        await self.save_html()
+        self.save_request()
+
+    async def goto(self, url: str) -> str | None:
+        """Open a URL; the reason it cannot be reached, or None."""
+        try:
+            resp = await self.page.goto(url, wait_until="domcontentloaded")
+        except Exception as exc:
+            msg = str(exc)
+            m = re.search(r"net::ERR_[A-Z_]+", msg)
+            if "Timeout" in msg and not m:
+                return f"cannot reach {url}: timed out after {self.settings.timeout_s:.0f} s"
+            return f"cannot reach {url}: {m.group(0) if m else _short(exc)}"
+        if resp is not None and resp.status >= 400:
+            return f"cannot reach {url}: HTTP {resp.status}"
+        with contextlib.suppress(Exception):
+            await self.page.wait_for_load_state(
+                "load", timeout=min(5000, self.settings.timeout_s * 1000)
+            )
+        return None
+
+    async def dismiss_cookies(self) -> None:
+        words = [lx.normalize(w) for w in lx.COOKIE_ACCEPT_WORDS]
+        try:
+            clicked = await evaluate(self.page.main_frame, {"op": "cookies", "words": words})
+        except Exception as exc:
+            log.debug("cookie banner: %s", exc)
+            return
+        if clicked:
+            log.debug("cookie banner dismissed with %r", clicked)
+            self.result.timings.setdefault("cookie_banner", 0.0)
+            with contextlib.suppress(Exception):
+                await self.page.wait_for_timeout(300)
+
+    async def analyze_here(self) -> tuple[PageAnalysis, FormView | None]:
+        """Analyse the current page, waiting a little for JS-rendered forms."""
+        deadline = time.monotonic() + FORM_WAIT_S
+        while True:
+            analysis = await analyze_page(self.page)
+            view = await self.override_form(analysis)
+            if view is not None or time.monotonic() >= deadline:
+                return analysis, view
+            await asyncio.sleep(0.3)
+
+    async def override_form(self, analysis: PageAnalysis) -> FormView | None:
+        sel = self.req.company.overrides.form
+        if not sel:
+            return analysis.contact
+        refs = [v.ref for v in analysis.views]
+        for frame in self.page.frames:
+            try:
+                ref = await frame.evaluate(
+                    """([sel, refs]) => {
+                        const el = document.querySelector(sel);
+                        if (!el) return null;
+                        let n = el;
+                        while (n) {
+                          const r = n.getAttribute && n.getAttribute('data-ca-id');
+                          if (r && refs.includes(r)) return r;
+                          n = n.parentElement;
+                        }
+                        for (const r of refs) if (el.querySelector('[data-ca-id="' + r + '"]')) return r;
+                        return null;
+                    }""",
+                    [sel, refs],
+                )
+            except Exception as exc:
+                if "SyntaxError" in str(exc) or "not a valid selector" in str(exc):
+                    raise _Invalid(f"invalid selector {sel!r} in overrides") from exc
+                continue
+            if ref:
+                return next(v for v in analysis.views if v.ref == ref)
+        return None
+
+    async def find_form(self) -> tuple[PageAnalysis, FormView] | None:
+        s, req = self.settings, self.req
+        await self.dismiss_cookies()
+        analysis, view = await self.analyze_here()
+        if view is not None:
+            return analysis, view
+        seen = {self.page.url.split("#")[0]}
+        tried: list[str] = []
+
+        async def try_url(url: str) -> tuple[PageAnalysis, FormView] | None:
+            if url.split("#")[0] in seen:
+                return None
+            seen.add(url.split("#")[0])
+            tried.append(url)
+            if await self.goto(url):
+                return None
+            await self.dismiss_cookies()
+            a, v = await self.analyze_here()
+            return (a, v) if v is not None else None
+
+        links = []
+        with contextlib.suppress(Exception):
+            links = await evaluate(self.page.main_frame, {"op": "links"})
+        for url in discover.link_candidates(links or [], self.page.url, seen):
+            hit = await try_url(url)
+            if hit:
+                return hit
+        start = req.company.homepage or req.company.start_url
+        for url in await discover.sitemap_candidates(start, s, self.session.block_outside):
+            hit = await try_url(url)
+            if hit:
+                return hit
+        common = [u for u in discover.common_paths(start) if u.split("#")[0] not in seen]
+        for url in await discover.existing(common, s, self.session.block_outside):
+            hit = await try_url(url)
+            if hit:
+                return hit
+        if req.company.overrides.form:
+            reason = f"override form {req.company.overrides.form!r} not found"
+        else:
+            reason = f"no contact form found ({1 + len(tried)} page(s) tried)"
+        if any(v.kind == "login" for v in analysis.views) and not analysis.contact:
+            reason += "; a login form was found"
+        self.done(Outcome.NO_FORM, reason)
+        with contextlib.suppress(Exception):
+            await self.page.goto(req.company.start_url, wait_until="domcontentloaded")
+        await self.screenshot("screenshot_before", "screenshot_before.png")
+        return None
+
+    # --- overrides and reports -------------------------------------------------------
+    async def resolve(self, analysis: PageAnalysis, view: FormView, sel: str) -> str | None:
+        """The data-ca-id of the element an override selector names (in the form's frame)."""
+        frame = analysis.frame_of(view)
+        try:
+            loc = frame.locator(sel).first
+            if await loc.count() == 0:
+                return None
+            ref = await loc.get_attribute("data-ca-id", timeout=2000)
+            if ref is None:
+                await loc.evaluate(
+                    "(el) => el.setAttribute('data-ca-id', 'ovr-' + Math.random().toString(36).slice(2))"
+                )
+                ref = await loc.get_attribute("data-ca-id", timeout=2000)
+            return ref
+        except Exception as exc:
+            if "selector" in str(exc).lower() and ("valid" in str(exc) or "parse" in str(exc)):
+                raise _Invalid(f"invalid selector {sel!r} in overrides") from exc
+            raise
+
+    def report_fields(self, view: FormView) -> None:
+        for f in view.fields:
+            if f["role"] == "hidden":
+                continue
+            if f["ref"] not in self.reports:
+                self.reports[f["ref"]] = FieldReport(
+                    name=f.get("name"), role=f["role"], selector=_css_for(f)
+                )
+            else:
+                self.reports[f["ref"]].role = f["role"]
+        self.result.fields = list(self.reports.values())
+
+    def save_values(self) -> None:
+        self.save_json(
+            "values",
+            "values.json",
+            [
+                {"name": r.name, "role": r.role, "selector": r.selector, "value_sent": r.value_sent}
+                for r in self.result.fields
+            ],
+        )
+
+    # --- filling ---------------------------------------------------------------------
+    async def fill_form(
+        self, analysis: PageAnalysis, view: FormView
+    ) -> tuple[FormView, PageAnalysis]:
+        ov = self.req.company.overrides
+        forced_roles: dict[str, str] = {}
+        for sel, role in ov.fields.items():
+            ref = await self.resolve(analysis, view, sel)
+            if ref:
+                forced_roles[ref] = role
+        forced_values: dict[str, str] = {}
+        role_values: dict[str, str] = {}
+        for key, value in ov.values.items():
+            if key in _ROLE_NAMES or key in _DETAIL_NAMES:
+                role_values[key] = value
+                continue
+            ref = await self.resolve(analysis, view, key)
+            if ref:
+                forced_values[ref] = value
+        self._forced = (forced_roles, forced_values, role_values)
+        for step in range(MAX_STEPS):
+            for _ in range(MAX_PASSES):
+                changed = await self.fill_visible(analysis, view)
+                analysis, view = await self.reanalyze(view)
+                if not changed:
+                    break
+            submit = self.submit_button(view)
+            nxt = [b for b in view.buttons if b["role"] == "next" and b.get("visible")]
+            if submit is not None or not nxt or step == MAX_STEPS - 1:
+                break
+            frame = analysis.frame_of(view)
+            await frame.locator(fill.selector_for(nxt[0]["ref"])).first.click(timeout=4000)
+            await asyncio.sleep(0.4)
+            analysis, view = await self.reanalyze(view)
+        self.force_roles(view)
+        return view, analysis
+
+    def force_roles(self, view: FormView) -> None:
+        """Roles named by the company's overrides win over the heuristics."""
+        forced_roles = self._forced[0]
+        for f in view.fields:
+            if f["ref"] in forced_roles:
+                f["role"], f["detail"] = forced_roles[f["ref"]], None
+        self.report_fields(view)
+
+    async def reanalyze(self, view: FormView) -> tuple[PageAnalysis, FormView]:
+        analysis = await analyze_page(self.page)
+        same = next((v for v in analysis.views if v.ref == view.ref), None)
+        if same is None:
+            return analysis, view
+        return analysis, same
+
+    async def fill_visible(self, analysis: PageAnalysis, view: FormView) -> bool:
+        """Fill every visible field not filled yet; True when something was filled."""
+        forced_roles, forced_values, role_values = self._forced
+        frame = analysis.frame_of(view)
+        email_fallback = False
+        changed = False
+        self.force_roles(view)
+        for f in view.fields:
+            ref = f["ref"]
+            if ref in self.filled or not f.get("visible") or f.get("disabled") or f.get("readonly"):
+                if f["role"] == "other" and f.get("detail") == "upload" and f.get("required"):
+                    raise fill.Unanswerable("upload required")
+                continue
+            override = forced_values.get(ref)
+            if override is None:
+                override = role_values.get(f["role"]) or role_values.get(f.get("detail") or "")
+            plan = fill.plan_value(f, self.req, override, email_fallback)
+            self.filled[ref] = plan
+            if plan.kind == "skip":
+                continue
+            changed = True
+            report = self.reports.get(ref)
+            if plan.kind == "text" and plan.value is not None:
+                if (f.get("type") or "") == "checkbox":
+                    continue
+                await fill.type_text(self.page, frame, ref, plan.value, self.settings)
+                if f["role"] == "email" and "+" in plan.value:
+                    ok = await frame.locator(fill.selector_for(ref)).first.evaluate(
+                        "(el) => el.checkValidity ? el.checkValidity() : true"
+                    )
+                    if not ok:
+                        plan = fill.plan_value(f, self.req, None, email_fallback=True)
+                        self.filled[ref] = plan
+                        await fill.type_text(self.page, frame, ref, plan.value or "", self.settings)
+                sent = await frame.locator(fill.selector_for(ref)).first.evaluate(
+                    "(el) => el.value"
+                )
+                if report:
+                    report.value_sent = sent
+            elif plan.kind in ("check", "uncheck"):
+                await fill.set_checked(frame, ref, plan.kind == "check")
+                if report:
+                    report.value_sent = "checked" if plan.kind == "check" else None
+            elif plan.kind == "select" and plan.value is not None:
+                await fill.select_value(frame, ref, plan.value)
+                if report:
+                    report.value_sent = plan.shown
+            elif plan.kind == "radio" and plan.value:
+                await fill.set_checked(frame, plan.value, True)
+                if report:
+                    report.value_sent = plan.shown
+            await fill.pause(self.settings)
+        return changed
+
+    def submit_button(self, view: FormView) -> dict[str, Any] | None:
+        subs = [b for b in view.buttons if b["role"] == "submit" and b.get("visible")]
+        if not subs:
+            return None
+        subs.sort(
+            key=lambda b: (
+                b.get("disabled", False),
+                b.get("tag") not in ("button", "input"),
+                b.get("type") not in ("submit", "image"),
+            )
+        )
+        return subs[0]
+
+    # --- submitting and verifying ----------------------------------------------------
+    async def state(self, analysis: PageAnalysis, view: FormView) -> dict[str, Any] | None:
+        frame = analysis.frame_of(view)
+        for fr in (frame, self.page.main_frame):
+            try:
+                st = await evaluate(fr, {"op": "state", "form": view.ref}, 5)
+            except Exception:
+                continue
+            if fr is not frame:
+                st["form_present"] = st["form_visible"] = False
+            if fr is not self.page.main_frame:
+                with contextlib.suppress(Exception):
+                    main = await evaluate(self.page.main_frame, {"op": "state", "form": None}, 5)
+                    st["text"] = f"{main.get('text', '')}\n{st.get('text', '')}"
+                    st["url"] = main.get("url")
+            return st
+        return None
+
+    async def click_submit(self, analysis: PageAnalysis, view: FormView) -> bool:
+        frame = analysis.frame_of(view)
+        ov = self.req.company.overrides
+        target: str | None = None
+        if ov.submit:
+            target = await self.resolve(analysis, view, ov.submit)
+            if target is None:
+                self.done(Outcome.ERROR, f"override submit {ov.submit!r} not found")
+                return False
+        else:
+            b = self.submit_button(view)
+            target = b["ref"] if b else None
+        self.capture.arm()
+        self.req.before_submit()
+        self.result.clicked = True
+        self.result.submitted_at = self.now()
+        try:
+            if target is not None:
+                loc = frame.locator(fill.selector_for(target)).first
+                try:
+                    await loc.click(timeout=5000)
+                except Exception:
+                    await loc.evaluate("(el) => el.click()")
+            else:  # no button: what Enter would do
+                await frame.locator(fill.selector_for(view.ref)).first.evaluate(
+                    "(f) => f.requestSubmit ? f.requestSubmit() : f.submit()"
+                )
+        except Exception as exc:
+            if not self.capture.sent:
+                self.result.clicked = False
+                self.result.submitted_at = None
+                self.done(Outcome.ERROR, f"cannot activate the submit control: {_short(exc)}")
+                return False
+        return True
+
+    async def assist_wait(self, analysis: PageAnalysis, view: FormView) -> None:
+        """Headful: the consultant solves the CAPTCHA and clicks submit."""
+        self.capture.arm()
+        self.req.before_submit()
+        self.result.clicked = True
+        self.result.submitted_at = self.now()
+        deadline = time.monotonic() + ASSIST_WAIT_S
+        log.warning("assist: complete the CAPTCHA and submit the form in the browser window")
+        while time.monotonic() < deadline and self.capture.submit_request() is None:
+            await asyncio.sleep(0.5)
+        if self.capture.sent:
+            self.result.submitted_at = self.now()
+
+    async def verify(self, analysis: PageAnalysis, view: FormView, before: dict[str, Any]) -> None:
+        s = self.settings
+        clicked_at = time.monotonic()
+        deadline = clicked_at + min(s.timeout_s, 20.0)
+        success_text = self.req.company.overrides.success_text
+        state: dict[str, Any] | None = None
+        answered_at: float | None = None
+        while True:
+            await asyncio.sleep(0.25)
+            state = await self.state(analysis, view)
+            verdict = verify.decide(self.capture, state, before, success_text, self.page.url)
+            if verdict:
+                self.done(*verdict)
+                return
+            now = time.monotonic()
+            sub = self.capture.submit_request()
+            if sub is not None and (sub.status is not None or sub.failure):
+                answered_at = answered_at or now
+                if now - answered_at >= verify.SETTLE_AFTER_RESPONSE_S:
+                    break
+            if sub is None and now - clicked_at >= verify.NO_REQUEST_GIVE_UP_S:
+                break
+            if now >= deadline:
+                break
+        self.done(*verify.fallback(self.capture, state, before, self.page.url))
+
+    def save_request(self) -> None:
+        sub = self.capture.submit_request()
+        if sub is None:
+            self.save_json("request", "request.json", {"sent": False, "requests": []})
+            return
+        self.result.request = {
+            "url": sub.url,
+            "method": sub.method,
+            "status": sub.status,
+            "ms": sub.ms,
+        }
+        self.save_json(
+            "request",
+            "request.json",
+            {
+                **self.result.request,
+                "sent": True,
+                "post_data": sub.post_data,
+                "response_excerpt": (sub.body or "")[:2000],
+                "failure": sub.failure,
+                "submitted_at": self.result.submitted_at,
+                "others": [
+                    {"url": x.url, "method": x.method, "status": x.status}
+                    for x in self.capture.sent
+                    if x is not sub
+                ][:20],
+            },
+        )
+
+
+_ROLE_NAMES = {
+    "full_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "subject",
+    "message",
+    "topic",
+    "consent",
+    "marketing_opt_in",
+}
+_DETAIL_NAMES = {"national_id", "city", "is_customer", "phone_prefix", "phone_number"}
+
+
+def _css_for(f: dict[str, Any]) -> str:
+    if f.get("idattr") and re.fullmatch(r"[A-Za-z][\w-]*", str(f["idattr"])):
+        return f"#{f['idattr']}"
+    if f.get("name"):
+        name = str(f["name"]).replace('"', '\\"')
+        return f'{f.get("tag") or ""}[name="{name}"]'
+    return fill.selector_for(f["ref"])
+
+
+def _short(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__

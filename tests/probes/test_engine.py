@@ -1,0 +1,381 @@
+"""The browser engine end to end: real Chromium against pages served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from datetime import UTC
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+from audit.models import BrowserSettings, Outcome, Overrides, Persona, ProbeRequest
+from probes.inspect import inspect_targets
+from probes.runner import ProbeSession
+
+pytestmark = pytest.mark.browser
+
+CONTACT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Contact</title>
+<style>.hp{position:absolute;left:-9999px}</style></head><body>
+<form role="search" action="/search"><input name="q" placeholder="Search"><button>Go</button></form>
+<h1>Contact us</h1>
+<form id="contact" method="post" action="/send">
+  <label for="n">Your name *</label><input id="n" name="name" required>
+  <label for="e">Email *</label><input id="e" type="email" name="email" required {pattern}>
+  <label for="t">Phone</label><input id="t" type="tel" name="phone">
+  <div class="hp"><label for="w">Website</label><input id="w" name="website"></div>
+  <label for="m">Message *</label><textarea id="m" name="message" required></textarea>
+  <label><input type="checkbox" name="privacy" required> I agree to the privacy policy</label>
+  <label><input type="checkbox" name="news"> Send me news and special offers</label>
+  <button type="submit">Send message</button>
+</form></body></html>"""
+
+
+def contact(pattern: str = "") -> str:
+    return CONTACT.replace("{pattern}", pattern)
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_probe(settings: BrowserSettings, *reqs: ProbeRequest, **kw: bool) -> list:
+    async def go() -> list:
+        async with ProbeSession(settings, block_outside=True, **kw) as s:
+            assert s.browser_version
+            return list(await asyncio.gather(*(s.probe(r) for r in reqs)))
+
+    return asyncio.run(go())
+
+
+def form_of(body: bytes) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+
+
+def test_submits_contact_form_with_evidence(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "site", "contact.html", contact())
+    site = site_server(tmp_path / "site")
+    calls: list[str] = []
+    req = make_request(site.url("/contact.html"), calls=calls)
+    [res] = run_probe(settings, req)
+    assert res.outcome is Outcome.SUBMITTED, res.reason
+    assert res.signal == "thank_you_text"
+    assert calls == ["before_submit"] and res.clicked
+    assert res.submitted_at is not None and res.submitted_at.tzinfo is UTC
+    assert len(site.posts) == 1
+    path, _, body = site.posts[0]
+    sent = form_of(body)
+    assert path == "/send"
+    assert sent["email"] == "survey+k7m2q9xd@replies.example.com"
+    assert sent["message"] == req.message.replace("\n", "\r\n")
+    assert sent["name"] == "Dana Cohen" and sent["phone"] == "050-555-0134"
+    assert sent["website"] == ""  # honeypot left empty
+    assert sent["privacy"] == "on" and "news" not in sent  # consent ticked, opt-in not
+    roles = {f.name: f.role for f in res.fields}
+    assert roles == {
+        "name": "full_name",
+        "email": "email",
+        "phone": "phone",
+        "website": "honeypot",
+        "message": "message",
+        "privacy": "consent",
+        "news": "marketing_opt_in",
+    }
+    assert res.request and res.request["status"] == 200 and res.request["method"] == "POST"
+    assert res.url == site.url("/contact.html")
+    kinds = {e.kind: e.path for e in res.evidence}
+    assert set(kinds) >= {"screenshot_before", "screenshot_after", "page_html", "request", "values"}
+    for rel in kinds.values():
+        assert not Path(rel).is_absolute() and (tmp_path / rel).stat().st_size > 0
+    request_json = json.loads((tmp_path / kinds["request"]).read_text())
+    assert "website=&" in request_json["post_data"]
+    assert {"open", "find", "fill", "submit", "verify", "total"} <= set(res.timings)
+
+
+def test_dry_run_fills_and_sends_nothing(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "site", "contact.html", contact())
+    site = site_server(tmp_path / "site")
+    calls: list[str] = []
+    [res] = run_probe(settings, make_request(site.url("/contact.html"), submit=False, calls=calls))
+    assert res.outcome is Outcome.FILLED
+    assert site.posts == [] and calls == [] and not res.clicked and res.submitted_at is None
+    sent = {f.name: f.value_sent for f in res.fields}
+    assert sent["email"] == "survey+k7m2q9xd@replies.example.com"
+    assert sent["website"] is None
+
+
+def test_min_fill_seconds_is_kept(tmp_path, site_server, make_request):
+    write(tmp_path / "site", "contact.html", contact())
+    site = site_server(tmp_path / "site")
+    slow = BrowserSettings(min_fill_seconds=2.0, typing_delay_ms=(5, 10), timeout_s=10)
+    [res] = run_probe(slow, make_request(site.url("/contact.html"), submit=False))
+    assert res.outcome is Outcome.FILLED
+    assert res.timings["fill"] >= 2.0
+
+
+def test_plus_rejected_by_pattern_uses_fallback(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "site", "contact.html", contact('pattern="[a-z0-9.]+@.+"'))
+    site = site_server(tmp_path / "site")
+    [res] = run_probe(settings, make_request(site.url("/contact.html")))
+    assert res.outcome is Outcome.SUBMITTED, res.reason
+    assert form_of(site.posts[0][2])["email"] == "k7m2q9xd@replies.example.com"
+
+
+def test_accepts_plus_false_override_uses_fallback(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "site", "contact.html", contact())
+    site = site_server(tmp_path / "site")
+    req = make_request(site.url("/contact.html"), overrides=Overrides(accepts_plus=False))
+    [res] = run_probe(settings, req)
+    assert form_of(site.posts[0][2])["email"] == "k7m2q9xd@replies.example.com"
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome", "reason"),
+    [
+        ({"status": 500}, Outcome.ERROR, "server answered 500"),
+        ({"json_body": {"status": "spam", "into": "#f"}}, Outcome.SPAM_BLOCKED, "cf7: spam"),
+        ({"json_body": {"status": "mail_sent", "into": "#f"}}, Outcome.SUBMITTED, "cf7: mail_sent"),
+        ({"json_body": {"success": False}}, Outcome.VALIDATION_ERROR, "json: success=false"),
+    ],
+)
+def test_server_answers_decide(
+    tmp_path, site_server, settings, make_request, answer, outcome, reason
+):
+    write(tmp_path / "site", "contact.html", contact())
+    site = site_server(tmp_path / "site")
+    site.answer("/send", **answer)
+    [res] = run_probe(settings, make_request(site.url("/contact.html")))
+    assert (res.outcome, res.reason) == (outcome, reason)
+
+
+def test_confirmation_without_request_is_not_submitted(
+    tmp_path, site_server, settings, make_request
+):
+    page = contact().replace(
+        "</body>",
+        "<script>document.getElementById('contact').addEventListener('submit', e => {"
+        "e.preventDefault(); document.body.insertAdjacentHTML('beforeend',"
+        "'<p>Thank you, your message has been sent!</p>');});</script></body>",
+    )
+    write(tmp_path / "site", "contact.html", page)
+    site = site_server(tmp_path / "site")
+    [res] = run_probe(settings, make_request(site.url("/contact.html")))
+    assert res.outcome is Outcome.UNCERTAIN
+    assert res.clicked and site.posts == []
+    assert "no request left the browser" in res.reason
+
+
+def test_unreachable_site(settings, make_request):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    [res] = run_probe(settings, make_request(f"http://127.0.0.1:{port}/"))
+    assert res.outcome is Outcome.UNREACHABLE
+    assert res.reason == f"cannot reach http://127.0.0.1:{port}/: net::ERR_CONNECTION_REFUSED"
+
+
+def test_hung_page_times_out_quickly(make_request):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(5)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    quick = BrowserSettings(min_fill_seconds=0, typing_delay_ms=(0, 0), timeout_s=2)
+    started = time.monotonic()
+    try:
+        [res] = run_probe(quick, make_request(f"http://127.0.0.1:{sock.getsockname()[1]}/"))
+    finally:
+        stop.set()
+        sock.close()
+        for c in held:
+            c.close()
+    assert res.outcome is Outcome.UNREACHABLE and "timed out" in res.reason
+    assert time.monotonic() - started < 15
+
+
+def test_captcha_is_reported_not_solved(tmp_path, site_server, settings, make_request):
+    page = contact().replace(
+        '<button type="submit">',
+        '<div class="g-recaptcha" data-sitekey="6Lc_fake"></div><button type="submit">',
+    )
+    write(tmp_path / "site", "contact.html", page)
+    site = site_server(tmp_path / "site")
+    calls: list[str] = []
+    [res] = run_probe(settings, make_request(site.url("/contact.html"), calls=calls))
+    assert (res.outcome, res.reason) == (Outcome.CAPTCHA, "captcha: recaptcha")
+    assert site.posts == [] and calls == [] and not res.clicked
+
+
+def test_captcha_in_another_form_does_not_block(tmp_path, site_server, settings, make_request):
+    page = contact().replace(
+        "<h1>Contact us</h1>",
+        '<form action="/login"><input name="user"><input type="password" name="pw">'
+        '<div class="h-captcha" data-sitekey="x"></div><button>Log in</button></form>'
+        "<h1>Contact us</h1>",
+    )
+    write(tmp_path / "site", "contact.html", page)
+    site = site_server(tmp_path / "site")
+    [res] = run_probe(settings, make_request(site.url("/contact.html")))
+    assert res.outcome is Outcome.SUBMITTED, res.reason
+
+
+def test_required_national_id_fails_without_persona_value(
+    tmp_path, site_server, settings, make_request
+):
+    page = contact().replace(
+        '<label for="t">',
+        '<label for="tz">מספר ת.ז. *</label><input id="tz" name="tz" required><label for="t">',
+    )
+    write(tmp_path / "site", "contact.html", page)
+    site = site_server(tmp_path / "site")
+    [res] = run_probe(settings, make_request(site.url("/contact.html")))
+    assert (res.outcome, res.reason) == (Outcome.FAILED, "national_id required")
+    assert site.posts == []
+    persona = Persona(national_id="000000018")
+    [res] = run_probe(settings, make_request(site.url("/contact.html"), persona=persona))
+    assert res.outcome is Outcome.SUBMITTED
+    assert form_of(site.posts[0][2])["tz"] == "000000018"
+
+
+def test_required_upload_fails(tmp_path, site_server, settings, make_request):
+    page = contact().replace(
+        '<button type="submit">', '<input type="file" name="cv" required><button type="submit">'
+    )
+    write(tmp_path / "site", "contact.html", page)
+    site = site_server(tmp_path / "site")
+    [res] = run_probe(settings, make_request(site.url("/contact.html")))
+    assert (res.outcome, res.reason) == (Outcome.FAILED, "upload required")
+
+
+def test_invalid_override_selector_is_an_error(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "site", "contact.html", contact())
+    site = site_server(tmp_path / "site")
+    req = make_request(site.url("/contact.html"), overrides=Overrides(form="form[[["))
+    [res] = run_probe(settings, req)
+    assert (res.outcome, res.reason) == (Outcome.ERROR, "invalid selector 'form[[[' in overrides")
+
+
+def test_overrides_pick_form_and_values(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "site", "contact.html", contact())
+    site = site_server(tmp_path / "site")
+    ov = Overrides(
+        form="#contact",
+        fields={"#w": "company", "#t": "phone"},  # a field the heuristics call a honeypot
+        values={"phone": "03-1234567", "#n": "D. Cohen", "company": "Acme"},
+    )
+    [res] = run_probe(settings, make_request(site.url("/contact.html"), overrides=ov))
+    assert res.outcome is Outcome.SUBMITTED
+    sent = form_of(site.posts[0][2])
+    assert (sent["phone"], sent["name"]) == ("03-1234567", "D. Cohen")
+    assert {f.name: f.role for f in res.fields}["website"] == "company"
+
+
+def test_finds_contact_page_through_footer(tmp_path, site_server, settings, make_request):
+    write(
+        tmp_path / "site",
+        "index.html",
+        '<html><body><form action="/search"><input name="q"><button>Search</button></form>'
+        '<footer><a href="/about.html">About</a> <a href="/he/page-17.html">צור קשר</a></footer>'
+        "</body></html>",
+    )
+    write(tmp_path / "site", "he/page-17.html", contact())
+    site = site_server(tmp_path / "site")
+    [res] = run_probe(settings, make_request(site.url("/"), homepage=True))
+    assert res.outcome is Outcome.SUBMITTED
+    assert res.url == site.url("/he/page-17.html")
+
+
+def test_finds_contact_page_through_sitemap(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "site", "index.html", "<html><body><p>Welcome</p></body></html>")
+    write(tmp_path / "site", "pages/get-in-touch-form.html", contact())
+    site = site_server(tmp_path / "site")
+    write(tmp_path / "site", "robots.txt", f"User-agent: *\nSitemap: {site.url('/sm.xml')}\n")
+    write(
+        tmp_path / "site",
+        "sm.xml",
+        f"<urlset><url><loc>{site.url('/pages/about.html')}</loc></url>"
+        f"<url><loc>{site.url('/pages/get-in-touch-form.html')}</loc></url></urlset>",
+    )
+    [res] = run_probe(settings, make_request(site.url("/"), homepage=True, submit=False))
+    assert res.outcome is Outcome.FILLED
+    assert res.url == site.url("/pages/get-in-touch-form.html")
+
+
+def test_no_form_anywhere(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "site", "index.html", "<html><body><p>Call us.</p></body></html>")
+    site = site_server(tmp_path / "site")
+    [res] = run_probe(settings, make_request(site.url("/"), homepage=True))
+    assert res.outcome is Outcome.NO_FORM and not res.clicked
+
+
+def test_concurrent_probes_share_one_browser(tmp_path, site_server, settings, make_request):
+    write(tmp_path / "a", "contact.html", contact())
+    write(tmp_path / "b", "contact.html", contact())
+    a, b = site_server(tmp_path / "a"), site_server(tmp_path / "b")
+    r1 = make_request(a.url("/contact.html"))
+    r2 = make_request(b.url("/contact.html").replace("127.0.0.1", "localhost"))
+    res = run_probe(settings, r1, r2)
+    assert [r.outcome for r in res] == [Outcome.SUBMITTED, Outcome.SUBMITTED]
+    assert len(a.posts) == 1 and len(b.posts) == 1
+
+
+def test_inspect_local_file_makes_no_request(tmp_path, site_server, settings):
+    site = site_server(tmp_path)
+    page = contact().replace(
+        "<body>",
+        f'<body><img src="{site.url("/pixel.png")}"><script src="{site.url("/x.js")}"></script>',
+    )
+    local = write(tmp_path / "saved", "page.html", page)
+    [out] = asyncio.run(inspect_targets([str(local)], settings))
+    assert site.gets == [] and site.posts == []
+    assert out == {
+        "target": str(local),
+        "forms": [
+            {
+                "index": 0,
+                "kind": "search",
+                "fields": [{"name": "q", "role": "other"}, {"name": None, "role": "submit"}],
+            },
+            {
+                "index": 1,
+                "kind": "contact",
+                "fields": [
+                    {"name": "name", "role": "full_name"},
+                    {"name": "email", "role": "email"},
+                    {"name": "phone", "role": "phone"},
+                    {"name": "website", "role": "honeypot"},
+                    {"name": "message", "role": "message"},
+                    {"name": "privacy", "role": "consent"},
+                    {"name": "news", "role": "marketing_opt_in"},
+                    {"name": None, "role": "submit"},
+                ],
+            },
+        ],
+        "contact_form": 1,
+        "error": None,
+    }
+
+
+def test_inspect_missing_file_and_url(tmp_path, site_server, settings):
+    write(tmp_path / "site", "index.html", "<html><body>nothing</body></html>")
+    site = site_server(tmp_path / "site")
+    out = asyncio.run(inspect_targets([str(tmp_path / "nope.html"), site.url("/")], settings))
+    assert out[0]["error"].startswith("no such file")
+    assert out[1] == {"target": site.url("/"), "forms": [], "contact_form": None, "error": None}

@@ -1,0 +1,368 @@
+"""Pure scoring rules (no browser): word matching, field roles, form kinds, values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from audit.models import Company, Overrides, Persona, ProbeRequest
+from probes import lexicon as lx
+from probes import roles
+from probes.fill import Planned, Unanswerable, plan_value, split_phone
+from probes.verify import Capture, Sent, builder_verdict, decide, fallback
+
+
+def field(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"tag": "input", "type": "text", "visible": True, "hidden_how": None}
+    return base | kw
+
+
+@pytest.mark.parametrize(
+    ("text", "phrases", "hit"),
+    [
+        ("nachname", ("name",), False),  # German compound: "name" is not a word start
+        ("your name", ("name",), True),
+        ("username", ("name",), False),
+        ("mailing list", ("mail",), False),  # short words need a right boundary too
+        ("והטלפון", ("טלפון",), True),  # Hebrew one-letter prefixes
+        ("お問い合わせ内容", ("内容",), True),  # CJK matches anywhere
+        ("telefonnummer", ("telefon",), True),
+        ("s il vous plait", lx.DETAIL_WORDS["city"], False),  # "il" (tr.) is not listed
+    ],
+)
+def test_find_respects_scripts(text: str, phrases: tuple[str, ...], hit: bool) -> None:
+    assert lx.has_any(lx.normalize(text), phrases) is hit
+
+
+@pytest.mark.parametrize(
+    ("raw", "camel", "want"),
+    [
+        ("E-Mail*", False, "e mail"),
+        ("firstName", True, "first name"),
+        ("Téléphone", False, "telephone"),
+        ("ת.ז.", False, "ת ז"),
+        ("your_email[0]", True, "your email 0"),
+    ],
+)
+def test_normalize(raw: str, camel: bool, want: str) -> None:
+    assert lx.normalize(raw, camel=camel) == want
+
+
+@pytest.mark.parametrize(
+    ("f", "role", "detail"),
+    [
+        (field(type="email", name="x1"), "email", None),
+        (field(name="your-name", label="Your name"), "full_name", None),
+        (field(label="שם מלא"), "full_name", None),
+        (field(label="שם פרטי"), "first_name", None),
+        (field(label="שם משפחה"), "last_name", None),
+        (field(label="Company name"), "company", None),  # not a person's name
+        (field(label="Nachname"), "last_name", None),
+        (field(label="Vorname"), "first_name", None),
+        (field(label="Nom de famille"), "last_name", None),
+        (field(label="Prénom"), "first_name", None),
+        (field(label="Фамилия"), "last_name", None),
+        (field(label="Телефон"), "phone", None),
+        (field(label="Correo electrónico"), "email", None),
+        (field(label="Telefono cellulare"), "phone", None),
+        (field(label="رقم الهاتف"), "phone", None),
+        (field(label="Achternaam"), "last_name", None),
+        (field(label="Soyadı"), "last_name", None),
+        (field(label="メールアドレス"), "email", None),
+        (field(label="电话"), "phone", None),
+        (field(label="טלפון נייד"), "phone", None),
+        (field(label="נושא הפנייה"), "subject", None),
+        (field(tag="textarea", type="textarea", name="description"), "message", None),
+        (field(tag="textarea", type="textarea", label="תוכן הפנייה"), "message", None),
+        (field(type="tel", name="f3"), "phone", None),
+        (field(autocomplete="given-name", label="Name"), "first_name", None),
+        (field(label="מספר ת.ז."), "other", "national_id"),
+        (field(label="תעודת זהות"), "other", "national_id"),
+        (field(label="עיר"), "other", "city"),
+        (field(type="file", name="cv"), "other", "upload"),
+        (field(type="password", name="pw"), "other", "password"),
+        (field(type="hidden", name="_token"), "hidden", None),
+        (field(name="q"), "other", None),
+        # honeypots: hidden in every way a trap is hidden, or labelled as one
+        (field(label="Website", visible=False, hidden_how="offscreen"), "honeypot", None),
+        (field(label="Email", visible=False, hidden_how="zero"), "honeypot", None),
+        (field(label="Phone", visible=False, hidden_how="aria"), "honeypot", None),
+        (field(label="Comments", visible=False, hidden_how="self"), "honeypot", None),
+        (field(label="If you are human, leave this field blank"), "honeypot", None),
+        # a required field in a hidden step is not a trap
+        (
+            field(tag="textarea", label="Message", visible=False, hidden_how="self", required=True),
+            "message",
+            None,
+        ),
+        (field(label="Message", visible=False, hidden_how="group"), "message", None),
+        (field(label="What is 3 + 4 ?"), "captcha", None),
+        (field(label="קוד אימות"), "captcha", None),
+    ],
+)
+def test_field_role(f: dict[str, Any], role: str, detail: str | None) -> None:
+    r = roles.field_role(f)
+    assert (r.role, r.detail) == (role, detail)
+
+
+@pytest.mark.parametrize(
+    ("label", "required", "role"),
+    [
+        ("I agree to the privacy policy", True, "consent"),
+        ("קראתי ואני מסכים לתקנון ולמדיניות הפרטיות", False, "consent"),
+        ("Send me news and special offers", False, "marketing_opt_in"),
+        ("אני מעוניין לקבל דיוורים ועדכונים", False, "marketing_opt_in"),
+        ("I agree to receive other communications from Acme", False, "marketing_opt_in"),
+        ("J'accepte de recevoir la newsletter", False, "marketing_opt_in"),
+        ("Ich bin mit der Datenschutzerklärung einverstanden", True, "consent"),
+        ("Send me the newsletter", True, "consent"),  # required: the form demands it
+        ("Remember me", False, "other"),
+    ],
+)
+def test_checkbox_roles(label: str, required: bool, role: str) -> None:
+    f = field(type="checkbox", label=label, required=required)
+    assert roles.field_role(f).role == role
+
+
+def opts(*texts: str) -> list[dict[str, Any]]:
+    return [{"value": t if i else "", "text": t} for i, t in enumerate(texts)]
+
+
+def test_select_topic_and_general_option() -> None:
+    f = field(tag="select", type="select", label="נושא הפנייה")
+    f["options"] = opts("בחר נושא", "ביטול מנוי", "פנייה כללית", "חשבוניות")
+    assert roles.field_role(f).role == "topic"
+    assert roles.general_option(f["options"])["text"] == "פנייה כללית"
+    sf = field(tag="select", type="select", label="Type")
+    sf["options"] = opts("--None--", "Problem", "Feature Request", "Question")
+    assert roles.field_role(sf).role == "topic"
+    assert roles.general_option(sf["options"])["text"] == "Question"
+
+
+def test_phone_prefix_select() -> None:
+    f = field(tag="select", type="select", name="prefix")
+    f["options"] = opts("קידומת", "050", "052", "054")
+    assert (roles.field_role(f).role, roles.field_role(f).detail) == ("other", "phone_prefix")
+
+
+def test_name_split_fix() -> None:
+    fs = roles.assign_roles([field(label="Name"), field(label="Surname")])
+    assert [f["role"] for f in fs] == ["first_name", "last_name"]
+
+
+def form(fields: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
+    return {"ref": "f0-1", "in_form": True, "fields": fields, "buttons": []} | kw
+
+
+@pytest.mark.parametrize(
+    ("f", "kind"),
+    [
+        (form([field(name="q")], role="search"), "search"),
+        (form([field(name="s")], action="/?s="), "search"),
+        (form([field(name="log"), field(type="password", name="pwd")]), "login"),
+        (
+            form(
+                [
+                    field(label="Email", type="email"),
+                    field(type="password", name="p1"),
+                    field(type="password", name="p2"),
+                ]
+            ),
+            "signup",
+        ),
+        (
+            form([field(type="email", name="EMAIL")], heading="Subscribe to our newsletter"),
+            "newsletter",
+        ),
+        (
+            form(
+                [
+                    field(name="author", label="Name"),
+                    field(type="email", name="email"),
+                    field(tag="textarea", type="textarea", name="comment", label="Comment"),
+                ],
+                idattr="commentform",
+                action="/wp-comments-post.php",
+            ),
+            "comment",
+        ),
+        (
+            form([field(autocomplete="cc-number", name="card"), field(name="cvc")]),
+            "checkout",
+        ),
+        (
+            form(
+                [
+                    field(label="Name"),
+                    field(type="email", label="Email"),
+                    field(tag="textarea", type="textarea", label="Message"),
+                ]
+            ),
+            "contact",
+        ),
+        (form([field(label="שם מלא"), field(type="tel", label="טלפון")]), "contact"),
+    ],
+)
+def test_form_kind(f: dict[str, Any], kind: str) -> None:
+    assert roles.build_view(f, 0).kind == kind
+
+
+def test_pick_contact_prefers_the_richest_form() -> None:
+    small = roles.build_view(form([field(label="Name"), field(type="tel", label="Phone")]), 0)
+    rich = roles.build_view(
+        form(
+            [
+                field(label="Name"),
+                field(type="email", label="Email"),
+                field(tag="textarea", type="textarea", label="Message"),
+            ],
+            ref="f0-9",
+        ),
+        1,
+    )
+    assert roles.pick_contact([small, rich]) is rich
+    assert roles.pick_contact([roles.build_view(form([field(name="q")], role="search"), 0)]) is None
+
+
+@pytest.mark.parametrize(
+    ("b", "role"),
+    [
+        ({"tag": "button", "type": "submit", "text": "Send"}, "submit"),
+        ({"tag": "input", "type": "button", "value": "Submit"}, "submit"),
+        ({"tag": "button", "type": "button", "text": "שליחה"}, "submit"),
+        ({"tag": "button", "type": "button", "text": "Next →"}, "next"),
+        ({"tag": "button", "type": "button", "text": "הבא"}, "next"),
+        ({"tag": "button", "type": "button", "text": "Back"}, "other"),
+    ],
+)
+def test_button_role(b: dict[str, Any], role: str) -> None:
+    assert roles.button_role(b) == role
+
+
+def test_rank_links_same_site_keywords_nav_first() -> None:
+    links = [
+        {"href": "https://acme.co.il/about", "text": "About", "region": "nav"},
+        {"href": "https://acme.co.il/page-7", "text": "צור קשר", "region": "footer"},
+        {"href": "https://other.com/contact", "text": "Contact", "region": "nav"},
+        {"href": "https://acme.co.il/help", "text": "Help", "region": "body"},
+        {"href": "mailto:info@acme.co.il", "text": "Contact us", "region": "nav"},
+    ]
+    ranked = [u for _, u in roles.rank_links(links, "acme.co.il")]
+    assert ranked == ["https://acme.co.il/page-7", "https://acme.co.il/help"]
+
+
+def test_rank_sitemap_urls() -> None:
+    urls = ["https://a.com/blog/x", "https://a.com/en/contact-us", "https://a.com/support"]
+    assert roles.rank_sitemap_urls(urls) == ["https://a.com/en/contact-us", "https://a.com/support"]
+
+
+def request(**persona: Any) -> ProbeRequest:
+    return ProbeRequest(
+        company=Company(name="X", homepage="https://x.com", overrides=Overrides()),
+        token="k7m2q9xd",
+        reply_address="survey+k7m2q9xd@r.example.com",
+        fallback_address="k7m2q9xd@r.example.com",
+        subject="S",
+        message="M",
+        persona=Persona(**persona),
+        submit=False,
+        evidence_dir="/tmp/e",
+        workspace="/tmp",
+    )
+
+
+@pytest.mark.parametrize(
+    ("f", "planned"),
+    [
+        (
+            field(role="email"),
+            Planned("text", "survey+k7m2q9xd@r.example.com", "survey+k7m2q9xd@r.example.com"),
+        ),
+        (field(role="honeypot"), Planned("skip")),
+        (field(role="marketing_opt_in", type="checkbox"), Planned("uncheck", shown="false")),
+        (field(role="consent", type="checkbox"), Planned("check", shown="true")),
+        (field(role="company"), Planned("skip")),  # optional and unknown: left empty
+        (field(role="message"), Planned("text", "M", "M")),
+    ],
+)
+def test_plan_value(f: dict[str, Any], planned: Planned) -> None:
+    assert plan_value(f, request()) == planned
+
+
+@pytest.mark.parametrize(
+    ("f", "reason"),
+    [
+        (field(role="other", detail="national_id", required=True), "national_id required"),
+        (field(role="company", required=True), "company required"),
+        (field(role="other", type="file", detail="upload", required=True), "upload required"),
+        (field(role="other", label="Policy number *", required=True), "Policy number required"),
+    ],
+)
+def test_unanswerable_required_fields(f: dict[str, Any], reason: str) -> None:
+    with pytest.raises(Unanswerable, match=reason):
+        plan_value(f, request())
+
+
+def test_persona_details_are_used_not_invented() -> None:
+    f = field(role="other", detail="national_id", required=True)
+    assert plan_value(f, request(national_id="000000018")).value == "000000018"
+    radio = field(type="radio", role="other", detail="is_customer", required=True)
+    radio["options"] = [{"ref": "r1", "text": "כן"}, {"ref": "r2", "text": "לא"}]
+    assert plan_value(radio, request(is_customer=False)) == Planned("radio", "r2", "לא")
+    with pytest.raises(Unanswerable, match="is_customer required"):
+        plan_value(radio, request())
+
+
+def test_fallback_address_when_plus_refused() -> None:
+    req = request()
+    req.company.overrides.accepts_plus = False
+    assert plan_value(field(role="email"), req).value == "k7m2q9xd@r.example.com"
+
+
+@pytest.mark.parametrize(
+    ("phone", "split"),
+    [("050-555-0134", ("050", "5550134")), ("0505550134", ("050", "5550134")), ("+1 555", None)],
+)
+def test_split_phone(phone: str, split: tuple[str, str] | None) -> None:
+    assert split_phone(phone) == split
+
+
+@pytest.mark.parametrize(
+    ("body", "url", "verdict"),
+    [
+        (
+            '{"status":"mail_sent","into":"#x"}',
+            "/wp-json/contact-form-7/v1/x/feedback",
+            "submitted",
+        ),
+        ('{"status":"spam","into":"#x"}', "/x", "spam_blocked"),
+        ('{"status":"validation_failed","into":"#x"}', "/x", "validation_error"),
+        ('{"status":"mail_failed","into":"#x"}', "/x", "error"),
+        ('{"success":true}', "/admin-ajax.php", "submitted"),
+        ('{"success":false,"data":{"errors":{"1":"required"}}}', "/a", "validation_error"),
+        ('{"errors":{"fields":{"2":"bad email"}}}', "/a", "validation_error"),
+        ("<html>ok</html>", "/a", None),
+    ],
+)
+def test_builder_verdict(body: str, url: str, verdict: str | None) -> None:
+    got = builder_verdict(body, url)
+    assert (got[0].value if got else None) == verdict
+
+
+def test_never_submitted_without_a_request() -> None:
+    before = {"text": "Contact us", "form_visible": True, "url": "http://a/"}
+    after = {
+        "text": "Contact us\nThank you! Message sent.",
+        "form_visible": False,
+        "url": "http://a/",
+    }
+    empty = Capture()
+    assert decide(empty, after, before, None, "http://a/") is None
+    outcome, reason, signal = fallback(empty, after, before, "http://a/")
+    assert outcome.value == "uncertain" and signal is None
+    sent = Capture(sent=[Sent("http://a/send", "POST", "document", 0.0, True, "x=1", 200)])
+    assert decide(sent, after, before, None, "http://a/")[0].value == "submitted"
+    quiet = dict(before)
+    outcome, _, signal = fallback(sent, quiet, before, "http://a/")
+    assert (outcome.value, signal) == ("submitted", "http_status")
