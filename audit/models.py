@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -240,11 +240,11 @@ def opening_span(span: str) -> tuple[time, time]:
 class BrowserSettings(_Strict):
     executable: str | None = None
     headless: bool = True
-    concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=32)
-    timeout_s: float = Field(DEFAULT_PAGE_TIMEOUT_S, gt=0)
-    min_fill_seconds: float = Field(DEFAULT_MIN_FILL_SECONDS, ge=0)
+    concurrency: Annotated[int, Field(ge=1, le=32)] = DEFAULT_CONCURRENCY
+    timeout_s: Annotated[float, Field(gt=0)] = DEFAULT_PAGE_TIMEOUT_S
+    min_fill_seconds: Annotated[float, Field(ge=0)] = DEFAULT_MIN_FILL_SECONDS
     typing_delay_ms: tuple[int, int] = DEFAULT_TYPING_DELAY_MS
-    site_delay_s: float = Field(DEFAULT_SITE_DELAY_S, ge=0)
+    site_delay_s: Annotated[float, Field(ge=0)] = DEFAULT_SITE_DELAY_S
     proxy: str | None = None
     ignore_https_errors: bool = False
     user_agent: str | None = None
@@ -294,7 +294,7 @@ class SurveyConfig(_Strict):
     message: MessageTemplate = Field(default_factory=MessageTemplate)
     mailbox: Mailbox = Field(default_factory=Mailbox)
     calendar: Calendar = Field(default_factory=Calendar)
-    browser: BrowserSettings = Field(default_factory=BrowserSettings)
+    browser: BrowserSettings = Field(default_factory=lambda: BrowserSettings())
     tiers: list[Tier] = Field(
         default_factory=lambda: [Tier(name=n, max=m) for n, m in DEFAULT_TIERS]
     )

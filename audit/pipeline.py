@@ -578,6 +578,8 @@ def _as_dict(obj: Any) -> Any:
         return {k: _as_dict(getattr(obj, k)) for k in obj.__dataclass_fields__}
     if isinstance(obj, dict):
         return {str(k): _as_dict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_as_dict(v) for v in obj]
     return obj
 
 
@@ -620,7 +622,7 @@ def status(root: str | os.PathLike[str], wave: str | None = None) -> list[dict[s
                     ).group_by(contact_events.c.submission_id)
                 )
             }
-            nmsg = dict(
+            nmsg: dict[int, int] = dict(
                 c.execute(
                     sa.select(messages.c.submission_id, sa.func.count()).group_by(
                         messages.c.submission_id

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="index"
 """The survey store: SQLAlchemy 2 Core over any URL (SQLite file by default).
 
 Every state change is written before the next step, so a crash loses nothing and a
@@ -249,7 +250,7 @@ class Store:
             raise
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(
-                f"cannot open the store {_redact_url(url)}: {exc.orig or exc}"
+                f"cannot open the store {_redact_url(url)}: {getattr(exc, 'orig', None) or exc}"
             ) from None
 
     def _migrate(self) -> None:

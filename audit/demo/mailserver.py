@@ -37,7 +37,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from types import TracebackType
@@ -61,6 +61,9 @@ MAIL_USER = "mail"  # system user that owns the Maildir when we run as root
 ARRIVAL_HEADER = "X-Demo-Arrival"
 SMTP_LINE_LIMIT = 1 << 20  # long lines are real-world; aiosmtpd's default is 1001
 SMTP_SIZE_LIMIT = 64 << 20
+# Measured on Dovecot 2.3.19: APPEND with an INTERNALDATE more than 2 h ahead of the
+# server's clock silently stores the current time instead. We refuse such dates.
+APPEND_FUTURE_LIMIT = timedelta(hours=2) - timedelta(minutes=1)
 
 
 def dovecot_available() -> str | None:
@@ -261,6 +264,11 @@ class MailServer:
         """IMAP APPEND, with a back-dated arrival time (INTERNALDATE) when given."""
         if internaldate is not None and internaldate.tzinfo is None:
             raise ValueError("internaldate must be timezone-aware")
+        if internaldate is not None and internaldate > datetime.now(UTC) + APPEND_FUTURE_LIMIT:
+            raise ValueError(
+                f"INTERNALDATE {internaldate.isoformat()} is more than 2 h in the future: "
+                "Dovecot would silently store the current time instead; deliver it when due"
+            )
         with self.client() as c:
             c.append(folder, _crlf(raw), msg_time=internaldate)
 
@@ -469,6 +477,9 @@ class _Relay:
                 else:
                     stamped = f"Delivered-To: {rcpt}\r\n".encode() + raw
                     await loop.run_in_executor(None, self.server.append, stamped, "INBOX", when)
+            except ValueError as exc:
+                log.warning("SMTP entry refused a message for %s: %s", rcpt, exc)
+                return f"554 {exc}"
             except Exception as exc:
                 log.warning("SMTP entry could not deliver to %s: %s", rcpt, exc)
                 return f"451 delivery to {rcpt} failed, try again later"
