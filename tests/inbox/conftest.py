@@ -37,8 +37,8 @@ def mailserver(dovecot: MailServer) -> MailServer:
 SURVEY = [
     # slug, name, homepage, reply_domains, token
     ("acme-bank", "Acme Bank", "https://www.acmebank.example", ["acme.zendesk.com"], "acme2345"),
-    ("globex", "Globex Telecom", "https://globex.example", ["globex.freshdesk.com"], "glbx6789"),
-    ("initech", "Initech Insurance", "https://initech.example", [], "init2345"),
+    ("globex", "Globex Telecom", "https://globex.example", ["globex.freshdesk.com"], "gbxq6789"),
+    ("initech", "Initech Insurance", "https://initech.example", [], "ntch2345"),
 ]
 REPLY_DOMAIN = "replies.example.com"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from imapclient import IMAPClient
@@ -12,6 +12,7 @@ from imapclient import IMAPClient
 from audit.demo.mailserver import MailServer, SmtpEntry, dovecot_available
 
 pytestmark = pytest.mark.imap
+RCPT = "survey@replies.example.com"
 
 
 def _headers(server: MailServer, folder: str = "INBOX") -> list[tuple[datetime, bytes]]:
@@ -96,3 +97,20 @@ def test_own_server_cleans_up(tmp_path: object) -> None:
         root = server.root
         assert server.running and root.stat().st_mode & 0o777 == 0o711
     assert not server.running and not root.exists()
+
+
+def test_far_future_arrival_is_refused_not_silently_clamped(mailserver: MailServer) -> None:
+    # Dovecot stores "now" for an APPEND dated > 2 h ahead; we refuse instead of lying.
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=90)
+    mailserver.append(b"Subject: soon\r\n\r\nx\r\n", internaldate=soon)
+    assert [w for w, _h in _headers(mailserver)] == [soon]
+    with pytest.raises(ValueError, match="2 h in the future"):
+        mailserver.append(b"Subject: late\r\n\r\nx\r\n", internaldate=soon + timedelta(hours=1))
+    late = (soon + timedelta(hours=1)).isoformat().encode()
+    with (
+        SmtpEntry(mailserver) as entry,
+        smtplib.SMTP(entry.host, entry.port) as smtp,
+        pytest.raises(smtplib.SMTPDataError) as err,
+    ):
+        smtp.sendmail("a@b.example", [RCPT], b"X-Demo-Arrival: " + late + b"\r\n\r\nx\r\n")
+    assert err.value.smtp_code == 554

@@ -1,0 +1,131 @@
+"""IMAP secrets: from the environment, the system keyring or a token command. Never logged.
+
+DESIGN: secrets never come from the YAML, the store, the logs or the reports. The
+watcher installs ``SecretFilter`` so that a secret that slips into a log line is
+replaced by ``***``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping
+
+from audit.errors import InboxError
+from audit.models import Mailbox
+
+log = logging.getLogger(__name__)
+
+TOKEN_COMMAND_TIMEOUT_S = 30.0
+REDACTED = "***"
+
+
+def imap_password(mailbox: Mailbox, env: Mapping[str, str] | None = None) -> str:
+    """The IMAP password: env var ``mailbox.password_env``, else the keyring."""
+    env = os.environ if env is None else env
+    value = env.get(mailbox.password_env)
+    if value:
+        return value
+    if mailbox.keyring_service:
+        try:
+            import keyring
+
+            value = keyring.get_password(mailbox.keyring_service, mailbox.user)
+        except Exception as exc:  # no backend, locked keyring, ...
+            raise InboxError(
+                f"cannot read the IMAP password from the keyring service "
+                f"{mailbox.keyring_service!r}: {exc}; set {mailbox.password_env} instead"
+            ) from None
+        if value:
+            return value
+        raise InboxError(
+            f"no IMAP password for user {mailbox.user!r} in keyring service "
+            f"{mailbox.keyring_service!r}; store one with `keyring set "
+            f"{mailbox.keyring_service} {mailbox.user}` or set {mailbox.password_env}"
+        )
+    raise InboxError(
+        f"no IMAP password: set the environment variable {mailbox.password_env} "
+        f"(or mailbox.keyring_service in survey.yaml)"
+    )
+
+
+def uses_oauth2(mailbox: Mailbox) -> bool:
+    return bool(mailbox.oauth2_token_env or mailbox.oauth2_token_command)
+
+
+def oauth2_token(mailbox: Mailbox, env: Mapping[str, str] | None = None) -> str:
+    """An XOAUTH2 access token from ``oauth2_token_env`` or ``oauth2_token_command``."""
+    env = os.environ if env is None else env
+    if mailbox.oauth2_token_env:
+        value = env.get(mailbox.oauth2_token_env)
+        if value:
+            return value.strip()
+        if not mailbox.oauth2_token_command:
+            raise InboxError(
+                f"no OAuth2 token: set the environment variable {mailbox.oauth2_token_env}"
+            )
+    if mailbox.oauth2_token_command:
+        try:
+            res = subprocess.run(
+                shlex.split(mailbox.oauth2_token_command),
+                capture_output=True,
+                text=True,
+                timeout=TOKEN_COMMAND_TIMEOUT_S,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise InboxError(f"the OAuth2 token command failed to run: {exc}") from None
+        token = res.stdout.strip()
+        if res.returncode != 0 or not token:
+            raise InboxError(
+                f"the OAuth2 token command exited with {res.returncode} and no token"
+                + (f": {res.stderr.strip()[:200]}" if res.stderr.strip() else "")
+            )
+        return token
+    raise InboxError("no OAuth2 token source configured")
+
+
+class SecretFilter(logging.Filter):
+    """Replaces every known secret in a log record's message (and arguments) by ***."""
+
+    def __init__(self, secrets: list[str] | None = None):
+        super().__init__("secrets")
+        self.secrets: set[str] = {s for s in (secrets or []) if s and len(s) >= 3}
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 3:
+            self.secrets.add(secret)
+
+    def redact(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_FILTER = SecretFilter()
+
+
+def install_secret_filter(secret: str | None) -> SecretFilter:
+    """Redact ``secret`` everywhere: on the root logger's handlers and our loggers."""
+    _FILTER.add(secret)
+    targets: list[logging.Filterer] = [logging.getLogger()]
+    for name in ("inbox", "imapclient", "audit"):
+        targets.append(logging.getLogger(name))
+    targets.extend(logging.getLogger().handlers)
+    for t in targets:
+        if _FILTER not in t.filters:
+            t.addFilter(_FILTER)
+    return _FILTER

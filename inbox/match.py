@@ -1,0 +1,167 @@
+"""Match a parsed message to the submission it answers. Pure: no store, no network.
+
+Most certain first (issue 4, DESIGN "Reply address and token"):
+
+1. ADDRESS_TAG: a submission's token in Delivered-To, X-Original-To, To or Cc
+   (``survey+TOKEN@domain`` or ``TOKEN@catch-all.domain``);
+2. TOKEN: the reference code (``CA-TOKEN``) or the reply address in subject or text,
+   returned messages of bounces included;
+3. THREAD: In-Reply-To / References name a stored message already matched;
+4. SENDER_DOMAIN: the sender's domain is one of exactly one company's domains, counting
+   only submissions made before the message arrived, the latest one per company.
+
+Anything else (or an ambiguous domain) is None: the message goes to the review queue.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from audit.models import MatchMethod, SubmissionState
+from audit.tokens import PLUS_RE, tokens_in_address, tokens_in_text
+from inbox.parse import ParsedMessage
+
+MATCHABLE_STATES = (SubmissionState.SUBMITTED.value, SubmissionState.UNCERTAIN.value)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A submission a reply may answer (state submitted or uncertain)."""
+
+    submission_id: int
+    token: str
+    company: str  # slug
+    wave_id: int
+    domains: tuple[str, ...]
+    submitted_at: datetime | None
+    reply_address: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    submission_id: int
+    method: MatchMethod
+    detail: str
+
+
+def candidates_from_rows(rows: Iterable[Any]) -> list[Candidate]:
+    """Rows of Store.all_submissions() -> candidates: submitted or uncertain, or running
+    with the submit already clicked (a fast auto-reply can beat the final state write)."""
+    out: list[Candidate] = []
+    for r in rows:
+        clicked_running = r.state == SubmissionState.RUNNING.value and r.clicked_at is not None
+        if r.state not in MATCHABLE_STATES and not clicked_running:
+            continue
+        try:
+            domains = tuple(d.lower() for d in json.loads(r.domains_json or "[]"))
+        except (TypeError, ValueError):
+            domains = ()
+        out.append(
+            Candidate(
+                submission_id=int(r.id),
+                token=str(r.token).lower(),
+                company=str(r.slug),
+                wave_id=int(r.wave_id),
+                domains=domains,
+                submitted_at=r.submitted_at or r.clicked_at,
+                reply_address=str(r.reply_address or "").lower(),
+            )
+        )
+    return out
+
+
+def match(
+    msg: ParsedMessage,
+    candidates: Sequence[Candidate],
+    thread_lookup: Callable[[list[str]], int | None] | None = None,
+    at: datetime | None = None,
+) -> Match | None:
+    """The submission ``msg`` answers and how we know, or None (review)."""
+    by_token = {c.token: c for c in candidates}
+    known_ids = {c.submission_id for c in candidates}
+
+    # 1. the token in an envelope or header address
+    for header, addresses in (
+        ("Delivered-To", msg.delivered_to),
+        ("X-Original-To", msg.x_original_to),
+        ("To", msg.to),
+        ("Cc", msg.cc),
+    ):
+        for address in addresses:
+            for token in tokens_in_address(address):
+                if token in by_token:
+                    return Match(by_token[token].submission_id, MatchMethod.ADDRESS_TAG, header)
+
+    # 2. the reference code or the reply address in the subject or the text
+    for where, text in (
+        ("subject", msg.subject),
+        ("text", msg.text),
+        ("returned message", msg.attached_text),
+    ):
+        for token in tokens_in_text(text):
+            if token in by_token:
+                return Match(by_token[token].submission_id, MatchMethod.TOKEN, f"ref in {where}")
+        for m in PLUS_RE.finditer(text or ""):
+            token = m.group(1).lower()
+            if token in by_token:
+                return Match(by_token[token].submission_id, MatchMethod.TOKEN, f"addr in {where}")
+        low = (text or "").lower()
+        for c in candidates:
+            if c.reply_address and c.reply_address in low:
+                return Match(c.submission_id, MatchMethod.TOKEN, f"reply address in {where}")
+
+    # 3. the thread: a stored, matched message this one answers
+    if thread_lookup is not None:
+        ids = [i for i in [msg.in_reply_to, *reversed(msg.references)] if i]
+        if ids:
+            sid = thread_lookup(ids)
+            if sid is not None and (not known_ids or sid in known_ids):
+                return Match(sid, MatchMethod.THREAD, "In-Reply-To/References")
+
+    # 4. the sender's domain, among companies submitted before the message
+    return _by_sender_domain(msg, candidates, at)
+
+
+def domain_matches(sender_domain: str, company_domain: str) -> bool:
+    """mail.acme.example matches acme.example; acme.example.evil.test does not."""
+    s, d = sender_domain.lower().strip("."), company_domain.lower().strip(".")
+    return s == d or s.endswith("." + d)
+
+
+def _by_sender_domain(
+    msg: ParsedMessage, candidates: Sequence[Candidate], at: datetime | None
+) -> Match | None:
+    domain = (msg.sender_domain or "").lower()
+    if not domain or not _valid_domain(domain):
+        return None
+    latest: dict[str, Candidate] = {}
+    for c in candidates:
+        if not any(domain_matches(domain, d) for d in c.domains):
+            continue
+        if at is not None and (c.submitted_at is None or c.submitted_at > at):
+            continue  # a reply cannot answer a form submitted after it arrived
+        prev = latest.get(c.company)
+        if prev is None or _later(c, prev):
+            latest[c.company] = c
+    if len(latest) != 1:
+        return None  # none, or ambiguous: a person decides
+    only = next(iter(latest.values()))
+    return Match(only.submission_id, MatchMethod.SENDER_DOMAIN, domain)
+
+
+def _later(a: Candidate, b: Candidate) -> bool:
+    if a.submitted_at is None or b.submitted_at is None:
+        return a.submission_id > b.submission_id
+    return a.submitted_at > b.submitted_at
+
+
+_DOMAIN_RE = re.compile(r"^[a-z0-9.-]+\.[a-z0-9-]{2,}$")
+
+
+def _valid_domain(domain: str) -> bool:
+    return bool(_DOMAIN_RE.match(domain))

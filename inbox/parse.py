@@ -1,0 +1,433 @@
+"""Parse a raw e-mail into the fields the watcher needs. Never raises.
+
+Mail from companies is untrusted and often broken: unknown or wrong charsets, RFC 2047
+encoded words split inside a multi-byte character, raw 8-bit headers, HTML-only bodies,
+MIME with missing boundaries, a missing Date. ``parse_message`` returns what it could
+read and records the first problem in ``parse_error`` instead of raising.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 200_000  # text kept per message; enough for any reply, bounded for spam
+# Headers the classifier looks at (lower case). Kept verbatim, decoded.
+CLASSIFY_HEADERS = (
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-reply",
+    "x-auto-response-suppress",
+    "precedence",
+    "list-unsubscribe",
+    "list-id",
+    "list-post",
+    "x-failed-recipients",
+    "return-path",
+    "x-mailer",
+    "user-agent",
+    "x-campaign",
+    "x-mailgun-tag",
+    "feedback-id",
+    "x-ms-exchange-generated-message-source",
+    "x-ms-exchange-inbox-rules-loop",
+    "thread-topic",
+    "content-type",
+)
+# Header prefixes that identify help-desk systems; every header starting with one is kept.
+HELPDESK_HEADER_PREFIXES = (
+    "x-zendesk",
+    "x-freshdesk",
+    "x-fd-",
+    "x-sfdc",
+    "x-salesforce",
+    "x-hubspot",
+    "x-hs-",
+    "x-servicenow",
+    "x-zohodesk",
+    "x-zoho",
+    "x-osticket",
+    "x-helpscout",
+    "x-jira",
+    "x-kayako",
+    "x-gorgias",
+    "x-intercom",
+    "x-front",
+    "x-ms-exchange-organization-autoresponse",
+)
+# Charset names seen in the wild that Python does not know, or knows under another name.
+CHARSET_ALIASES = {
+    "iso-8859-8-i": "iso-8859-8",
+    "iso-8859-8-e": "iso-8859-8",
+    "visual": "iso-8859-8",
+    "logical": "iso-8859-8",
+    "x-mac-hebrew": "mac-roman",
+    "ks_c_5601-1987": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "windows-874": "cp874",
+    "unicode-1-1-utf-7": "utf-7",
+    "utf8": "utf-8",
+    "x-unknown": "",
+    "unknown-8bit": "",
+    "unknown": "",
+    "default": "",
+    "us-ascii": "utf-8",  # 8-bit bytes in "us-ascii" parts are usually utf-8
+    "ascii": "utf-8",
+}
+_MSGID_RE = re.compile(r"<[^<>\s]+>")
+_WS_RE = re.compile(r"[ \t\u00a0]+")
+_BLANKS_RE = re.compile(r"\n{3,}")
+
+
+@dataclass
+class ParsedMessage:
+    """What the watcher, classifier and matcher need from one e-mail."""
+
+    message_id: str | None = None
+    date: datetime | None = None  # Date header, aware UTC; None when missing or unreadable
+    sender: str | None = None  # From address, lower case
+    sender_name: str | None = None
+    sender_domain: str | None = None
+    return_path: str | None = None  # "" for the null sender <>
+    recipients: list[str] = field(default_factory=list)  # To + Cc addresses
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    delivered_to: list[str] = field(default_factory=list)
+    x_original_to: list[str] = field(default_factory=list)
+    subject: str = ""
+    text: str = ""  # the message's own text (HTML turned into text), attachments excluded
+    attached_text: str = ""  # returned message / delivery-status parts (bounces)
+    html_only: bool = False
+    content_type: str = "text/plain"
+    part_types: list[str] = field(default_factory=list)
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # classification headers
+    size: int = 0
+    parse_error: str | None = None
+
+    @property
+    def searchable_text(self) -> str:
+        return f"{self.subject}\n{self.text}\n{self.attached_text}"
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """raw bytes -> ParsedMessage; every failure lands in ``parse_error``, never raised."""
+    out = ParsedMessage(size=len(raw or b""))
+    problems: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            msg = email.message_from_bytes(raw or b"")
+    except Exception as exc:  # pragma: no cover - the compat32 parser is very lenient
+        out.parse_error = f"unparseable: {type(exc).__name__}: {exc}"
+        return out
+    hint = _charset_hint(msg)
+    for step in (_headers, _addresses, _body):
+        try:
+            step(msg, out, hint, problems)
+        except Exception as exc:
+            log.debug("parse step %s failed", step.__name__, exc_info=True)
+            problems.append(f"{step.__name__.strip('_')}: {type(exc).__name__}: {exc}")
+    defects = [type(d).__name__ for d in getattr(msg, "defects", [])]
+    if defects and not problems:
+        problems.append("MIME defects: " + ", ".join(sorted(set(defects))))
+    out.parse_error = "; ".join(problems) or None
+    return out
+
+
+# -- headers -----------------------------------------------------------------------------
+def decode_header_value(value: Any, hint: str | None = None) -> str:
+    """An RFC 2047 / raw 8-bit header value -> text. Tolerates split multi-byte words."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        # compat32 hands back raw 8-bit header values as Header(charset=unknown-8bit)
+        try:
+            chunks = email.header.decode_header(value)
+        except Exception:
+            chunks = [(str(value), None)]
+        return _clean_header(
+            "".join(
+                c if isinstance(c, str) else decode_bytes(c, None if cs == "unknown-8bit" else cs)
+                for c, cs in chunks
+            )
+        )
+    s = str(value)
+    raw_bytes = s.encode("ascii", "surrogateescape") if _has_surrogates(s) else None
+    if raw_bytes is not None:
+        # Raw 8-bit in a header (no encoded words): guess the charset.
+        return _clean_header(decode_bytes(raw_bytes, hint))
+    if "=?" not in s:
+        return _clean_header(s)
+    try:
+        # decode_header joins adjacent words of one charset before decoding, so a
+        # character split across two encoded words comes out whole.
+        parts = email.header.decode_header(s)
+    except Exception:
+        return _clean_header(s)
+    out: list[str] = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            out.append(chunk)
+        else:
+            out.append(decode_bytes(chunk, charset or hint))
+    # decode_header keeps whitespace between an encoded word and plain text verbatim.
+    return _clean_header("".join(out))
+
+
+def _headers(msg: Message, out: ParsedMessage, hint: str | None, problems: list[str]) -> None:
+    out.subject = decode_header_value(msg.get("Subject"), hint)
+    mid = _first_msgid(msg.get("Message-ID"))
+    out.message_id = mid
+    out.in_reply_to = _first_msgid(msg.get("In-Reply-To"))
+    refs = _MSGID_RE.findall(str(msg.get("References") or ""))
+    out.references = list(dict.fromkeys(r.strip() for r in refs))
+    date_raw = msg.get("Date")
+    if date_raw:
+        try:
+            d = email.utils.parsedate_to_datetime(str(date_raw))
+            out.date = (d if d.tzinfo else d.replace(tzinfo=UTC)).astimezone(UTC)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            problems.append(f"unreadable Date header {str(date_raw)[:60]!r}")
+    keep: dict[str, str] = {}
+    for name, value in msg.items():
+        key = name.lower()
+        if key in CLASSIFY_HEADERS or key.startswith(HELPDESK_HEADER_PREFIXES):
+            text = decode_header_value(value, hint)
+            keep[key] = f"{keep[key]}\n{text}" if key in keep else text
+    for key in ("message-id", "received"):
+        vals = msg.get_all(key) or []
+        if vals:
+            keep[key] = "\n".join(str(v) for v in vals[:3]) if key == "received" else str(vals[0])
+    out.headers = keep
+    out.content_type = msg.get_content_type()
+
+
+def _addresses(msg: Message, out: ParsedMessage, hint: str | None, problems: list[str]) -> None:
+    name, addr = _one_address(msg.get("From"), hint)
+    if not addr:
+        name2, addr2 = _one_address(msg.get("Sender"), hint)
+        name, addr = name or name2, addr2
+    out.sender = addr or None
+    out.sender_name = name or None
+    if addr and "@" in addr:
+        out.sender_domain = addr.rsplit("@", 1)[1].strip(".") or None
+    rp = msg.get("Return-Path")
+    if rp is not None:
+        m = re.search(r"<([^>]*)>", str(rp))
+        out.return_path = (m.group(1) if m else str(rp)).strip().lower()
+    out.to = _address_list(msg.get_all("To"), hint)
+    out.cc = _address_list(msg.get_all("Cc"), hint)
+    out.recipients = list(dict.fromkeys(out.to + out.cc))
+    out.delivered_to = _address_list(msg.get_all("Delivered-To"), hint)
+    out.x_original_to = _address_list(msg.get_all("X-Original-To"), hint)
+
+
+def _one_address(value: Any, hint: str | None) -> tuple[str, str]:
+    if value is None:
+        return "", ""
+    text = decode_header_value(value, hint)
+    pairs = email.utils.getaddresses([text])
+    for name, addr in pairs:
+        if addr:
+            return name.strip(), addr.strip().lower()
+    return text.strip(), ""
+
+
+def _address_list(values: list[Any] | None, hint: str | None) -> list[str]:
+    if not values:
+        return []
+    texts = [decode_header_value(v, hint) for v in values]
+    out = [a.strip().lower() for _n, a in email.utils.getaddresses(texts) if a and "@" in a]
+    return list(dict.fromkeys(out))
+
+
+def _first_msgid(value: Any) -> str | None:
+    if value is None:
+        return None
+    s = str(value).strip()
+    m = _MSGID_RE.search(s)
+    if m:
+        return m.group(0)
+    return f"<{s}>" if s and " " not in s else None
+
+
+# -- body --------------------------------------------------------------------------------
+def _body(msg: Message, out: ParsedMessage, hint: str | None, problems: list[str]) -> None:
+    plain: list[str] = []
+    html: list[str] = []
+    attached: list[str] = []
+    for part, inside_attachment in _walk(msg):
+        ctype = part.get_content_type()
+        out.part_types.append(ctype)
+        if part.is_multipart():
+            continue
+        if ctype.startswith("multipart/"):
+            # Broken MIME (boundary never found): the whole body is one string.
+            plain.append(_unwrap_broken_multipart(_part_text(part, hint)))
+            continue
+        disposition = str(part.get("Content-Disposition") or "").lower()
+        if ctype in ("message/delivery-status", "text/rfc822-headers", "message/rfc822-headers"):
+            attached.append(_part_text(part, hint))
+            continue
+        if not ctype.startswith("text/"):
+            continue
+        if inside_attachment:
+            attached.append(_html_to_text(_part_text(part, hint)) if ctype == "text/html" else
+                            _part_text(part, hint))  # fmt: skip
+            continue
+        if disposition.startswith("attachment") and ctype not in ("text/plain", "text/html"):
+            continue
+        if ctype == "text/html":
+            html.append(_part_text(part, hint))
+        elif ctype in ("text/plain", "text/enriched") or not disposition.startswith("attachment"):
+            plain.append(_part_text(part, hint))
+    if plain and any(p.strip() for p in plain):
+        text = "\n".join(plain)
+    elif html:
+        text = "\n".join(_html_to_text(h) for h in html)
+        out.html_only = True
+    else:
+        text = ""
+    out.text = _tidy(text)[:MAX_TEXT_CHARS]
+    out.attached_text = _tidy("\n".join(attached))[:MAX_TEXT_CHARS]
+
+
+_MIME_LINE_RE = re.compile(r"^(--\S+|content-[\w-]+:.*|mime-version:.*)$", re.IGNORECASE)
+
+
+def _unwrap_broken_multipart(text: str) -> str:
+    lines = [ln for ln in text.splitlines() if not _MIME_LINE_RE.match(ln.strip())]
+    return "\n".join(lines)
+
+
+def _walk(msg: Message) -> list[tuple[Message, bool]]:
+    """Every part, flagged when it sits inside an attached message (message/rfc822)."""
+    out: list[tuple[Message, bool]] = []
+
+    def visit(part: Message, inside: bool, depth: int) -> None:
+        if depth > 20:
+            return
+        out.append((part, inside))
+        ctype = part.get_content_type()
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    visit(sub, inside or ctype == "message/rfc822", depth + 1)
+
+    visit(msg, False, 0)
+    return out
+
+
+def _part_text(part: Message, hint: str | None) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        if isinstance(raw, str):
+            payload = raw.encode("ascii", "surrogateescape")
+        else:
+            return ""
+    if not isinstance(payload, bytes):
+        return str(payload)
+    charset = part.get_content_charset() or part.get_param("charset") or None
+    if isinstance(charset, tuple):  # RFC 2231 encoded parameter
+        charset = charset[2]
+    return decode_bytes(payload, str(charset) if charset else hint)
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> str:
+    """Bytes -> text with the declared charset when it works, else a careful guess."""
+    name = _normalise_charset(charset)
+    if name:
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if name:
+        try:
+            return data.decode(name, errors="replace")
+        except LookupError:
+            pass
+    # Hebrew mail without a declared charset is nearly always windows-1255.
+    if sum(1 for b in data if 0xE0 <= b <= 0xFA) >= max(
+        2, len([b for b in data if b >= 0x80]) // 2
+    ):
+        return data.decode("cp1255", errors="replace")
+    return data.decode("cp1252", errors="replace")
+
+
+def _normalise_charset(charset: str | None) -> str:
+    if not charset:
+        return ""
+    name = str(charset).strip().strip('"').lower()
+    name = CHARSET_ALIASES.get(name, name)
+    if name.startswith("windows-"):
+        name = "cp" + name[len("windows-") :]
+    return name
+
+
+def _charset_hint(msg: Message) -> str | None:
+    try:
+        cs = msg.get_content_charset()
+        if cs:
+            return str(cs)
+        for part in msg.walk():
+            cs = part.get_content_charset()
+            if cs:
+                return str(cs)
+    except Exception:
+        return None
+    return None
+
+
+def _html_to_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "head", "title", "meta"]):
+        tag.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for block in soup.find_all(["p", "div", "tr", "li", "h1", "h2", "h3", "h4", "blockquote"]):
+        block.insert_before("\n")
+        block.insert_after("\n")
+    for bq in soup.find_all("blockquote"):
+        bq.replace_with("\n".join("> " + line for line in bq.get_text().splitlines()))
+    return soup.get_text()
+
+
+def _tidy(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    lines = [_WS_RE.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANKS_RE.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _clean_header(s: str) -> str:
+    return _WS_RE.sub(" ", s.replace("\r", "").replace("\n", " ")).strip()
+
+
+def _has_surrogates(s: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in s)

@@ -1,0 +1,765 @@
+"""Watch the survey mailbox: sync by UID, IDLE in short rounds, reconnect, never lose mail.
+
+Facts behind the design are in NOTES-mail.md. In short:
+
+- every folder is opened read-only (EXAMINE) and fetched with BODY.PEEK, so the
+  consultant's \\Seen flags are untouched; headers and sizes first, then at most
+  ``BODY_FETCH_CAP`` bytes of a body in the loop (a 25 MiB message is streamed to its
+  .eml in slices, never held whole);
+- a checkpoint per folder (UIDVALIDITY, last UID) is written after every message; a new
+  UIDVALIDITY means a rescan from UID 1, deduplicated by fingerprint (Message-ID, else a
+  hash of From, Date, Subject and body), so nothing is counted twice;
+- INTERNALDATE (the server's arrival time, aware UTC) is the reply time, so mail that
+  arrived while the watcher was down keeps its true time;
+- IDLE rounds of ``mailbox.idle_round_s`` with a command after each, polling when the
+  server has no IDLE, a socket timeout always, reconnect with exponential backoff and
+  jitter, and a catch-up by UID after every reconnect. A refused login raises AuthError
+  at once; it is never retried in a loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import imaplib
+import json
+import logging
+import random
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from audit.clock import SYSTEM_CLOCK, Clock
+from audit.errors import AuthError, InboxError
+from audit.models import Channel, Mailbox, MessageKind
+from audit.store import Store
+from inbox.classify import Classification, classify
+from inbox.credentials import (
+    imap_password,
+    install_secret_filter,
+    oauth2_token,
+    uses_oauth2,
+)
+from inbox.match import Candidate, Match, candidates_from_rows, match
+from inbox.parse import ParsedMessage, parse_message
+
+log = logging.getLogger(__name__)
+
+BODY_FETCH_CAP = 2_000_000  # bytes of a message fetched in the loop
+FETCH_BATCH = 50  # UIDs per FETCH of headers
+POLL_INTERVAL_S = 30.0  # when the server has no IDLE
+IDLE_CHECK_STEP_S = 0.5  # how often a round looks at the stop flag
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 120.0
+CLOCK_WARN_S = 2.0
+PROBE_FOLDER = "contact-audit-probe"
+EVENT_KINDS = (MessageKind.HUMAN, MessageKind.AUTO_ACK, MessageKind.BOUNCE)
+# Unmatched messages recorded this recently are matched again on each sync: a fast reply
+# can be recorded while its submission is still being written.
+REMATCH_WINDOW = timedelta(minutes=15)
+REMATCH_READ_BYTES = 2 << 20
+TEXT_STORE_CHARS = 100_000
+HEADER_ITEMS = ["INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # socket errors, timeouts, connection refused/reset (ssl.SSLError included)
+    imaplib.IMAP4.abort,
+    imaplib.IMAP4.error,
+    IMAPClientError,
+    EOFError,
+)
+
+
+@dataclass
+class SyncStats:
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    unparseable: int = 0
+    errors: int = 0
+    rescans: int = 0
+    folders: int = 0
+    seconds: float = 0.0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: SyncStats) -> None:
+        for name in ("fetched", "new", "duplicates", "matched", "unmatched", "unparseable"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+        self.rescans += other.rescans
+        self.folders = max(self.folders, other.folders)
+        self.seconds += other.seconds
+        for k, v in other.kinds.items():
+            self.kinds[k] = self.kinds.get(k, 0) + v
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """Passed to ``watch(on_event=...)`` for every message stored."""
+
+    id: int
+    folder: str
+    uid: int
+    kind: MessageKind
+    internaldate: datetime
+    recorded_at: datetime
+    submission_id: int | None
+    method: str | None
+    subject: str
+
+
+def fingerprint(msg: ParsedMessage, raw: bytes, date_header: str | None = None) -> str:
+    """sha256 of the Message-ID; without one, of From + Date + Subject + body."""
+    if msg.message_id:
+        return hashlib.sha256(b"mid:" + msg.message_id.strip().lower().encode()).hexdigest()
+    body = raw.split(b"\r\n\r\n", 1)[-1] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[-1]
+    h = hashlib.sha256(b"nomid:")
+    for part in (msg.sender or "", date_header or "", msg.subject or ""):
+        h.update(part.encode("utf-8", "replace") + b"\x00")
+    h.update(body.replace(b"\r\n", b"\n").rstrip())
+    return h.hexdigest()
+
+
+def _aware_utc(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    raise InboxError(f"the server sent no usable INTERNALDATE ({value!r})")
+
+
+class Watcher:
+    """Sync and watch one mailbox into the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        mailbox: Mailbox,
+        workspace: Path,
+        password: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        run_id: int | None = None,
+    ):
+        self.store = store
+        self.mailbox = mailbox
+        self.workspace = Path(workspace)
+        self.clock = clock
+        self.run_id = run_id
+        self._password = password
+        self._client: IMAPClient | None = None
+        self._folders: list[str] | None = None
+        self.use_idle: bool | None = None  # None: when the server offers it
+        self.poll_interval_s = min(POLL_INTERVAL_S, mailbox.idle_round_s)
+        self.backoff_base_s = BACKOFF_BASE_S
+        self.backoff_max_s = BACKOFF_MAX_S
+        self.body_fetch_cap = BODY_FETCH_CAP
+        self.reconnects = 0
+        self.measure_clock_at_start = True  # issue 4 item 7: once per watch()
+        self.clock_offset_s: float | None = None
+        self.totals = SyncStats()
+        self._on_event: Callable[[NewMessage], None] | None = None
+        install_secret_filter(password)
+
+    # -- connection ------------------------------------------------------------------
+    def connect(self) -> IMAPClient:
+        """Connect and log in. AuthError when the server refuses the credentials."""
+        box = self.mailbox
+        ctx: ssl.SSLContext | None = None
+        if box.tls in ("ssl", "starttls"):
+            ctx = ssl.create_default_context(cafile=box.ca_file)
+        try:
+            client = IMAPClient(
+                box.host,
+                port=box.resolved_port,
+                ssl=box.tls == "ssl",
+                ssl_context=ctx,
+                timeout=box.timeout_s,
+            )
+        except ssl.SSLCertVerificationError as exc:
+            raise InboxError(f"TLS certificate of {box.host} not trusted: {exc}") from None
+        client.normalise_times = False
+        try:
+            if box.tls == "starttls":
+                client.starttls(ctx)
+            self._login(client)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+            raise
+        self._client = client
+        return client
+
+    def _login(self, client: IMAPClient) -> None:
+        box = self.mailbox
+        try:
+            if uses_oauth2(box):
+                token = oauth2_token(box)
+                install_secret_filter(token)
+                client.oauth2_login(box.user, token)
+            else:
+                if self._password is None:
+                    self._password = imap_password(box)
+                    install_secret_filter(self._password)
+                client.login(box.user, self._password)
+        except LoginError as exc:
+            text = str(exc)
+            if "UNAVAILABLE" in text.upper() or "temporary" in text.lower():
+                raise InboxError(f"the IMAP server cannot check logins now: {text}") from None
+            raise AuthError(
+                f"the IMAP server {box.host} refused the login for user {box.user!r} "
+                f"({text}); check {box.password_env} or the keyring entry"
+            ) from None
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def folders(self, client: IMAPClient) -> list[str]:
+        """mailbox.folders plus the SPECIAL-USE \\Junk folder when asked for."""
+        if self._folders is None:
+            names = list(self.mailbox.folders)
+            if self.mailbox.junk:
+                try:
+                    junk = client.find_special_folder(b"\\Junk")
+                except Exception:
+                    junk = None
+                if junk and junk not in names:
+                    names.append(junk)
+            self._folders = names
+        return self._folders
+
+    # -- sync ------------------------------------------------------------------------
+    def sync_once(self) -> SyncStats:
+        """Connect (when needed), catch up every folder by UID, return what happened."""
+        own = self._client is None
+        client = self._client or self._connect_or_raise()
+        try:
+            return self._sync_all(client)
+        finally:
+            if own:
+                self.close()
+
+    def _connect_or_raise(self) -> IMAPClient:
+        try:
+            return self.connect()
+        except (AuthError, InboxError):
+            raise
+        except TRANSIENT_ERRORS as exc:
+            raise InboxError(
+                f"cannot reach the IMAP server {self.mailbox.host}:"
+                f"{self.mailbox.resolved_port}: {exc}"
+            ) from None
+
+    def _sync_all(self, client: IMAPClient) -> SyncStats:
+        started = time.monotonic()
+        stats = SyncStats()
+        candidates = candidates_from_rows(self.store.all_submissions())
+        stats.matched += self._rematch_pending(candidates)
+        for folder in self.folders(client):
+            self._sync_folder(client, folder, candidates, stats)
+            stats.folders += 1
+        stats.seconds = time.monotonic() - started
+        self.totals.add(stats)
+        if stats.new or stats.duplicates:
+            log.info(
+                "synced %d folder(s) in %.2fs: %d new, %d duplicates, %d matched, %d unmatched",
+                stats.folders,
+                stats.seconds,
+                stats.new,
+                stats.duplicates,
+                stats.matched,
+                stats.unmatched,
+            )
+        return stats
+
+    def _rematch_pending(self, candidates: list[Candidate]) -> int:
+        """Try again to match messages waiting for review: a reply can arrive before its
+        submission is recorded as sent. Only automatic matches; manual decisions stay."""
+        matched = 0
+        since = self.clock.now() - REMATCH_WINDOW
+        for row in self.store.messages_for_review():
+            if row.submission_id is not None or not row.eml_path or row.recorded_at < since:
+                continue
+            path = self.workspace / row.eml_path
+            if not path.is_file():
+                continue
+            with path.open("rb") as f:
+                parsed = parse_message(f.read(REMATCH_READ_BYTES))
+            m = self._match(parsed, candidates, row.internaldate)
+            if m is None:
+                continue
+            self.store.update_message(
+                row.id, submission_id=m.submission_id, match_method=m.method.value, review=None
+            )
+            if row.kind in {k.value for k in EVENT_KINDS}:
+                self.store.add_contact_event(
+                    submission_id=m.submission_id,
+                    channel=Channel.EMAIL.value,
+                    kind=row.kind,
+                    at=row.internaldate,
+                    source="imap",
+                    now=self.clock.now(),
+                    message_id=row.id,
+                )
+            log.info("message %d matched on a later sync: submission %d", row.id, m.submission_id)
+            matched += 1
+        return matched
+
+    def _sync_folder(
+        self, client: IMAPClient, folder: str, candidates: list[Candidate], stats: SyncStats
+    ) -> None:
+        info = client.select_folder(folder, readonly=True)  # EXAMINE
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        checkpoint = self.store.checkpoint(folder)
+        if checkpoint is None or checkpoint[0] != uidvalidity:
+            if checkpoint is not None:
+                stats.rescans += 1
+                log.warning(
+                    "%s: UIDVALIDITY changed %d -> %d; rescanning (deduplicated by Message-ID)",
+                    folder,
+                    checkpoint[0],
+                    uidvalidity,
+                )
+            start = 1
+        else:
+            start = checkpoint[1] + 1
+        # IMAPClient 4: fetch("N:*") raises; search, then drop UIDs below N ("N:*" always
+        # returns the last message even when its UID is below N).
+        # Every UID below UIDNEXT (as of this EXAMINE) exists now or was expunged, and the
+        # search below sees all that exist: the checkpoint may advance to UIDNEXT - 1.
+        uidnext = int(info.get(b"UIDNEXT") or 0)
+        uids = sorted(u for u in client.search(["UID", f"{start}:*"]) if u >= start)
+        for i in range(0, len(uids), FETCH_BATCH):
+            self._sync_batch(
+                client, folder, uidvalidity, uids[i : i + FETCH_BATCH], candidates, stats
+            )
+        done = max([start - 1, *uids[-1:], uidnext - 1])
+        if checkpoint != (uidvalidity, done):
+            self.store.set_checkpoint(folder, uidvalidity, done, self.clock.now())
+
+    def _sync_batch(
+        self,
+        client: IMAPClient,
+        folder: str,
+        uidvalidity: int,
+        batch: list[int],
+        candidates: list[Candidate],
+        stats: SyncStats,
+    ) -> None:
+        if not batch:
+            return
+        heads = client.fetch(batch, HEADER_ITEMS)
+        for uid in batch:
+            data = heads.get(uid)
+            if data is not None:  # None: expunged between SEARCH and FETCH
+                stats.fetched += 1
+                try:
+                    self._take(client, folder, uidvalidity, uid, data, candidates, stats)
+                except TRANSIENT_ERRORS:
+                    raise  # the connection is gone: reconnect and catch up from here
+                except Exception:
+                    stats.errors += 1
+                    log.exception("%s UID %d: could not record this message", folder, uid)
+            self.store.set_checkpoint(folder, uidvalidity, uid, self.clock.now())
+
+    def _take(
+        self,
+        client: IMAPClient,
+        folder: str,
+        uidvalidity: int,
+        uid: int,
+        data: dict[bytes, Any],
+        candidates: list[Candidate],
+        stats: SyncStats,
+    ) -> None:
+        header = bytes(data.get(b"BODY[HEADER]") or b"")
+        size = int(data.get(b"RFC822.SIZE") or 0)
+        internaldate = _aware_utc(data.get(b"INTERNALDATE"))
+        head = parse_message(header)
+        if head.message_id:
+            fp = fingerprint(head, header)
+            if self.store.has_message(fp):
+                stats.duplicates += 1
+                return
+        raw, truncated = self._fetch_body(client, uid, size)
+        if raw is None:  # expunged meanwhile
+            stats.fetched -= 1
+            return
+        parsed = parse_message(raw)
+        parsed.size = size or len(raw)
+        if truncated:
+            note = f"body cut at {len(raw)} of {size} bytes for parsing"
+            parsed.parse_error = f"{parsed.parse_error}; {note}" if parsed.parse_error else note
+        date_raw = _header_value(header, b"date")
+        fp = fingerprint(parsed, raw if not truncated else header + raw[:65536], date_raw)
+        cls = self._classify(parsed)
+        m = self._match(parsed, candidates, internaldate)
+        now = self.clock.now()
+        msg_id = self.store.add_message(
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            message_id=parsed.message_id,
+            fingerprint=fp,
+            internaldate=internaldate,
+            date_header=parsed.date,
+            recorded_at=now,
+            sender=parsed.sender,
+            recipients=", ".join(parsed.recipients),
+            subject=parsed.subject,
+            text=parsed.text[:TEXT_STORE_CHARS],
+            size=parsed.size,
+            kind=cls.kind.value,
+            kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
+            helpdesk=cls.helpdesk,
+            submission_id=m.submission_id if m else None,
+            match_method=m.method.value if m else None,
+            review=None if m else "pending",
+            parse_error=parsed.parse_error,
+            in_reply_to=parsed.in_reply_to,
+            references=" ".join(parsed.references) or None,
+        )
+        if msg_id is None:
+            stats.duplicates += 1
+            return
+        stats.new += 1
+        stats.kinds[cls.kind.value] = stats.kinds.get(cls.kind.value, 0) + 1
+        if parsed.parse_error and not parsed.text and not parsed.subject:
+            stats.unparseable += 1
+        if m:
+            stats.matched += 1
+        else:
+            stats.unmatched += 1
+        self._keep_eml(client, uid, msg_id, raw, truncated, size, m, now)
+        if m and cls.kind in EVENT_KINDS:
+            self.store.add_contact_event(
+                submission_id=m.submission_id,
+                channel=Channel.EMAIL.value,
+                kind=cls.kind.value,
+                at=internaldate,
+                source="imap",
+                now=now,
+                message_id=msg_id,
+            )
+        log.info(
+            "%s UID %d: %s%s from %s, arrived %s -> %s",
+            folder,
+            uid,
+            cls.kind.value,
+            f" ({cls.helpdesk})" if cls.helpdesk else "",
+            parsed.sender_domain or "?",
+            internaldate.isoformat(),
+            f"submission {m.submission_id} by {m.method.value}" if m else "review",
+        )
+        if self._on_event is not None:
+            event = NewMessage(
+                id=msg_id,
+                folder=folder,
+                uid=uid,
+                kind=cls.kind,
+                internaldate=internaldate,
+                recorded_at=now,
+                submission_id=m.submission_id if m else None,
+                method=m.method.value if m else None,
+                subject=parsed.subject,
+            )
+            try:
+                self._on_event(event)
+            except Exception:
+                log.exception("on_event callback failed")
+
+    @staticmethod
+    def _classify(parsed: ParsedMessage) -> Classification:
+        try:
+            return classify(parsed)
+        except Exception as exc:  # a classifier bug must not lose the message
+            log.exception("classification failed")
+            return Classification(MessageKind.HUMAN, [f"classifier error: {exc}"])
+
+    def _match(
+        self, parsed: ParsedMessage, candidates: list[Candidate], at: datetime
+    ) -> Match | None:
+        try:
+            return match(parsed, candidates, self.store.submission_for_message_ids, at=at)
+        except Exception:
+            log.exception("matching failed; the message goes to review")
+            return None
+
+    def _fetch_body(self, client: IMAPClient, uid: int, size: int) -> tuple[bytes | None, bool]:
+        cap = self.body_fetch_cap
+        if size and size > cap:
+            data = client.fetch([uid], [f"BODY.PEEK[]<0.{cap}>"]).get(uid)
+            if data is None:
+                return None, False
+            return bytes(data.get(b"BODY[]<0>") or b""), True
+        data = client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
+        if data is None:
+            return None, False
+        return bytes(data.get(b"BODY[]") or b""), False
+
+    def _keep_eml(
+        self,
+        client: IMAPClient,
+        uid: int,
+        msg_id: int,
+        raw: bytes,
+        truncated: bool,
+        size: int,
+        m: Match | None,
+        now: datetime,
+    ) -> None:
+        rel = Path("evidence") / "mail" / f"{msg_id}.eml"
+        path = self.workspace / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        tmp = path.with_suffix(".part")
+        with open(tmp, "wb") as fh:
+            for chunk in self._eml_chunks(client, uid, raw, truncated, size):
+                fh.write(chunk)
+                digest.update(chunk)
+        tmp.replace(path)
+        sha = digest.hexdigest()
+        self.store.update_message(msg_id, eml_path=str(rel), eml_sha256=sha)
+        self.store.add_evidence(
+            "eml",
+            str(rel),
+            sha,
+            now,
+            submission_id=m.submission_id if m else None,
+            message_id=msg_id,
+        )
+
+    def _eml_chunks(
+        self, client: IMAPClient, uid: int, raw: bytes, truncated: bool, size: int
+    ) -> Iterator[bytes]:
+        """The whole message, a slice at a time: a huge one is never held in memory."""
+        yield raw
+        offset = len(raw)
+        while truncated and offset < size:
+            item = f"BODY.PEEK[]<{offset}.{self.body_fetch_cap}>"
+            data = client.fetch([uid], [item]).get(uid) or {}
+            chunk = bytes(data.get(f"BODY[]<{offset}>".encode()) or b"")
+            if not chunk:
+                break
+            yield chunk
+            offset += len(chunk)
+
+    # -- watching --------------------------------------------------------------------
+    def watch(
+        self, stop: threading.Event, on_event: Callable[[NewMessage], None] | None = None
+    ) -> SyncStats:
+        """Sync, then IDLE (or poll) until ``stop`` is set; reconnect on any failure."""
+        self._on_event = on_event
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    client = self._client or self.connect()
+                    if self.measure_clock_at_start and self.clock_offset_s is None:
+                        self._measure_quietly()
+                    self._sync_all(client)  # catch-up by UID after every (re)connect
+                    failures = 0
+                    self._watch_connected(client, stop)
+                except AuthError:
+                    raise
+                except InboxError as exc:
+                    if isinstance(exc.__cause__, ssl.SSLCertVerificationError):
+                        raise
+                    failures = self._backoff(stop, failures, exc)
+                except ssl.SSLCertVerificationError as exc:
+                    raise InboxError(f"TLS certificate not trusted: {exc}") from None
+                except TRANSIENT_ERRORS as exc:
+                    failures = self._backoff(stop, failures, exc)
+        finally:
+            self.close()
+            self._on_event = None
+        return self.totals
+
+    def _backoff(self, stop: threading.Event, failures: int, exc: BaseException) -> int:
+        self._drop()
+        delay = min(self.backoff_max_s, self.backoff_base_s * (2**failures))
+        delay *= random.uniform(0.5, 1.0)  # jitter
+        self.reconnects += 1
+        log.warning(
+            "IMAP connection lost (%s: %s); reconnecting in %.1fs",
+            type(exc).__name__,
+            exc,
+            delay,
+        )
+        stop.wait(delay)
+        return failures + 1
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def _watch_connected(self, client: IMAPClient, stop: threading.Event) -> None:
+        idle = self.use_idle if self.use_idle is not None else client.has_capability("IDLE")
+        folders = self.folders(client)
+        while not stop.is_set():
+            if idle:
+                info = client.select_folder(folders[0], readonly=True)
+                if self._behind(folders[0], info):
+                    self._sync_all(client)  # arrived between the sync and this EXAMINE
+                    continue
+                self._idle_round(client, stop)
+            else:
+                stop.wait(self.poll_interval_s)
+                client.noop()
+            if stop.is_set():
+                break
+            self._sync_all(client)  # the command after each round; all folders
+
+    def _behind(self, folder: str, info: dict[bytes, Any]) -> bool:
+        checkpoint = self.store.checkpoint(folder)
+        if checkpoint is None or checkpoint[0] != int(info.get(b"UIDVALIDITY") or 0):
+            return True
+        return int(info.get(b"UIDNEXT") or 0) > checkpoint[1] + 1
+
+    def _idle_round(self, client: IMAPClient, stop: threading.Event) -> None:
+        """One IDLE round: until the server reports something, the round ends, or stop."""
+        # A push that lands before the server's "+ idling" goes to imaplib's untagged
+        # responses, where idle_check() never looks: look there ourselves.
+        pending = client._imap.untagged_responses
+        pending.clear()
+        client.idle()
+        deadline = time.monotonic() + self.mailbox.idle_round_s
+        try:
+            if any(k in pending for k in ("EXISTS", "RECENT", "EXPUNGE")):
+                log.debug("IDLE: news before the continuation: %s", list(pending))
+                return
+            while not stop.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                step = min(IDLE_CHECK_STEP_S, remaining)
+                t0 = time.monotonic()
+                responses = client.idle_check(timeout=step)
+                if responses:
+                    log.debug("IDLE: %s", responses)
+                if any(_is_bye(r) for r in responses):
+                    raise imaplib.IMAP4.abort("server said BYE during IDLE")
+                if any(_is_news(r) for r in responses):
+                    break
+                if not responses and time.monotonic() - t0 < step / 2:
+                    # readable but nothing parsed: EOF (e.g. the session was killed)
+                    raise imaplib.IMAP4.abort("connection closed during IDLE")
+        finally:
+            current = self._client
+            if current is not None and current is client:
+                current.idle_done()
+
+    # -- clock -----------------------------------------------------------------------
+    def _measure_quietly(self) -> None:
+        try:
+            self.clock_offset_s = self.measure_clock_offset()
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:  # e.g. a server that refuses CREATE: not a reason to stop
+            self.clock_offset_s = float("nan")
+            log.warning("could not measure the IMAP server's clock offset: %s", exc)
+
+    def measure_clock_offset(self) -> float:
+        """Server clock minus ours, in seconds (APPEND a probe, read its INTERNALDATE).
+
+        INTERNALDATE has whole seconds, so the figure is good to about +-0.5 s.
+        """
+        own = self._client is None
+        client = self._client or self._connect_or_raise()
+        try:
+            if not client.folder_exists(PROBE_FOLDER):
+                client.create_folder(PROBE_FOLDER)
+            probe_id = make_msgid(domain="contact-audit.invalid")
+            raw = (
+                f"From: contact-audit <probe@contact-audit.invalid>\r\n"
+                f"Subject: contact-audit clock probe\r\nMessage-ID: {probe_id}\r\n\r\n"
+                "Clock probe; deleted right away.\r\n"
+            ).encode()
+            before = time.time()
+            client.append(PROBE_FOLDER, raw)
+            after = time.time()
+            client.select_folder(PROBE_FOLDER)
+            uids = client.search(["HEADER", "Message-ID", probe_id])
+            data = client.fetch(uids, ["INTERNALDATE"])
+            server = _aware_utc(data[uids[-1]][b"INTERNALDATE"]).timestamp() + 0.5
+            offset = server - (before + after) / 2
+            client.delete_messages(uids)
+            client.expunge()
+            client.close_folder()
+            with contextlib.suppress(Exception):
+                client.delete_folder(PROBE_FOLDER)
+        finally:
+            if own:
+                self.close()
+        self.clock_offset_s = offset
+        if self.run_id is not None:
+            self.store.update_run(self.run_id, server_clock_offset_s=offset)
+        if abs(offset) > CLOCK_WARN_S:
+            log.warning(
+                "the IMAP server's clock is %+.1f s off ours; reply times use the server's "
+                "INTERNALDATE, submission times use ours",
+                offset,
+            )
+        else:
+            log.info("IMAP server clock offset %+.2f s", offset)
+        return offset
+
+
+def check_login(mailbox: Mailbox, password: str | None = None) -> str:
+    """Log in and out once (``audit check``): a one-line description, or InboxError."""
+    probe = Watcher.__new__(Watcher)
+    probe.mailbox = mailbox
+    probe._password = password
+    probe._client = None
+    probe._folders = None
+    install_secret_filter(password)
+    client = probe._connect_or_raise()
+    try:
+        idle = "IDLE" if client.has_capability("IDLE") else "no IDLE (polling)"
+        folders = probe.folders(client)
+    finally:
+        probe.close()
+    return (
+        f"{mailbox.user}@{mailbox.host}:{mailbox.resolved_port} ({mailbox.tls}), {idle}, "
+        f"watching {', '.join(folders)}"
+    )
+
+
+def _is_bye(resp: Any) -> bool:
+    return isinstance(resp, tuple) and len(resp) >= 1 and resp[0] == b"BYE"
+
+
+def _is_news(resp: Any) -> bool:
+    """EXISTS / RECENT / EXPUNGE / FETCH: something changed in the folder."""
+    if not isinstance(resp, tuple) or len(resp) < 2:
+        return False
+    return resp[1] in (b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH")
+
+
+def _header_value(header: bytes, name: bytes) -> str | None:
+    for line in header.split(b"\n"):
+        if line.lower().startswith(name + b":"):
+            return line.split(b":", 1)[1].strip().decode("ascii", "replace")
+    return None
+
+
+__all__ = ["NewMessage", "SyncStats", "Watcher", "check_login", "fingerprint"]
