@@ -799,6 +799,35 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     def no_form(req: Request) -> Reply:
         return Reply.page("Sign in", "Wrong user name or password.", status=401)
 
+    @s.route(r"/italian_contact/invia")
+    def italian(req: Request) -> Reply:
+        errors = _missing(req, ["nome", "cognome", "email", "messaggio", "privacy"], ("email",))
+        if errors:
+            return req.rerender(
+                "italian_contact/index.html", errors, "Compila tutti i campi obbligatori."
+            )
+        return Reply.page(
+            "Grazie", "Grazie! Il tuo messaggio è stato inviato correttamente.", lang="it"
+        )
+
+    @s.route(r"/arabic_rtl_contact/send")
+    def arabic(req: Request) -> Reply:
+        errors = _missing(req, ["field_1", "field_2", "field_5"], ("field_2",))
+        if errors:
+            return Reply.json({"success": False, "errors": errors}, 422)
+        return Reply.json({"success": True})
+
+    @s.route(r"/japanese_confirm_step/send")
+    def japanese(req: Request) -> Reply:
+        errors = _missing(req, ["onamae", "mail", "naiyou"], ("mail",))
+        if errors:
+            return req.rerender(
+                "japanese_confirm_step/index.html", errors, "必須項目を入力してください。"
+            )
+        return Reply.page(
+            "送信完了", "送信が完了しました。お問い合わせありがとうございました。", lang="ja"
+        )
+
     @s.route(r"/server_error_500/send")
     def server_500(req: Request) -> Reply:
         return Reply(
