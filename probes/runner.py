@@ -57,6 +57,7 @@ TRACKER_HOSTS = (
 )
 FORM_WAIT_S = 3.0  # how long a JS-rendered form may take to appear
 MAX_STEPS = 6  # multi-step forms
+MAX_CONFIRM_STEPS = 2  # "check your entries" screens after the first submit click
 MAX_PASSES = 3  # conditional fields that appear after a choice
 ASSIST_WAIT_S = 600.0
 
@@ -302,6 +303,9 @@ class _Probe:
                 return
         self.mark("verify")
         await self.verify(analysis, view, before)
+        for _ in range(MAX_CONFIRM_STEPS):
+            if not await self.confirm_step(view):
+                break
         self.mark("evidence")
         await self.screenshot("screenshot_after", "screenshot_after.png")
         await self.save_html()
@@ -639,6 +643,43 @@ class _Probe:
                 self.result.submitted_at = None
                 self.done(Outcome.ERROR, f"cannot activate the submit control: {_short(exc)}")
                 return False
+        return True
+
+    async def confirm_step(self, view: FormView) -> bool:
+        """A confirmation screen ("please check your entries", common in Japan): nothing
+        has left the browser and the same form now shows another submit control. Press it
+        like a careful person would, and verify again. True when it was pressed."""
+        if self.session.assist or self.capture.sent or self.result.outcome is not Outcome.UNCERTAIN:
+            return False
+        clicked_before = {
+            b["ref"] for b in view.buttons if b["role"] == "submit" and b.get("visible")
+        }
+        try:
+            analysis = await analyze_page(self.page)
+        except Exception as exc:
+            log.debug("confirm step: %s", exc)
+            return False
+        again = next((v for v in analysis.views if v.ref == view.ref), analysis.contact)
+        if again is None:
+            return False
+        button = self.submit_button(again)
+        if button is None or button["ref"] in clicked_before:
+            return False
+        before = await self.state(analysis, again) or {}
+        self.capture.arm()
+        try:
+            await (
+                analysis.frame_of(again)
+                .locator(fill.selector_for(button["ref"]))
+                .first.click(timeout=5000)
+            )
+        except Exception as exc:
+            log.debug("confirm step click: %s", exc)
+            return False
+        self.result.submitted_at = self.now()
+        await self.verify(analysis, again, before)
+        if self.result.outcome is Outcome.SUBMITTED:
+            self.result.signal = f"{self.result.signal} (after a confirmation step)"
         return True
 
     async def assist_wait(self, analysis: PageAnalysis, view: FormView) -> None:
