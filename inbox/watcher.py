@@ -289,6 +289,18 @@ class Watcher:
             )
         return stats
 
+    def _add_event(self, submission_id: int, kind: str, at: datetime, message_id: int) -> None:
+        """A matched reply is a contact event at its arrival time (INTERNALDATE)."""
+        self.store.add_contact_event(
+            submission_id=submission_id,
+            channel=Channel.EMAIL.value,
+            kind=kind,
+            at=at,
+            source="imap",
+            now=self.clock.now(),
+            message_id=message_id,
+        )
+
     def _rematch_pending(self, candidates: list[Candidate]) -> int:
         """Try again to match messages waiting for review: a reply can arrive before its
         submission is recorded as sent. Only automatic matches; manual decisions stay."""
@@ -309,15 +321,7 @@ class Watcher:
                 row.id, submission_id=m.submission_id, match_method=m.method.value, review=None
             )
             if row.kind in {k.value for k in EVENT_KINDS}:
-                self.store.add_contact_event(
-                    submission_id=m.submission_id,
-                    channel=Channel.EMAIL.value,
-                    kind=row.kind,
-                    at=row.internaldate,
-                    source="imap",
-                    now=self.clock.now(),
-                    message_id=row.id,
-                )
+                self._add_event(m.submission_id, row.kind, row.internaldate, row.id)
             log.info("message %d matched on a later sync: submission %d", row.id, m.submission_id)
             matched += 1
         return matched
@@ -449,15 +453,7 @@ class Watcher:
             stats.unmatched += 1
         self._keep_eml(client, uid, msg_id, raw, truncated, size, m, now)
         if m and cls.kind in EVENT_KINDS:
-            self.store.add_contact_event(
-                submission_id=m.submission_id,
-                channel=Channel.EMAIL.value,
-                kind=cls.kind.value,
-                at=internaldate,
-                source="imap",
-                now=now,
-                message_id=msg_id,
-            )
+            self._add_event(m.submission_id, cls.kind.value, internaldate, msg_id)
         log.info(
             "%s UID %d: %s%s from %s, arrived %s -> %s",
             folder,

@@ -38,7 +38,7 @@ from probes import browser as br
 from probes import discover, fill, verify
 from probes import lexicon as lx
 from probes.analyze import PageAnalysis, analyze_page, evaluate
-from probes.roles import FormView
+from probes.roles import ROLES, FormView
 
 log = logging.getLogger(__name__)
 
@@ -751,19 +751,8 @@ class _Probe:
         )
 
 
-_ROLE_NAMES = {
-    "full_name",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "subject",
-    "message",
-    "topic",
-    "consent",
-    "marketing_opt_in",
-}
+# Roles a consultant may give a value for in overrides.values (the fillable ones).
+_ROLE_NAMES = set(ROLES[: ROLES.index("marketing_opt_in") + 1])
 _DETAIL_NAMES = {"national_id", "city", "is_customer", "phone_prefix", "phone_number"}
 
 

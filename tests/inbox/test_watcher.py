@@ -11,7 +11,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -436,3 +436,45 @@ def test_watch_measures_the_clock_offset_once(
     with _watching(w):
         _until(lambda: w.clock_offset_s is not None, 5)
     assert _rows(store, runs)[0].server_clock_offset_s == pytest.approx(w.clock_offset_s)
+
+
+def test_a_reply_racing_its_submissions_final_write_is_still_matched(
+    mailserver: MailServer, store: Store, tmp_path: Path
+) -> None:
+    """An auto-reply can be recorded while its submission is still 'running' (clicked, the
+    outcome not yet written), or before the row exists at all as far as matching goes: it
+    is matched then, or on the next sync, never left in review."""
+    from audit.models import SubmissionState
+    from audit.store import submissions
+
+    with store.engine.connect() as c:
+        sub = c.execute(sa.select(submissions).where(submissions.c.token == "acme2345")).one()
+    store.update_submission(
+        sub.id, state=SubmissionState.RUNNING.value, submitted_at=None, clicked_at=datetime.now(UTC)
+    )
+    mailserver.deliver(_reply(1), RCPT)
+    w = _watcher(store, mailserver, tmp_path)
+    w.sync_once()
+    [row] = _rows(store, messages)
+    assert row.submission_id == sub.id and row.match_method == "address_tag"
+
+    # Now a reply to a submission that is only planned (nothing clicked yet): review at
+    # first; once the submission is recorded as sent, the next sync matches it.
+    other = _reply(2, token="bnkx2345")
+    with store.engine.connect() as c:
+        planned = c.execute(sa.select(submissions).where(submissions.c.token != "acme2345")).first()
+    assert planned is not None
+    store.update_submission(planned.id, token="bnkx2345", state=SubmissionState.PLANNED.value)
+    mailserver.deliver(other, RCPT)
+    w.sync_once()
+    late = [r for r in _rows(store, messages) if r.id != row.id]
+    assert [r.review for r in late] == ["pending"]
+    store.update_submission(
+        planned.id,
+        state=SubmissionState.SUBMITTED.value,
+        submitted_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    w.sync_once()
+    [after] = [r for r in _rows(store, messages) if r.id != row.id]
+    assert after.submission_id == planned.id and after.review is None
+    assert {e.message_id for e in _rows(store, contact_events)} == {row.id, after.id}
