@@ -44,6 +44,7 @@ from audit.models import (
     parse_duration,
 )
 from reports.calendar import BusinessCalendar
+from reports.quality import reply_signals
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,9 @@ EXTRA_COLUMNS = [
     "promise",
     "promise_kept",
     "quality_score",
+    "reply_words",
+    "reply_greets_by_name",
+    "reply_quotes_inquiry",
     "outcome",
     "submission_id",
 ]
@@ -302,6 +306,30 @@ def _first_events(events: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
     return ev.drop_duplicates("submission_id", keep="first").set_index("submission_id")
 
 
+def _add_reply_signals(
+    df: pd.DataFrame, frames: Frames, first_human: pd.DataFrame, first_name: str | None
+) -> None:
+    """Automatic quality signals of the first human reply's text (e-mail replies only)."""
+    texts = frames.messages.set_index("id")["text"] if len(frames.messages) else pd.Series()
+    words: dict[int, int] = {}
+    greets: dict[int, bool] = {}
+    quotes: dict[int, bool] = {}
+    if len(first_human):
+        for sub_id, message_id in first_human["message_id"].items():
+            if pd.isna(message_id) or int(message_id) not in texts.index:
+                continue
+            sig = reply_signals(texts.loc[int(message_id)], first_name)
+            words[sub_id], greets[sub_id], quotes[sub_id] = (
+                sig.words,
+                sig.greets_by_name,
+                sig.quotes_inquiry,
+            )
+    sid = df["submission_id"]
+    df["reply_words"] = sid.map(words).astype("Int64")
+    df["reply_greets_by_name"] = sid.map(greets).astype("boolean")
+    df["reply_quotes_inquiry"] = sid.map(quotes).astype("boolean")
+
+
 def compute(
     frames: Frames,
     survey: SurveyConfig,
@@ -481,6 +509,7 @@ def compute(
     df["promise_kept"] = kept
     grades = frames.grades.sort_values(["at", "id"]).drop_duplicates("submission_id", keep="last")
     df["quality_score"] = sid.map(grades.set_index("submission_id")["score"]).astype(float)
+    _add_reply_signals(df, frames, first_human, survey.persona.first_name)
 
     df = df.rename(columns={"name": "company"})
     df["business_seconds"] = df["business_seconds"].where(answered)

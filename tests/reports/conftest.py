@@ -44,9 +44,14 @@ class SurveyBuilder:
     def run(self, clock_offset_s: float = 0.0) -> int:
         return self.store.begin_run("run", "test", clock_offset_s=clock_offset_s, now=T0)
 
-    def company(self, name: str, sector: str = "banks", **kw: Any) -> int:
+    def company(self, name: str, sector: str = "banks", unchecked: bool = False, **kw: Any) -> int:
+        """unchecked: bypass validation, as a store written by other means may hold anything."""
         kw.setdefault("homepage", f"https://example{next(self._n)}.com/")
-        c = Company(name=name, sector=sector, **kw)
+        c = (
+            Company.model_construct(name=name, sector=sector, **kw)
+            if unchecked
+            else Company(name=name, sector=sector, **kw)
+        )
         if c.slug not in self._ids:
             self.companies.append(c)
         self._ids[c.slug] = self.store.upsert_company(c)

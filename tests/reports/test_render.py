@@ -201,7 +201,7 @@ def test_hostile_strings_are_inert_in_every_output(builder, tmp_path):
         cid = b.company(f"{bad} #{i}", sector=bad, id=f"bad-{i}")
         sid = b.submit(cid, w, START, page_url=bad)
         b.reply(sid, START + timedelta(minutes=5 + i), subject=bad, text=bad, sender=bad)
-    cid = b.company("Escape ../../", id="../../etc/passwd")
+    cid = b.company("Escape ../../", id="../../etc/passwd", unchecked=True)
     b.submit(cid, w, None, state="failed", reason=HOSTILE[0])
     paths = build_report(b.store, b.workspace(), out_dir=tmp_path / "r", now=NOW)
     pages = [
