@@ -1,0 +1,271 @@
+"""Benchmark: submission throughput of `audit run --submit` against a naive Playwright script.
+
+    .venv/bin/python bench/bench_submit.py [--sites 16] [--concurrency 1,2,4,8] [--full]
+
+Local company sites (audit.demo.sites.DemoWorld, companies that never reply; English and
+Hebrew forms, half of them found from the homepage's link) are served on 127.0.0.1 by
+this process. Each measurement runs in a child process, so its CPU (the child plus the
+Playwright driver and every Chromium process, reaped: RUSAGE_CHILDREN, cross-checked by
+sampling /proc) and the peak PSS of its Chromium processes (/proc/PID/smaps_rollup,
+summed, sampled every 0.5 s) are its own:
+
+- pipeline N: audit.pipeline.run_survey(RunOptions(submit=True, block_outside=True,
+  concurrency=N)) on a fresh workspace (discovery, role analysis, screenshots, evidence,
+  the SQLite store: everything a real run does);
+- baseline: one Chromium (same binary, probes.browser.find_browser()), one site at a
+  time, a fresh context per site: open the contact page, type the same fields with the
+  same human-like timing, tick consent, click send, wait for the confirmation.
+
+Both keep the human-like fill time: at least --min-fill seconds on each form and
+--typing delays per keystroke (up to 160 typed characters per field, the rest pasted,
+as probes/fill.py does). Goal at each N (issue 6):
+forms/min >= 0.9 x min(N x baseline forms/min, cores x 60 / CPU-s per form at N).
+--full: 60 sites (the issue's size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit, loadavg, run_measured  # noqa: E402
+
+MAX_TYPED = 160
+PERSONA = {
+    "fullname": "Dana Cohen",
+    "email": "survey+{t}@replies.bench.test",
+    "phone": "050-555-0134",
+}
+MESSAGE = (
+    "Hello,\n\nI am interested in your services and would like to know how I can open an "
+    "account, what it costs per month, and whether there is a discount for new customers.\n"
+    "Could you please get back to me by e-mail?\n\nThank you,\nDana Cohen\n050-555-0134\n\n"
+    "Reference: CA-{T}"
+)
+
+
+# -- the sites ------------------------------------------------------------------------
+def make_world(n: int) -> Any:
+    from audit.clock import Clock
+    from audit.demo.scenario import DemoCompany
+    from audit.demo.sites import DemoWorld
+
+    companies = tuple(
+        DemoCompany(
+            slug=f"bench-{i:03d}",
+            name=f"Bench Company {i:03d}",
+            sector=("banks", "telecom", "insurance", "retail", "health")[i % 5],
+            domain=f"bench{i:03d}.example",
+            lang="he" if i % 3 == 2 else "en",
+            footer_only=i % 2 == 1,
+        )
+        for i in range(n)
+    )
+    return DemoWorld(companies, Clock(), 9, "replies.bench.test").start()
+
+
+def write_workspace(root: Path, world: Any, min_fill: float, typing: tuple[int, int]) -> None:
+    import yaml
+
+    from audit.pipeline import init_workspace
+
+    init_workspace(root)
+    survey = yaml.safe_load((root / "survey.yaml").read_text(encoding="utf-8"))
+    survey["reply_address"] = {"scheme": "plus", "local": "survey", "domain": "replies.bench.test"}
+    survey["mailbox"] = {"host": "127.0.0.1", "port": 9, "tls": "plain"}
+    survey["browser"] = {
+        "min_fill_seconds": min_fill,
+        "typing_delay_ms": list(typing),
+        "site_delay_s": 0,
+        "timeout_s": 60,
+    }
+    (root / "survey.yaml").write_text(yaml.safe_dump(survey, allow_unicode=True), "utf-8")
+    companies = []
+    for s in world.sites:
+        e = {"name": s.company.name, "id": s.company.slug, "homepage": s.url}
+        if not s.company.footer_only:
+            e["contact_url"] = s.url + "contact"
+        companies.append(e)
+    (root / "companies.yaml").write_text(yaml.safe_dump({"companies": companies}), "utf-8")
+
+
+# -- the children ---------------------------------------------------------------------
+def child_pipeline(ws: Path, n: int) -> dict[str, Any]:
+    from audit import pipeline
+
+    t0 = time.monotonic()
+    summary = pipeline.run_survey(
+        ws, pipeline.RunOptions(submit=True, block_outside=True, concurrency=n)
+    )
+    wall = time.monotonic() - t0
+    return {"wall_s": round(wall, 2), "counts": summary.counts}
+
+
+async def _baseline(urls: list[str], min_fill: float, typing: tuple[int, int]) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    from probes.browser import find_browser
+
+    lo, hi = typing
+    info = find_browser(None)
+    ok = 0
+    t0 = time.monotonic()
+    async with async_playwright() as pw:
+        kwargs: dict[str, Any] = {"headless": True}
+        if info.path:
+            kwargs["executable_path"] = info.path
+        browser = await pw.chromium.launch(**kwargs)
+        for i, url in enumerate(urls):
+            ctx = await browser.new_context()
+            page = await ctx.new_page()
+            try:
+                await page.goto(url)
+                if not url.endswith("/contact"):  # homepage only: follow the contact link
+                    await page.click("a[href='/contact']")
+                    await page.wait_for_selector("form#contact")
+                started = time.monotonic()
+                token = f"bench{i:03d}"
+                values = {
+                    "#f-name": PERSONA["fullname"],
+                    "#f-email": PERSONA["email"].format(t=token),
+                    "#f-phone": PERSONA["phone"],
+                    "#f-subject": "Question about your services",
+                    "#f-msg": MESSAGE.format(T=token.upper()),
+                }
+                for sel, text in values.items():
+                    await page.click(sel)
+                    typed, rest = text[:MAX_TYPED], text[MAX_TYPED:]
+                    j = 0
+                    while j < len(typed):
+                        k = random.randint(1, 4)
+                        await page.keyboard.type(typed[j : j + k], delay=random.randint(lo, hi))
+                        j += k
+                    if rest:
+                        await page.keyboard.insert_text(rest)
+                await page.check("input[name=privacy]")
+                wait = min_fill - (time.monotonic() - started)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await page.click("button[type=submit]")
+                await page.wait_for_selector(".success", timeout=30_000)
+                ok += 1
+            finally:
+                await ctx.close()
+        await browser.close()
+    return {"wall_s": round(time.monotonic() - t0, 2), "counts": {"submitted": ok}}
+
+
+# -- the parent -----------------------------------------------------------------------
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sites", type=int, default=16)
+    ap.add_argument("--concurrency", default="1,2,4,8")
+    ap.add_argument("--min-fill", type=float, default=1.0)
+    ap.add_argument("--typing", default="20,60", help="ms per keystroke: lo,hi")
+    ap.add_argument("--full", action="store_true", help="the issue's size: 60 sites")
+    ap.add_argument("--child", nargs=2, metavar=("MODE", "ARG"), help=argparse.SUPPRESS)
+    ap.add_argument("--child-n", type=int, default=1, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    typing = tuple(int(x) for x in args.typing.split(","))
+    assert len(typing) == 2
+
+    if args.child:  # a measured child: print one JSON line
+        mode, arg = args.child
+        if mode == "pipeline":
+            res = child_pipeline(Path(arg), args.child_n)
+        else:
+            urls = json.loads(Path(arg).read_text())
+            res = asyncio.run(_baseline(urls, args.min_fill, typing))  # type: ignore[arg-type]
+        print(json.dumps(res))
+        return 0
+
+    n_sites = 60 if args.full else args.sites
+    levels = [int(x) for x in args.concurrency.split(",")]
+    cores = os.cpu_count() or 1
+    world = make_world(n_sites)
+    env = dict(os.environ, AUDIT_BLOCK_OUTSIDE="1")
+    me = [sys.executable, str(Path(__file__).resolve())]
+    common = ["--min-fill", str(args.min_fill), "--typing", args.typing]
+    runs: dict[str, Any] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-submit-") as tmp:
+            received0 = sum(len(s.received) for s in world.sites)
+            urls = [s.url + ("" if s.company.footer_only else "contact") for s in world.sites]
+            url_file = Path(tmp) / "urls.json"
+            url_file.write_text(json.dumps(urls))
+            print(f"baseline over {n_sites} sites (load {loadavg()})", file=sys.stderr)
+            runs["baseline"] = run_measured(
+                [*me, *common, "--child", "baseline", str(url_file)], env
+            )
+            runs["baseline"]["load_after"] = loadavg()
+            for n in levels:
+                ws = Path(tmp) / f"ws-{n}"
+                write_workspace(ws, world, args.min_fill, typing)  # type: ignore[arg-type]
+                print(f"pipeline N={n} over {n_sites} sites (load {loadavg()})", file=sys.stderr)
+                runs[f"pipeline-{n}"] = run_measured(
+                    [*me, *common, "--child", "pipeline", str(ws), "--child-n", str(n)], env
+                )
+                runs[f"pipeline-{n}"]["load_after"] = loadavg()
+            received = sum(len(s.received) for s in world.sites) - received0
+    finally:
+        world.stop()
+
+    def rate(r: dict[str, Any]) -> float:
+        return r["counts"].get("submitted", 0) / r["wall_s"] * 60
+
+    def cpu_per_form(r: dict[str, Any]) -> float:
+        return r["cpu_s"] / max(1, r["counts"].get("submitted", 0))
+
+    base = runs["baseline"]
+    base_rate = rate(base)
+    rows = []
+    for n in levels:
+        r = runs[f"pipeline-{n}"]
+        cpf = cpu_per_form(r)
+        goal = 0.9 * min(n * base_rate, cores * 60 / cpf)
+        rows.append(
+            {
+                "concurrency": n,
+                "forms_per_min": round(rate(r), 1),
+                "baseline_forms_per_min": round(base_rate, 1),
+                "ratio": round(rate(r) / base_rate, 2),
+                "cpu_s_per_form": round(cpf, 2),
+                "baseline_cpu_s_per_form": round(cpu_per_form(base), 2),
+                "peak_pss_chromium_mb": r["peak_pss_chromium_mb"],
+                "pss_mb_per_form_slot": round(r["peak_pss_chromium_mb"] / n, 1),
+                "baseline_peak_pss_chromium_mb": base["peak_pss_chromium_mb"],
+                "goal_forms_per_min": round(goal, 1),
+                "met": rate(r) >= goal,
+                "submitted": r["counts"].get("submitted", 0),
+                "counts": r["counts"],
+            }
+        )
+    emit(
+        {
+            "benchmark": "submit",
+            "sites": n_sites,
+            "min_fill_seconds": args.min_fill,
+            "typing_delay_ms": list(typing),
+            "cores": cores,
+            "received_by_sites": received,
+            "expected_received": n_sites * (len(levels) + 1),
+            "rows": rows,
+            "raw": runs,
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

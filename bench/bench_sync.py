@@ -1,0 +1,236 @@
+"""Benchmark: mailbox sync from scratch and incrementally, on a big, mostly unrelated mailbox.
+
+    .venv/bin/python bench/bench_sync.py [--messages 10000] [--full]
+
+A real Dovecot (audit.demo.mailserver.MailServer). The Maildir is filled fast: message
+files are written straight into Maildir/cur/ (owned by the mail user, mtime = the
+arrival time Dovecot reports as INTERNALDATE), then `doveadm force-resync` indexes
+them. About 1% of the messages are replies to the survey's submissions (plus-address
+tokens); the rest are unrelated mail (newsletters, notifications, personal mail).
+
+Each sync runs in a child process (inbox.watcher.Watcher.sync_once on the survey's
+SQLite store), so its peak RSS (getrusage ru_maxrss) is its own:
+- scratch: an empty store, every message fetched, parsed, classified, matched, stored;
+- incremental: the same store after 10 more replies were delivered over LMTP.
+Goals (issue 6): 100k from scratch < 60 s, incremental < 1 s, RSS < 300 MB.
+--full: 100,000 messages (the issue's size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pwd
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit, loadavg  # noqa: E402
+
+DOMAIN = "replies.bench.test"
+N_COMPANIES = 20
+SENDERS = [
+    ("news@shop{n}.example", "Weekly deals #{i}", "Our best offers this week. Unsubscribe below."),
+    ("noreply@social{n}.example", "You have {i} new notifications", "See what you missed."),
+    ("friend{n}@mail.example", "Dinner on Friday? ({i})", "Are you free on Friday evening?"),
+    ("billing@utility{n}.example", "Your invoice {i}", "Your monthly invoice is attached."),
+]
+
+
+def _tokens() -> list[str]:
+    from audit.tokens import ALPHABET
+
+    return [f"syn{ALPHABET[i]}{ALPHABET[i + 1]}xyz" for i in range(N_COMPANIES)]
+
+
+def _message(i: int, when: datetime, tokens: list[str], rng: random.Random) -> bytes:
+    if i % 100 == 7:
+        t = tokens[rng.randrange(len(tokens))]
+        k = tokens.index(t)
+        sender, subject = f"service@sync{k}.example", "Re: Question about your services"
+        to = f"survey+{t}@{DOMAIN}"
+        body = f"Dear Dana,\n\nThank you for your message. Reference CA-{t.upper()}.\n\nYael\n"
+    else:
+        s, subj, text = SENDERS[i % len(SENDERS)]
+        sender, subject, to = s.format(n=i % 37), subj.format(i=i), f"survey@{DOMAIN}"
+        body = (text + "\n") * rng.randint(2, 12)
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Date: {format_datetime(when)}\r\nMessage-ID: <bench-{i}@{DOMAIN}>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + body.replace("\n", "\r\n")
+    ).encode()
+
+
+def fill_maildir(server: Any, n: int, tokens: list[str]) -> float:
+    """Write n messages into Maildir/cur, then let Dovecot index them; returns seconds."""
+    t0 = time.monotonic()
+    rng = random.Random(7)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=400)
+    step = timedelta(days=390) / max(n, 1)
+    # Dovecot creates the Maildir (and its owner) at the first message: APPEND message 0.
+    server.append(_message(0, start, tokens, rng), internaldate=start)
+    cur = server.maildir / "cur"
+    uid = gid = -1
+    if os.geteuid() == 0:
+        mail = pwd.getpwnam("mail")
+        uid, gid = mail.pw_uid, mail.pw_gid
+    for i in range(1, n):
+        when = start + step * i
+        raw = _message(i, when, tokens, rng)
+        path = cur / f"{int(when.timestamp())}.M{i}P1.bench,S={len(raw)}:2,S"
+        path.write_bytes(raw)
+        ts = when.timestamp()
+        os.utime(path, (ts, ts))
+        if uid >= 0:
+            os.chown(path, uid, gid)
+    server.doveadm("force-resync", "-u", server.user, "INBOX")
+    return time.monotonic() - t0
+
+
+def child(db: str, ws: str, mailbox_json: str, password: str) -> dict[str, Any]:
+    from audit.models import Mailbox
+    from audit.store import Store
+    from inbox.watcher import Watcher
+
+    store = Store.open(f"sqlite:///{db}")
+    t0 = time.monotonic()
+    watcher = Watcher(store, Mailbox(**json.loads(mailbox_json)), Path(ws), password=password)
+    stats = watcher.sync_once()
+    wall = time.monotonic() - t0
+    store.close()
+    return {
+        "wall_s": round(wall, 3),
+        "sync_s": round(stats.seconds, 3),
+        "new": stats.new,
+        "matched": stats.matched,
+        "duplicates": stats.duplicates,
+        "errors": stats.errors,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def bare_fetch(server: Any) -> dict[str, Any]:
+    """The floor: IMAPClient alone fetching every message whole, 500 at a time, no storing."""
+    import resource as res
+
+    t0 = time.monotonic()
+    n = size = 0
+    with server.client() as c:
+        c.select_folder("INBOX", readonly=True)
+        uids = c.search(["ALL"])
+        for i in range(0, len(uids), 500):
+            for data in c.fetch(uids[i : i + 500], ["INTERNALDATE", "BODY.PEEK[]"]).values():
+                n += 1
+                size += len(data[b"BODY[]"])
+    return {
+        "wall_s": round(time.monotonic() - t0, 3),
+        "messages": n,
+        "mb": round(size / 1e6, 1),
+        "peak_rss_mb_of_bench": round(res.getrusage(res.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def _prepare_store(db: Path, tokens: list[str]) -> None:
+    from audit.models import Company, SubmissionState
+    from audit.store import Store
+
+    store = Store.open(f"sqlite:///{db}")
+    now = datetime.now(UTC)
+    wave = store.ensure_wave("bench", None, now=now - timedelta(days=500))
+    for k, t in enumerate(tokens):
+        cid = store.upsert_company(
+            Company(name=f"Sync Co {k}", id=f"sync-{k}", homepage=f"https://sync{k}.example/")
+        )
+        sub = store.plan_submission(cid, wave, t, f"survey+{t}@{DOMAIN}", now)
+        store.update_submission(
+            sub.id, state=SubmissionState.SUBMITTED.value, submitted_at=now - timedelta(days=450)
+        )
+    store.close()
+
+
+def _run_child(db: Path, ws: Path, mailbox: dict[str, Any], password: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", str(db), str(ws), json.dumps(mailbox)]
+    env = dict(os.environ, BENCH_IMAP_PASSWORD=password)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"sync child failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--messages", type=int, default=10_000)
+    ap.add_argument("--full", action="store_true", help="the issue's size: 100,000 messages")
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child, os.environ["BENCH_IMAP_PASSWORD"])))
+        return 0
+
+    from audit.demo.mailserver import MailServer
+
+    n = 100_000 if args.full else args.messages
+    tokens = _tokens()
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp, MailServer() as server:
+        fill_s = fill_maildir(server, n, tokens)
+        db, ws = Path(tmp) / "survey.db", Path(tmp) / "ws"
+        ws.mkdir()
+        _prepare_store(db, tokens)
+        mailbox = {
+            "host": server.host,
+            "port": server.imap_port,
+            "tls": "plain",
+            "user": server.user,
+            "timeout_s": 60,
+        }
+        load_before = loadavg()
+        baseline = bare_fetch(server)
+        scratch = _run_child(db, ws, mailbox, server.password)
+        for j in range(10):
+            t = tokens[j]
+            raw = _message(n + j, datetime.now(UTC), [t], random.Random(j))
+            server.deliver(raw.replace(b"bench-", b"inc-"), f"survey+{t}@{DOMAIN}")
+        incremental = _run_child(db, ws, mailbox, server.password)
+        nothing_new = _run_child(db, ws, mailbox, server.password)
+    goal_scratch_s = 60.0 * n / 100_000  # the 100k goal, scaled to this size
+    emit(
+        {
+            "benchmark": "sync",
+            "messages": n,
+            "fill_s": round(fill_s, 1),
+            "loadavg_before": load_before,
+            "baseline_bare_fetch": baseline,
+            "scratch": scratch,
+            "incremental_10_new": incremental,
+            "incremental_nothing_new": nothing_new,
+            "scratch_msgs_per_s": round(scratch["new"] / scratch["sync_s"], 1),
+            "projected_100k_scratch_s": round(scratch["sync_s"] * 100_000 / n, 1),
+            "goals": {
+                "scratch_s": goal_scratch_s,
+                "incremental_s": 1.0,
+                "rss_mb": 300,
+            },
+            "met": {
+                "scratch": scratch["sync_s"] < goal_scratch_s,
+                "incremental": incremental["wall_s"] < 1.0,
+                "rss": max(scratch["peak_rss_mb"], incremental["peak_rss_mb"]) < 300,
+            },
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
