@@ -263,7 +263,13 @@ def main() -> int:
     mach = machine()
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, Any]] = {}
-    for name in [n for n in ORDER if n in args.only.split(",")]:
+    chosen = [n for n in ORDER if n in args.only.split(",")]
+    previous = OUT / "results.json"
+    if len(chosen) < len(ORDER) and previous.exists():  # keep the others' last figures
+        old = json.loads(previous.read_text())
+        if old.get("full") == args.full:
+            results = {k: v for k, v in old["results"].items() if k not in chosen}
+    for name in chosen:
         results[name] = run(name, args.full)
         (OUT / "results.json").write_text(
             json.dumps(

@@ -102,7 +102,8 @@ class ProbeSession:
             await asyncio.wait_for(self._pw.stop(), 15)
 
     def _lock(self, url: str) -> asyncio.Lock:
-        site = site_of(url) or url
+        port = urlsplit(url).port  # one site = host and port, as pipeline._site_key has it
+        site = f"{site_of(url) or url}:{port}" if port else site_of(url) or url
         return self._site_locks.setdefault(site, asyncio.Lock())
 
     async def probe(self, req: ProbeRequest) -> ProbeResult:
