@@ -1,4 +1,8 @@
-"""Logging helpers: a filter that redacts secrets from every record (STYLE 8)."""
+"""Logging helpers: a filter that redacts secrets from every record (STYLE 8).
+
+Every stage registers the secrets it handles (IMAP password, OAuth2 token) here; the
+filter sits on the root logger's handlers and on our loggers, so no log line carries them.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +11,54 @@ import os
 
 from audit.models import DEFAULT_PASSWORD_ENV
 
-_SECRETS: set[str] = set()
 REDACTED = "***"
 
 
-def register_secret(value: str | None) -> None:
-    """Never let this value reach a log line again (passwords, tokens)."""
-    if value and len(value) >= 3:
-        _SECRETS.add(value)
+class SecretFilter(logging.Filter):
+    """Replaces every known secret in a log record's message (and arguments) by ***."""
 
+    def __init__(self, secrets: list[str] | None = None):
+        super().__init__("secrets")
+        self.secrets: set[str] = {s for s in (secrets or []) if s and len(s) >= 3}
 
-def redact(text: str) -> str:
-    for secret in _SECRETS:
-        text = text.replace(secret, REDACTED)
-    return text
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 3:
+            self.secrets.add(secret)
 
+    def redact(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, REDACTED)
+        return text
 
-class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if _SECRETS:
-            record.msg = redact(record.getMessage())
-            record.args = None
+        if not self.secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
         return True
 
 
+_FILTER = SecretFilter()
+
+
+def install_secret_filter(secret: str | None) -> SecretFilter:
+    """Redact ``secret`` everywhere: on the root logger's handlers and our loggers."""
+    _FILTER.add(secret)
+    targets: list[logging.Filterer] = [logging.getLogger()]
+    for name in ("audit", "probes", "inbox", "reports", "imapclient"):
+        targets.append(logging.getLogger(name))
+    targets.extend(logging.getLogger().handlers)
+    for t in targets:
+        if _FILTER not in t.filters:
+            t.addFilter(_FILTER)
+    return _FILTER
+
+
 def install_redaction() -> None:
-    """Redact registered secrets (and $AUDIT_IMAP_PASSWORD) in every handler's output."""
-    register_secret(os.environ.get(DEFAULT_PASSWORD_ENV))
-    f = RedactingFilter()
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(x, RedactingFilter) for x in handler.filters):
-            handler.addFilter(f)
+    """At start-up: redact $AUDIT_IMAP_PASSWORD and keep the filter on every handler."""
+    install_secret_filter(os.environ.get(DEFAULT_PASSWORD_ENV))

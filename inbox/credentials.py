@@ -1,8 +1,8 @@
 """IMAP secrets: from the environment, the system keyring or a token command. Never logged.
 
 DESIGN: secrets never come from the YAML, the store, the logs or the reports. The
-watcher installs ``SecretFilter`` so that a secret that slips into a log line is
-replaced by ``***``.
+watcher registers each secret with ``audit.logs.install_secret_filter`` so that a secret
+that slips into a log line is replaced by ``***``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from audit.models import Mailbox
 log = logging.getLogger(__name__)
 
 TOKEN_COMMAND_TIMEOUT_S = 30.0
-REDACTED = "***"
 
 
 def imap_password(mailbox: Mailbox, env: Mapping[str, str] | None = None) -> str:
@@ -84,48 +83,3 @@ def oauth2_token(mailbox: Mailbox, env: Mapping[str, str] | None = None) -> str:
             )
         return token
     raise InboxError("no OAuth2 token source configured")
-
-
-class SecretFilter(logging.Filter):
-    """Replaces every known secret in a log record's message (and arguments) by ***."""
-
-    def __init__(self, secrets: list[str] | None = None):
-        super().__init__("secrets")
-        self.secrets: set[str] = {s for s in (secrets or []) if s and len(s) >= 3}
-
-    def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= 3:
-            self.secrets.add(secret)
-
-    def redact(self, text: str) -> str:
-        for s in self.secrets:
-            text = text.replace(s, REDACTED)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:
-            return True
-        clean = self.redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
-_FILTER = SecretFilter()
-
-
-def install_secret_filter(secret: str | None) -> SecretFilter:
-    """Redact ``secret`` everywhere: on the root logger's handlers and our loggers."""
-    _FILTER.add(secret)
-    targets: list[logging.Filterer] = [logging.getLogger()]
-    for name in ("inbox", "imapclient", "audit"):
-        targets.append(logging.getLogger(name))
-    targets.extend(logging.getLogger().handlers)
-    for t in targets:
-        if _FILTER not in t.filters:
-            t.addFilter(_FILTER)
-    return _FILTER

@@ -40,15 +40,11 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from audit.clock import SYSTEM_CLOCK, Clock
 from audit.errors import AuthError, InboxError
+from audit.logs import install_secret_filter
 from audit.models import Channel, Mailbox, MessageKind
 from audit.store import Store
 from inbox.classify import Classification, classify
-from inbox.credentials import (
-    imap_password,
-    install_secret_filter,
-    oauth2_token,
-    uses_oauth2,
-)
+from inbox.credentials import imap_password, oauth2_token, uses_oauth2
 from inbox.match import Candidate, Match, candidates_from_rows, match
 from inbox.parse import ParsedMessage, parse_message
 
@@ -168,6 +164,7 @@ class Watcher:
         self.measure_clock_at_start = True  # issue 4 item 7: once per watch()
         self.clock_offset_s: float | None = None
         self.totals = SyncStats()
+        self._rematched_for: frozenset[Candidate] = frozenset()
         self._on_event: Callable[[NewMessage], None] | None = None
         install_secret_filter(password)
 
@@ -303,7 +300,11 @@ class Watcher:
 
     def _rematch_pending(self, candidates: list[Candidate]) -> int:
         """Try again to match messages waiting for review: a reply can arrive before its
-        submission is recorded as sent. Only automatic matches; manual decisions stay."""
+        submission is recorded as sent. Only automatic matches; manual decisions stay.
+        A match can only change when the candidates do, so an unchanged set costs nothing."""
+        if frozenset(candidates) == self._rematched_for:
+            return 0
+        self._rematched_for = frozenset(candidates)
         matched = 0
         since = self.clock.now() - REMATCH_WINDOW
         for row in self.store.messages_for_review():

@@ -8,8 +8,9 @@ import sys
 import pytest
 
 from audit.errors import InboxError
+from audit.logs import SecretFilter, install_secret_filter
 from audit.models import Mailbox
-from inbox.credentials import SecretFilter, imap_password, install_secret_filter, oauth2_token
+from inbox.credentials import imap_password, oauth2_token
 
 
 def test_password_from_the_named_env_var() -> None:
