@@ -534,15 +534,18 @@ class Store:
         with self.engine.connect() as c:
             return c.execute(sa.select(messages).where(messages.c.id == message_id)).first()
 
-    def messages_for_review(self) -> list[sa.Row[Any]]:
+    def messages_for_review(
+        self, recorded_from: datetime | None = None, recorded_until: datetime | None = None
+    ) -> list[sa.Row[Any]]:
+        """Messages waiting for review, oldest first; optionally only those recorded
+        within [recorded_from, recorded_until]."""
+        q = sa.select(messages).where(messages.c.review == "pending")
+        if recorded_from is not None:
+            q = q.where(messages.c.recorded_at >= recorded_from)
+        if recorded_until is not None:
+            q = q.where(messages.c.recorded_at <= recorded_until)
         with self.engine.connect() as c:
-            return list(
-                c.execute(
-                    sa.select(messages)
-                    .where(messages.c.review == "pending")
-                    .order_by(messages.c.internaldate)
-                )
-            )
+            return list(c.execute(q.order_by(messages.c.internaldate)))
 
     def submission_for_message_ids(self, message_ids: list[str]) -> int | None:
         """Thread matching: the submission of a stored message whose Message-ID is given."""

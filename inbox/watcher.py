@@ -267,8 +267,9 @@ class Watcher:
     def _sync_all(self, client: IMAPClient) -> SyncStats:
         started = time.monotonic()
         stats = SyncStats()
-        candidates = candidates_from_rows(self.store.all_submissions())
-        stats.matched += self._rematch_pending(candidates)
+        rows = self.store.all_submissions()
+        candidates = candidates_from_rows(rows)
+        stats.matched += self._rematch_pending(rows, candidates)
         for folder in self.folders(client):
             self._sync_folder(client, folder, candidates, stats)
             stats.folders += 1
@@ -298,17 +299,21 @@ class Watcher:
             message_id=message_id,
         )
 
-    def _rematch_pending(self, candidates: list[Candidate]) -> int:
-        """Try again to match messages waiting for review: a reply can arrive before its
-        submission is recorded as sent. Only automatic matches; manual decisions stay.
-        A match can only change when the candidates do, so an unchanged set costs nothing."""
-        if frozenset(candidates) == self._rematched_for:
+    def _rematch_pending(self, rows: list[Any], candidates: list[Candidate]) -> int:
+        """Try again to match messages waiting for review: a reply can be recorded while
+        its submission is still being written. Only messages recorded before the latest
+        submission change (and within REMATCH_WINDOW) can match now, so only those are
+        re-read; with nothing changed since the last pass, nothing is. Manual decisions stay."""
+        changes = [t for r in rows for t in (r.finished_at, r.clicked_at) if t is not None]
+        if not changes or frozenset(candidates) == self._rematched_for:
             return 0
         self._rematched_for = frozenset(candidates)
         matched = 0
-        since = self.clock.now() - REMATCH_WINDOW
-        for row in self.store.messages_for_review():
-            if row.submission_id is not None or not row.eml_path or row.recorded_at < since:
+        pending = self.store.messages_for_review(
+            recorded_from=self.clock.now() - REMATCH_WINDOW, recorded_until=max(changes)
+        )
+        for row in pending:
+            if row.submission_id is not None or not row.eml_path:
                 continue
             path = self.workspace / row.eml_path
             if not path.is_file():

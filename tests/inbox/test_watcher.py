@@ -469,10 +469,11 @@ def test_a_reply_racing_its_submissions_final_write_is_still_matched(
     w.sync_once()
     late = [r for r in _rows(store, messages) if r.id != row.id]
     assert [r.review for r in late] == ["pending"]
-    store.update_submission(
+    store.update_submission(  # as the pipeline writes it when the outcome is known
         planned.id,
         state=SubmissionState.SUBMITTED.value,
         submitted_at=datetime.now(UTC) - timedelta(minutes=1),
+        finished_at=datetime.now(UTC),
     )
     w.sync_once()
     [after] = [r for r in _rows(store, messages) if r.id != row.id]
