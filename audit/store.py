@@ -217,6 +217,13 @@ grades = sa.Table(
 )
 
 
+_SET_EML = (
+    messages.update()
+    .where(messages.c.id == sa.bindparam("mid"))
+    .values(eml_path=sa.bindparam("eml_path"), eml_sha256=sa.bindparam("eml_sha256"))
+)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -524,7 +531,26 @@ class Store:
                 sa.select(messages.c.id).where(messages.c.fingerprint == values["fingerprint"])
             ).first():
                 return None
-            return int(c.execute(messages.insert().values(**values)).inserted_primary_key[0])
+            return int(c.execute(messages.insert(), values).inserted_primary_key[0])
+
+    def attach_eml(
+        self, message_id: int, path: str, sha256: str, now: datetime, submission_id: int | None
+    ) -> None:
+        """Record a message's raw .eml: its path and hash on the message, plus an evidence row."""
+        with self.tx() as c:
+            c.execute(_SET_EML, {"mid": message_id, "eml_path": path, "eml_sha256": sha256})
+            c.execute(
+                evidence.insert(),
+                dict(
+                    kind="eml",
+                    path=path,
+                    sha256=sha256,
+                    created_at=now,
+                    submission_id=submission_id,
+                    message_id=message_id,
+                    attempt_id=None,
+                ),
+            )
 
     def update_message(self, message_id: int, **values: Any) -> None:
         with self.tx() as c:

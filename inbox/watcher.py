@@ -376,18 +376,31 @@ class Watcher:
         if not batch:
             return
         heads = client.fetch(batch, HEADER_ITEMS)
+        # Bodies of the batch's ordinary-sized messages in one round trip; a large one is
+        # fetched alone, capped, in _fetch_body.
+        small = [
+            u for u, d in heads.items() if int(d.get(b"RFC822.SIZE") or 0) <= self.body_fetch_cap
+        ]
+        bodies = {
+            u: bytes(d.get(b"BODY[]") or b"")
+            for u, d in (client.fetch(small, ["BODY.PEEK[]"]) if small else {}).items()
+        }
         for uid in batch:
             data = heads.get(uid)
             if data is not None:  # None: expunged between SEARCH and FETCH
                 stats.fetched += 1
                 try:
-                    self._take(client, folder, uidvalidity, uid, data, candidates, stats)
+                    self._take(
+                        client, folder, uidvalidity, uid, data, candidates, stats, bodies.get(uid)
+                    )
                 except TRANSIENT_ERRORS:
                     raise  # the connection is gone: reconnect and catch up from here
                 except Exception:
                     stats.errors += 1
                     log.exception("%s UID %d: could not record this message", folder, uid)
-            self.store.set_checkpoint(folder, uidvalidity, uid, self.clock.now())
+        # One checkpoint per batch: after a crash mid-batch the rest is fetched again and
+        # deduplicated by fingerprint, so nothing is lost or counted twice.
+        self.store.set_checkpoint(folder, uidvalidity, batch[-1], self.clock.now())
 
     def _take(
         self,
@@ -398,6 +411,7 @@ class Watcher:
         data: dict[bytes, Any],
         candidates: list[Candidate],
         stats: SyncStats,
+        body: bytes | None = None,
     ) -> None:
         header = bytes(data.get(b"BODY[HEADER]") or b"")
         size = int(data.get(b"RFC822.SIZE") or 0)
@@ -408,7 +422,7 @@ class Watcher:
             if self.store.has_message(fp):
                 stats.duplicates += 1
                 return
-        raw, truncated = self._fetch_body(client, uid, size)
+        raw, truncated = (body, False) if body is not None else self._fetch_body(client, uid, size)
         if raw is None:  # expunged meanwhile
             stats.fetched -= 1
             return
@@ -537,15 +551,8 @@ class Watcher:
                 fh.write(chunk)
                 digest.update(chunk)
         tmp.replace(path)
-        sha = digest.hexdigest()
-        self.store.update_message(msg_id, eml_path=str(rel), eml_sha256=sha)
-        self.store.add_evidence(
-            "eml",
-            str(rel),
-            sha,
-            now,
-            submission_id=m.submission_id if m else None,
-            message_id=msg_id,
+        self.store.attach_eml(
+            msg_id, str(rel), digest.hexdigest(), now, m.submission_id if m else None
         )
 
     def _eml_chunks(
