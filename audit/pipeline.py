@@ -15,7 +15,7 @@ import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -266,7 +266,7 @@ def run_survey(
     """Submit (or, without opts.submit, dry-run) every company's form once in the wave."""
     ws = load_workspace(root)
     if os.environ.get(BLOCK_OUTSIDE_ENV) == "1":
-        opts.block_outside = True
+        opts = replace(opts, block_outside=True)
     chosen = [c for c in ws.companies if not opts.only or c.slug in _only(ws, opts.only)]
     browser = resolved_browser_settings(ws, opts)
     store = Store.open(ws.store_url)
