@@ -197,7 +197,12 @@ def watch(
     if as_json:
         out.print_json(pipeline.to_json(stats))
     else:
-        err.print(f"Mailbox: {stats}")
+        counts = ("new", "duplicates", "matched", "unmatched", "unparseable", "errors")
+        err.print(
+            "Mailbox: "
+            + ", ".join(f"{getattr(stats, k)} {k}" for k in counts)
+            + (f"; by kind: {stats.kinds}" if stats.kinds else "")
+        )
 
 
 @app.command()

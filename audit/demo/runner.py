@@ -94,10 +94,8 @@ def _write_config(root: Path, mail: Any, world: DemoWorld, start: datetime) -> N
     for site in world.sites:
         c = site.company
         entry: dict[str, Any] = {"name": c.name, "id": c.slug, "sector": c.sector}
-        if c.footer_only:
-            entry["homepage"] = site.url
-        else:
-            entry["homepage"] = site.url
+        entry["homepage"] = site.url
+        if not c.footer_only:  # footer-only companies are found from the homepage
             entry["contact_url"] = site.url + "contact"
         entry["reply_domains"] = [c.domain] + ([c.helpdesk_domain] if c.helpdesk_domain else [])
         if c.promise:
