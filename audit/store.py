@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -228,6 +229,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_BUSY_TIMEOUT_S = 30.0
+
+
+def _use_wal(cur: Any) -> None:
+    """Switch the file to WAL (readers never wait for the writer) unless it already is.
+
+    The mode is stored in the file, so only the first connection ever needs to change it.
+    Asking again on every connection takes a lock each time, and under load that was a
+    source of "database is locked" while another process wrote (seen in the demo in CI).
+    """
+    mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() in ("wal", "memory"):
+        return
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except Exception as exc:  # sqlite3.OperationalError; another connection will set it
+        log.debug("store: journal_mode=WAL not set now (%s); keeping %s", exc, mode)
+
+
 class Store:
     """Thin, explicit access to the survey store. Open with Store.open(url)."""
 
@@ -238,16 +258,20 @@ class Store:
     @classmethod
     def open(cls, url: str) -> Store:
         try:
-            engine = sa.create_engine(url, future=True)
+            is_sqlite = url.startswith("sqlite")
+            # The busy timeout is set at connect time, so it already covers the pragmas below.
+            engine = sa.create_engine(
+                url, future=True, connect_args={"timeout": _BUSY_TIMEOUT_S} if is_sqlite else {}
+            )
             if engine.dialect.name == "sqlite":
 
                 @sa.event.listens_for(engine, "connect")
                 def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
                     cur = dbapi_conn.cursor()
-                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
+                    _use_wal(cur)
                     cur.execute("PRAGMA synchronous=NORMAL")
                     cur.execute("PRAGMA foreign_keys=ON")
-                    cur.execute("PRAGMA busy_timeout=30000")
                     cur.close()
 
             store = cls(engine)
@@ -265,10 +289,14 @@ class Store:
             try:
                 return self._migrate_once()
             except (sa.exc.OperationalError, sa.exc.IntegrityError) as exc:
-                # Two processes creating the schema at the same moment: the loser retries.
-                racing = "already exists" in str(exc) or "UNIQUE constraint" in str(exc)
+                # Two processes creating the schema at the same moment, or a writer holding
+                # the file past the busy timeout: retry a few times before giving up.
+                racing = any(
+                    m in str(exc) for m in ("already exists", "UNIQUE constraint", "is locked")
+                )
                 if not racing or attempt == 4:
                     raise
+                time.sleep(0.1 * 2**attempt)
 
     def _migrate_once(self) -> None:
         with self.engine.begin() as c:

@@ -60,3 +60,44 @@ def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         store.ensure_wave("w", now=datetime(2026, 1, 1))
+
+
+def test_the_store_is_wal_and_opening_waits_for_a_slow_writer(tmp_path: Path) -> None:
+    """A store opened while another process holds the file (here: a rollback-journal file
+    locked for 6 s, longer than sqlite3's default 5 s) waits instead of failing with
+    "database is locked"; the demo's status polling once failed that way in CI."""
+    import sqlite3
+    import threading
+    import time
+
+    path = tmp_path / "s.db"
+    url = f"sqlite:///{path}"
+    store = Store.open(url)
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.close()
+
+    locked = threading.Event()
+
+    def hold() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("INSERT INTO meta(key, value) VALUES ('held', 'yes')")
+        locked.set()
+        time.sleep(6)
+        conn.execute("COMMIT")
+        conn.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        other = Store.open(url)
+        run_id = other.begin_run("probe", "test")
+        assert run_id > 0
+        with other.engine.connect() as c:
+            assert c.exec_driver_sql("SELECT value FROM meta WHERE key='held'").scalar() == "yes"
+        other.close()
+    finally:
+        holder.join()
