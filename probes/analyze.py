@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -87,6 +88,78 @@ async def analyze_page(page: Any, timeout_s: float = FRAME_TIMEOUT_S) -> PageAna
         result.frames[view.ref] = frame
     result.contact = roles.pick_contact(result.views)
     return result
+
+
+# How long a page without a form is watched for one rendered by script (SPAs, embeds).
+FORM_WAIT_MAX_S = 3.0  # never longer
+FORM_WAIT_MIN_S = 1.0  # a page with scripts is always given this long (timer-started renders)
+QUIET_S = 0.6  # "settled": no request in flight and the DOM unchanged for this long
+POLL_S = 0.25
+
+_PAGE_SHAPE_JS = """() => [
+  document.scripts.length > 0 || document.querySelector('iframe, [data-reactroot], #root, #app,'
+    + ' #__next, [ng-version]') !== null,
+  document.getElementsByTagName('*').length,
+]"""
+
+
+class NetActivity:
+    """Requests in flight in a browser context, and when the last one started or ended."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.last = time.monotonic()
+
+    def attach(self, context: Any) -> None:
+        context.on("request", self._start)
+        context.on("requestfinished", self._end)
+        context.on("requestfailed", self._end)
+
+    def _start(self, _request: Any) -> None:
+        self.in_flight += 1
+        self.last = time.monotonic()
+
+    def _end(self, _request: Any) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+        self.last = time.monotonic()
+
+    def quiet_for(self, now: float) -> float:
+        return 0.0 if self.in_flight else now - self.last
+
+
+async def wait_for_form(
+    page: Any,
+    find: Any,
+    net: NetActivity | None = None,
+    max_s: float = FORM_WAIT_MAX_S,
+) -> tuple[PageAnalysis, Any]:
+    """Analyse the page until `find(analysis)` returns a form or the page has settled.
+
+    A page with no script and no frame cannot grow a form later: one look. A scripted page
+    is watched for at least FORM_WAIT_MIN_S, then until the network has been idle and the
+    DOM unchanged for QUIET_S, and never longer than max_s. Returns (analysis, found).
+    """
+    t0 = time.monotonic()
+    shape: Any = None
+    shape_since = t0
+    while True:
+        analysis = await analyze_page(page)
+        found = await find(analysis)
+        now = time.monotonic()
+        if found is not None or now - t0 >= max_s:
+            return analysis, found
+        try:
+            scripted, n_elements = await asyncio.wait_for(page.evaluate(_PAGE_SHAPE_JS), 5)
+        except Exception:  # navigating or hung: keep looking until max_s
+            scripted, n_elements = True, -1
+        if not scripted and (net is None or net.in_flight == 0):
+            return analysis, found
+        if n_elements != shape:
+            shape, shape_since = n_elements, now
+        settled = now - shape_since >= QUIET_S and (net is None or net.quiet_for(now) >= QUIET_S)
+        if now - t0 >= FORM_WAIT_MIN_S and settled:
+            return analysis, found
+        await asyncio.sleep(POLL_S)
 
 
 def field_report(view: FormView) -> list[dict[str, Any]]:

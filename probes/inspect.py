@@ -8,7 +8,6 @@ reaches the site the page was saved from.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -19,11 +18,12 @@ from playwright.async_api import async_playwright
 
 from audit.models import BrowserSettings
 from probes import browser as br
-from probes.analyze import analyze_page, field_report
+from probes.analyze import PageAnalysis, field_report, wait_for_form
+from probes.roles import FormView
 
 log = logging.getLogger(__name__)
 
-JS_FORM_WAIT_S = 1.0  # how long to wait for a script-rendered form when none is seen
+JS_FORM_WAIT_S = 1.0  # at most this long for a script-rendered form when none is seen
 
 
 def target_url(target: str) -> tuple[str, bool]:
@@ -82,14 +82,11 @@ async def _inspect_one(
             return result
         with contextlib.suppress(Exception):
             await page.wait_for_load_state("load", timeout=min(5000, settings.timeout_s * 1000))
-        analysis = await analyze_page(page)
-        scripted = analysis.contact is None and await page.evaluate(
-            "() => document.scripts.length > 0 || document.querySelector('[data-reactroot], #root, #app') !== null"
-        )
-        deadline = time.monotonic() + (JS_FORM_WAIT_S if scripted else 0)
-        while analysis.contact is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.25)  # a form rendered by script after load
-            analysis = await analyze_page(page)
+
+        async def contact(a: PageAnalysis) -> FormView | None:
+            return a.contact
+
+        analysis, _ = await wait_for_form(page, contact, max_s=JS_FORM_WAIT_S)
         result["forms"] = [
             {"index": v.index, "kind": v.kind, "fields": field_report(v)} for v in analysis.views
         ]

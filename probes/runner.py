@@ -37,7 +37,7 @@ from audit.models import (
 from probes import browser as br
 from probes import discover, fill, verify
 from probes import lexicon as lx
-from probes.analyze import PageAnalysis, analyze_page, evaluate
+from probes.analyze import NetActivity, PageAnalysis, analyze_page, evaluate, wait_for_form
 from probes.roles import ROLES, FormView
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,6 @@ TRACKER_HOSTS = (
     "segment.io",
     "adservice.google.com",
 )
-FORM_WAIT_S = 3.0  # how long a JS-rendered form may take to appear
 MAX_STEPS = 6  # multi-step forms
 MAX_CONFIRM_STEPS = 2  # "check your entries" screens after the first submit click
 MAX_PASSES = 3  # conditional fields that appear after a choice
@@ -150,6 +149,7 @@ class _Probe:
         self.context: Any = None
         self.page: Any = None
         self.capture = verify.Capture()
+        self.net = NetActivity()
         self.t0 = time.monotonic()
         self.t_step = self.t0
         self.evidence_dir = Path(req.evidence_dir)
@@ -241,6 +241,7 @@ class _Probe:
         self.context.on("request", self.capture.on_request)
         self.context.on("response", self.capture.on_response)
         self.context.on("requestfailed", self.capture.on_failed)
+        self.net.attach(self.context)
         self.page = await self.context.new_page()
         start = req.company.start_url
         err = await self.goto(start)
@@ -344,14 +345,8 @@ class _Probe:
                 await self.page.wait_for_timeout(300)
 
     async def analyze_here(self) -> tuple[PageAnalysis, FormView | None]:
-        """Analyse the current page, waiting a little for JS-rendered forms."""
-        deadline = time.monotonic() + FORM_WAIT_S
-        while True:
-            analysis = await analyze_page(self.page)
-            view = await self.override_form(analysis)
-            if view is not None or time.monotonic() >= deadline:
-                return analysis, view
-            await asyncio.sleep(0.3)
+        """Analyse the current page, waiting while a script may still render a form."""
+        return await wait_for_form(self.page, self.override_form, self.net)
 
     async def override_form(self, analysis: PageAnalysis) -> FormView | None:
         sel = self.req.company.overrides.form
