@@ -118,9 +118,9 @@ def descendants(root: int) -> list[int]:
 class TreeSampler:
     """Samples a process tree: peak PSS of its Chromium processes, CPU of every process seen.
 
-    CPU per process is its last sampled utime+stime; the processes' own reaped children
-    are in cutime/cstime. The caller should prefer RUSAGE_CHILDREN of the waited-for root
-    when it is larger (processes that ended between samples are counted there).
+    CPU per process is its last sampled own utime+stime (a lower bound: a process that
+    ends between samples loses its last slice). The caller should prefer RUSAGE_CHILDREN
+    of the waited-for root when it is larger: it holds every reaped descendant exactly once.
     """
 
     root: int
@@ -158,7 +158,9 @@ class TreeSampler:
             st = _stat(pid)
             if st is None:
                 continue
-            self._cpu[pid] = max(self._cpu.get(pid, 0.0), st[1] + st[2])
+            # Own CPU only: a parent's reaped-children time repeats its children's, which
+            # are sampled themselves (counting both counted Chromium two or three times).
+            self._cpu[pid] = max(self._cpu.get(pid, 0.0), st[1])
             kb = _pss_kb(pid)
             all_kb += kb
             if _comm(pid).startswith(("chrom", "headless")):
@@ -184,6 +186,8 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str,
     result.update(
         process_wall_s=round(wall, 2),
         cpu_s=round(max(reaped, sampler.cpu_s), 2),
+        cpu_s_reaped=round(reaped, 2),
+        cpu_s_sampled=round(sampler.cpu_s, 2),
         peak_pss_chromium_mb=round(sampler.peak_pss_mb, 1),
         peak_pss_tree_mb=round(sampler.peak_all_pss_mb, 1),
     )

@@ -13,8 +13,10 @@ summed, sampled every 0.5 s) are its own:
   concurrency=N)) on a fresh workspace (discovery, role analysis, screenshots, evidence,
   the SQLite store: everything a real run does);
 - baseline: one Chromium (same binary, probes.browser.find_browser()), one site at a
-  time, a fresh context per site: open the contact page, type the same fields with the
-  same human-like timing, tick consent, click send, wait for the confirmation.
+  time, a fresh context per site: open the contact page, type the same values (the
+  template's subject and message with the reference code) with the same human-like
+  timing (keystroke delays, the same short pause after each field as probes/fill.py),
+  tick consent, click send, wait for the confirmation.
 
 Both keep the human-like fill time: at least --min-fill seconds on each form and
 --typing delays per keystroke (up to 160 typed characters per field, the rest pasted,
@@ -53,6 +55,7 @@ MESSAGE = (
     "Could you please get back to me by e-mail?\n\nThank you,\nDana Cohen\n050-555-0134\n\n"
     "Reference: CA-{T}"
 )
+SUBJECT = "Question about your services (ref CA-{T})"  # the template's subject, as typed
 
 
 # -- the sites ------------------------------------------------------------------------
@@ -118,6 +121,10 @@ async def _baseline(urls: list[str], min_fill: float, typing: tuple[int, int]) -
     from probes.browser import find_browser
 
     lo, hi = typing
+
+    async def pause() -> None:  # between fields, as probes.fill.pause does
+        await asyncio.sleep(random.uniform(lo, hi) * 4 / 1000)
+
     info = find_browser(None)
     ok = 0
     t0 = time.monotonic()
@@ -140,7 +147,7 @@ async def _baseline(urls: list[str], min_fill: float, typing: tuple[int, int]) -
                     "#f-name": PERSONA["fullname"],
                     "#f-email": PERSONA["email"].format(t=token),
                     "#f-phone": PERSONA["phone"],
-                    "#f-subject": "Question about your services",
+                    "#f-subject": SUBJECT.format(T=token.upper()),
                     "#f-msg": MESSAGE.format(T=token.upper()),
                 }
                 for sel, text in values.items():
@@ -153,7 +160,9 @@ async def _baseline(urls: list[str], min_fill: float, typing: tuple[int, int]) -
                         j += k
                     if rest:
                         await page.keyboard.insert_text(rest)
+                    await pause()
                 await page.check("input[name=privacy]")
+                await pause()
                 wait = min_fill - (time.monotonic() - started)
                 if wait > 0:
                     await asyncio.sleep(wait)
