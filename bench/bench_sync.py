@@ -9,14 +9,17 @@ them. About 1% of the messages are replies to the survey's submissions (plus-add
 tokens); the rest are unrelated mail (newsletters, notifications, personal mail).
 
 Each sync runs in a child process (inbox.watcher.Watcher.sync_once on the survey's
-SQLite store), so its peak RSS (getrusage ru_maxrss) is its own:
+SQLite store), so its peak RSS (VmHWM in /proc/self/status) is its own:
 - scratch: an empty store, every message fetched, parsed, classified, matched, stored;
 - incremental: the same store after 10 more replies were delivered over LMTP; then
   with nothing new; then 10 more, as if 16 minutes later (the watcher re-reads the
   unmatched messages recorded in the last 15 minutes on every sync, see inbox/watcher.py
   _rematch_pending, so right after a big first sync every sync pays for them).
 Goals (issue 6): 100k from scratch < 60 s, incremental < 1 s, RSS < 300 MB.
---full: 100,000 messages (the issue's size).
+--full: 100,000 messages (the issue's size). --dir: where the temporary workspace goes.
+"new_file_ms_in_workspace" is what creating one file cost there just before the sync
+(see new_file_ms: on this kind of VM it varies 0.02-1 ms, and the sync writes one .eml per
+message).
 """
 
 from __future__ import annotations
@@ -109,13 +112,23 @@ def child(db: str, ws: str, mailbox_json: str, password: str, later_s: float) ->
     from inbox.watcher import Watcher
 
     store = Store.open(f"sqlite:///{db}")
+    cpu0 = os.times()
     t0 = time.monotonic()
     clock = Clock(offset_s=-later_s)  # later_s > 0: as if the sync ran that much later
     watcher = Watcher(
         store, Mailbox(**json.loads(mailbox_json)), Path(ws), password=password, clock=clock
     )
-    stats = watcher.sync_once()
+    if os.environ.get("BENCH_PROFILE") and not Path(os.environ["BENCH_PROFILE"]).exists():
+        # a cProfile of the first (from-scratch) sync, for finding the cost
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            stats = watcher.sync_once()
+        prof.dump_stats(os.environ["BENCH_PROFILE"])
+    else:
+        stats = watcher.sync_once()
     wall = time.monotonic() - t0
+    cpu = os.times()
     store.close()
     return {
         "wall_s": round(wall, 3),
@@ -124,8 +137,38 @@ def child(db: str, ws: str, mailbox_json: str, password: str, later_s: float) ->
         "matched": stats.matched,
         "duplicates": stats.duplicates,
         "errors": stats.errors,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # CPU of this process during the sync: user = our Python, sys = the kernel's part
+        # (mostly creating the .eml files; see new_file_ms)
+        "user_s": round(cpu.user - cpu0.user, 2),
+        "sys_s": round(cpu.system - cpu0.system, 2),
+        "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not getrusage's ru_maxrss: Linux carries that
+    over from the parent at fork, so a child would report at least its parent's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def new_file_ms(folder: Path, n: int = 500) -> float:
+    """Milliseconds to create one small file (write + rename, as the .eml evidence is) in
+    ``folder``, now. The files stay (deleting them would slow the next creations, below).
+
+    On ext4 without a journal (this kind of VM) a new inode skips every inode freed in the
+    last 1-6 minutes in its group, so right after other runs deleted many files in the same
+    place (a temp folder), creating one can cost 0.3-1 ms instead of 0.02 ms. The .eml files
+    of a sync pay that; this figure says how much it was."""
+    folder.mkdir()
+    t0 = time.perf_counter()
+    for i in range(n):
+        tmp = folder / f"{i}.part"
+        tmp.write_bytes(b"x" * 600)
+        tmp.replace(folder / f"{i}.eml")
+    return round((time.perf_counter() - t0) * 1000 / n, 3)
 
 
 def bare_fetch(server: Any) -> dict[str, Any]:
@@ -182,6 +225,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--messages", type=int, default=10_000)
     ap.add_argument("--full", action="store_true", help="the issue's size: 100,000 messages")
+    ap.add_argument(
+        "--dir", help="where the temporary workspace goes (default: the system's temp folder)"
+    )
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -193,7 +239,10 @@ def main() -> int:
 
     n = 100_000 if args.full else args.messages
     tokens = _tokens()
-    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp, MailServer() as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-sync-", dir=args.dir) as tmp,
+        MailServer() as server,
+    ):
         fill_s = fill_maildir(server, n, tokens)
         db, ws = Path(tmp) / "survey.db", Path(tmp) / "ws"
         ws.mkdir()
@@ -207,6 +256,7 @@ def main() -> int:
         }
         load_before = loadavg()
         baseline = bare_fetch(server)
+        file_ms = new_file_ms(ws / "fs-probe")
         scratch = _run_child(db, ws, mailbox, server.password)
         for j in range(10):
             t = tokens[j]
@@ -229,6 +279,7 @@ def main() -> int:
             "fill_s": round(fill_s, 1),
             "loadavg_before": load_before,
             "baseline_bare_fetch": baseline,
+            "new_file_ms_in_workspace": file_ms,
             "scratch": scratch,
             "incremental_10_new": incremental,
             "incremental_nothing_new": nothing_new,
