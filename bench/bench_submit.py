@@ -104,18 +104,20 @@ def write_workspace(root: Path, world: Any, min_fill: float, typing: tuple[int, 
 
 
 # -- the children ---------------------------------------------------------------------
-def child_pipeline(ws: Path, n: int) -> dict[str, Any]:
+def child_pipeline(ws: Path, n: int, block_outside: bool = True) -> dict[str, Any]:
     from audit import pipeline
 
     t0 = time.monotonic()
     summary = pipeline.run_survey(
-        ws, pipeline.RunOptions(submit=True, block_outside=True, concurrency=n)
+        ws, pipeline.RunOptions(submit=True, block_outside=block_outside, concurrency=n)
     )
     wall = time.monotonic() - t0
     return {"wall_s": round(wall, 2), "counts": summary.counts}
 
 
-async def _baseline(urls: list[str], min_fill: float, typing: tuple[int, int]) -> dict[str, Any]:
+async def _baseline(
+    urls: list[str], min_fill: float, typing: tuple[int, int], proxy: str | None = None
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from probes.browser import find_browser
@@ -132,6 +134,8 @@ async def _baseline(urls: list[str], min_fill: float, typing: tuple[int, int]) -
         kwargs: dict[str, Any] = {"headless": True}
         if info.path:
             kwargs["executable_path"] = info.path
+        if proxy:
+            kwargs["proxy"] = {"server": proxy}
         browser = await pw.chromium.launch(**kwargs)
         for i, url in enumerate(urls):
             ctx = await browser.new_context()
