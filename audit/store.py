@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from audit.errors import StoreError
-from audit.models import Company, SubmissionState
+from audit.models import Channel, Company, SubmissionState
 
 log = logging.getLogger(__name__)
 
@@ -215,13 +215,6 @@ grades = sa.Table(
     sa.Column("rubric_json", sa.Text),
     sa.Column("note", sa.Text),
     sa.Column("at", UTCDateTime, nullable=False),
-)
-
-
-_SET_EML = (
-    messages.update()
-    .where(messages.c.id == sa.bindparam("mid"))
-    .values(eml_path=sa.bindparam("eml_path"), eml_sha256=sa.bindparam("eml_sha256"))
 )
 
 
@@ -531,17 +524,7 @@ class Store:
 
     def set_checkpoint(self, folder: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
         with self.tx() as c:
-            res = c.execute(
-                checkpoints.update()
-                .where(checkpoints.c.folder == folder)
-                .values(uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now)
-            )
-            if res.rowcount == 0:
-                c.execute(
-                    checkpoints.insert().values(
-                        folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now
-                    )
-                )
+            _set_checkpoint(c, folder, uidvalidity, last_uid, now)
 
     def has_message(self, fingerprint: str) -> bool:
         with self.engine.connect() as c:
@@ -552,6 +535,13 @@ class Store:
                 is not None
             )
 
+    def known_fingerprints(self, fingerprints: Collection[str]) -> set[str]:
+        """Those of ``fingerprints`` already stored, in one query."""
+        if not fingerprints:
+            return set()
+        with self.engine.connect() as c:
+            return _known_fingerprints(c, fingerprints)
+
     def add_message(self, **values: Any) -> int | None:
         """Insert a message; None when its fingerprint is already stored (a duplicate)."""
         with self.tx() as c:
@@ -561,24 +551,74 @@ class Store:
                 return None
             return int(c.execute(messages.insert(), values).inserted_primary_key[0])
 
-    def attach_eml(
-        self, message_id: int, path: str, sha256: str, now: datetime, submission_id: int | None
-    ) -> None:
-        """Record a message's raw .eml: its path and hash on the message, plus an evidence row."""
+    def add_messages(
+        self,
+        rows: Sequence[dict[str, Any]],
+        event_kinds: Sequence[str | None],
+        checkpoint: tuple[str, int, int] | None,
+        now: datetime,
+    ) -> list[int | None]:
+        """Record a batch of synced messages in ONE transaction, all or nothing.
+
+        Each of ``rows`` holds the values of a ``messages`` row, ``eml_path`` and
+        ``eml_sha256`` included (the .eml is on disk before this is called); each gets an
+        evidence row for its .eml and, when its ``event_kinds`` entry is not None, a contact
+        event of that kind for its submission at its INTERNALDATE. ``checkpoint`` (folder,
+        uidvalidity, last_uid) is written in the same transaction. Returns the new ids in
+        the order of ``rows``, None for a duplicate (fingerprint stored already, or earlier
+        in ``rows``).
+        """
+        if len(event_kinds) != len(rows):
+            raise ValueError("add_messages: one event kind (or None) per row")
+        ids: list[int | None] = [None] * len(rows)
         with self.tx() as c:
-            c.execute(_SET_EML, {"mid": message_id, "eml_path": path, "eml_sha256": sha256})
-            c.execute(
-                evidence.insert(),
-                dict(
-                    kind="eml",
-                    path=path,
-                    sha256=sha256,
-                    created_at=now,
-                    submission_id=submission_id,
-                    message_id=message_id,
-                    attempt_id=None,
-                ),
-            )
+            known = _known_fingerprints(c, [r["fingerprint"] for r in rows])
+            fresh: list[int] = []
+            for i, r in enumerate(rows):
+                if r["fingerprint"] not in known:
+                    known.add(r["fingerprint"])
+                    fresh.append(i)
+            if fresh:
+                # One executemany, then the new ids by their (unique) fingerprints: no need
+                # for INSERT ... RETURNING in parameter order (row by row on SQLite).
+                c.execute(messages.insert(), [rows[i] for i in fresh])
+                id_of = _ids_by_fingerprint(c, [rows[i]["fingerprint"] for i in fresh])
+                for i in fresh:
+                    ids[i] = id_of[rows[i]["fingerprint"]]
+                c.execute(
+                    evidence.insert(),
+                    [
+                        dict(
+                            kind="eml",
+                            path=rows[i]["eml_path"],
+                            sha256=rows[i]["eml_sha256"],
+                            created_at=rows[i]["recorded_at"],
+                            submission_id=rows[i]["submission_id"],
+                            message_id=ids[i],
+                            attempt_id=None,
+                        )
+                        for i in fresh
+                    ],
+                )
+                events = [
+                    dict(
+                        submission_id=rows[i]["submission_id"],
+                        channel=Channel.EMAIL.value,
+                        kind=event_kinds[i],
+                        at=rows[i]["internaldate"],
+                        source="imap",
+                        message_id=ids[i],
+                        note=None,
+                        recorded_at=rows[i]["recorded_at"],
+                    )
+                    for i in fresh
+                    if event_kinds[i] is not None
+                ]
+                if events:
+                    c.execute(contact_events.insert(), events)
+            if checkpoint is not None:
+                _set_checkpoint(c, *checkpoint, now)
+        return ids
 
     def update_message(self, message_id: int, **values: Any) -> None:
         with self.tx() as c:
@@ -670,6 +710,38 @@ class Store:
                     at=now,
                 )
             )
+
+
+def _known_fingerprints(c: Connection, fingerprints: Collection[str]) -> set[str]:
+    return set(_ids_by_fingerprint(c, fingerprints))
+
+
+def _ids_by_fingerprint(c: Connection, fingerprints: Collection[str]) -> dict[str, int]:
+    """fingerprint -> message id, for those of ``fingerprints`` that are stored."""
+    out: dict[str, int] = {}
+    wanted = list(dict.fromkeys(fingerprints))
+    for i in range(0, len(wanted), 500):  # well under any driver's limit of parameters
+        q = sa.select(messages.c.fingerprint, messages.c.id).where(
+            messages.c.fingerprint.in_(wanted[i : i + 500])
+        )
+        out.update((fp, int(mid)) for fp, mid in c.execute(q))
+    return out
+
+
+def _set_checkpoint(
+    c: Connection, folder: str, uidvalidity: int, last_uid: int, now: datetime
+) -> None:
+    res = c.execute(
+        checkpoints.update()
+        .where(checkpoints.c.folder == folder)
+        .values(uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now)
+    )
+    if res.rowcount == 0:
+        c.execute(
+            checkpoints.insert().values(
+                folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now
+            )
+        )
 
 
 def _redact_url(url: str) -> str:

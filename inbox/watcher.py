@@ -6,9 +6,14 @@ Facts behind the design are in NOTES-mail.md. In short:
   consultant's \\Seen flags are untouched; headers and sizes first, then at most
   ``BODY_FETCH_CAP`` bytes of a body in the loop (a 25 MiB message is streamed to its
   .eml in slices, never held whole);
-- a checkpoint per folder (UIDVALIDITY, last UID) is written after every message; a new
-  UIDVALIDITY means a rescan from UID 1, deduplicated by fingerprint (Message-ID, else a
-  hash of From, Date, Subject and body), so nothing is counted twice;
+- messages are taken in batches of ``FETCH_BATCH`` UIDs (bodies ``BATCH_BYTES`` at a
+  time): each message parsed once, deduplicated by fingerprint (Message-ID, else a hash
+  of From, Date, Subject and body), its raw .eml written as
+  ``evidence/mail/<sha256>.eml``; then the batch's rows, evidence and contact events and
+  the folder's checkpoint (UIDVALIDITY, last UID) are stored in one transaction. A crash
+  before that commit means the batch is fetched again and deduplicated; a new
+  UIDVALIDITY means a rescan from UID 1, deduplicated the same way, so nothing is counted
+  twice;
 - INTERNALDATE (the server's arrival time, aware UTC) is the reply time, so mail that
   arrived while the watcher was down keeps its true time;
 - IDLE rounds of ``mailbox.idle_round_s`` with a command after each, polling when the
@@ -24,6 +29,7 @@ import hashlib
 import imaplib
 import json
 import logging
+import os
 import random
 import ssl
 import threading
@@ -51,7 +57,8 @@ from inbox.parse import ParsedMessage, parse_message
 log = logging.getLogger(__name__)
 
 BODY_FETCH_CAP = 2_000_000  # bytes of a message fetched in the loop
-FETCH_BATCH = 50  # UIDs per FETCH of headers
+FETCH_BATCH = 200  # UIDs per FETCH of headers
+BATCH_BYTES = 16_000_000  # bodies held, and stored in one transaction, at a time
 POLL_INTERVAL_S = 30.0  # when the server has no IDLE
 IDLE_CHECK_STEP_S = 0.5  # how often a round looks at the stop flag
 BACKOFF_BASE_S = 1.0
@@ -64,6 +71,7 @@ EVENT_KINDS = (MessageKind.HUMAN, MessageKind.AUTO_ACK, MessageKind.BOUNCE)
 REMATCH_WINDOW = timedelta(minutes=15)
 REMATCH_READ_BYTES = 2 << 20
 TEXT_STORE_CHARS = 100_000
+EML_DIR = Path("evidence") / "mail"  # raw messages, <sha256>.eml, under the workspace
 HEADER_ITEMS = ["INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # socket errors, timeouts, connection refused/reset (ssl.SSLError included)
@@ -115,6 +123,72 @@ class NewMessage:
     submission_id: int | None
     method: str | None
     subject: str
+
+
+@dataclass
+class _Fetched:
+    """One message of a batch as fetched: its body when ordinary-sized, parsed then."""
+
+    uid: int
+    internaldate: datetime
+    size: int
+    header: bytes
+    raw: bytes | None  # None: above body_fetch_cap (fetched capped later) or expunged
+    parsed: ParsedMessage | None = None
+    fingerprint: str | None = None  # None: not known before the body is fetched
+
+
+@dataclass
+class _Ready:
+    """A new message of a batch, classified, matched, its .eml on disk; not stored yet."""
+
+    uid: int
+    internaldate: datetime
+    recorded_at: datetime
+    parsed: ParsedMessage
+    fingerprint: str
+    cls: Classification
+    m: Match | None
+    eml_path: str
+    eml_sha256: str
+
+
+def _row(folder: str, uidvalidity: int, r: _Ready) -> dict[str, Any]:
+    """The ``messages`` row of a new message."""
+    parsed, cls, m = r.parsed, r.cls, r.m
+    return dict(
+        folder=folder,
+        uidvalidity=uidvalidity,
+        uid=r.uid,
+        message_id=parsed.message_id,
+        fingerprint=r.fingerprint,
+        internaldate=r.internaldate,
+        date_header=parsed.date,
+        recorded_at=r.recorded_at,
+        sender=parsed.sender,
+        recipients=", ".join(parsed.recipients),
+        subject=parsed.subject,
+        text=parsed.text[:TEXT_STORE_CHARS],
+        size=parsed.size,
+        kind=cls.kind.value,
+        kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
+        helpdesk=cls.helpdesk,
+        submission_id=m.submission_id if m else None,
+        match_method=m.method.value if m else None,
+        review=None if m else "pending",
+        parse_error=parsed.parse_error,
+        eml_path=r.eml_path,
+        eml_sha256=r.eml_sha256,
+        in_reply_to=parsed.in_reply_to,
+        references=" ".join(parsed.references) or None,
+    )
+
+
+def _is_file_of_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
 
 
 def fingerprint(msg: ParsedMessage, raw: bytes, date_header: str | None = None) -> str:
@@ -373,96 +447,176 @@ class Watcher:
         candidates: list[Candidate],
         stats: SyncStats,
     ) -> None:
+        """Headers and sizes of up to FETCH_BATCH messages in one FETCH; then the bodies
+        and the store, a part of at most BATCH_BYTES of bodies at a time."""
         if not batch:
             return
         heads = client.fetch(batch, HEADER_ITEMS)
-        # Bodies of the batch's ordinary-sized messages in one round trip; a large one is
-        # fetched alone, capped, in _fetch_body.
+        part: list[int] = []
+        part_bytes = 0
+        for uid in batch:
+            size = min(int((heads.get(uid) or {}).get(b"RFC822.SIZE") or 0), self.body_fetch_cap)
+            if part and part_bytes + size > BATCH_BYTES:
+                self._sync_part(client, folder, uidvalidity, part, heads, candidates, stats)
+                part, part_bytes = [], 0
+            part.append(uid)
+            part_bytes += size
+        self._sync_part(client, folder, uidvalidity, part, heads, candidates, stats)
+
+    def _sync_part(
+        self,
+        client: IMAPClient,
+        folder: str,
+        uidvalidity: int,
+        batch: list[int],
+        heads: dict[int, dict[bytes, Any]],
+        candidates: list[Candidate],
+        stats: SyncStats,
+    ) -> None:
+        """Fetch the bodies, parse, deduplicate, classify and match, write the .eml files,
+        then record the part in ONE store transaction with the folder's checkpoint.
+
+        A crash anywhere before the commit leaves the checkpoint before the part: it is
+        fetched again and deduplicated by fingerprint, and its .eml files (named by their
+        sha256, written via rename) are written again to the same names. No message row
+        exists without its .eml, evidence row and contact event.
+        """
+        # Bodies of the ordinary-sized messages in one round trip; a large one is fetched
+        # alone, capped, in _fetch_body.
         small = [
-            u for u, d in heads.items() if int(d.get(b"RFC822.SIZE") or 0) <= self.body_fetch_cap
+            u
+            for u in batch
+            if u in heads and int(heads[u].get(b"RFC822.SIZE") or 0) <= self.body_fetch_cap
         ]
         bodies = {
             u: bytes(d.get(b"BODY[]") or b"")
             for u, d in (client.fetch(small, ["BODY.PEEK[]"]) if small else {}).items()
         }
+        fetched: list[_Fetched] = []
         for uid in batch:
             data = heads.get(uid)
             if data is not None:  # None: expunged between SEARCH and FETCH
                 stats.fetched += 1
                 try:
-                    self._take(
-                        client, folder, uidvalidity, uid, data, candidates, stats, bodies.get(uid)
-                    )
+                    fetched.append(self._read(uid, data, bodies.get(uid)))
                 except TRANSIENT_ERRORS:
-                    raise  # the connection is gone: reconnect and catch up from here
+                    raise
                 except Exception:
                     stats.errors += 1
                     log.exception("%s UID %d: could not record this message", folder, uid)
-        # One checkpoint per batch: after a crash mid-batch the rest is fetched again and
-        # deduplicated by fingerprint, so nothing is lost or counted twice.
-        self.store.set_checkpoint(folder, uidvalidity, batch[-1], self.clock.now())
+        # One query for the batch's duplicates (a rescan after a UIDVALIDITY change, the
+        # same message delivered twice, a batch fetched again after a crash); ``known``
+        # then takes in the batch's own new messages as they come.
+        known = self.store.known_fingerprints({f.fingerprint for f in fetched if f.fingerprint})
+        ready: list[_Ready] = []
+        for f in fetched:
+            try:
+                r = self._prepare(client, f, known, ready, candidates, stats)
+            except TRANSIENT_ERRORS:
+                raise  # the connection is gone: reconnect and catch up from here
+            except Exception:
+                stats.errors += 1
+                log.exception("%s UID %d: could not record this message", folder, f.uid)
+                continue
+            if r is not None:
+                ready.append(r)
+                known.add(r.fingerprint)
+        self._record(folder, uidvalidity, batch[-1], ready, stats)
 
-    def _take(
-        self,
-        client: IMAPClient,
-        folder: str,
-        uidvalidity: int,
-        uid: int,
-        data: dict[bytes, Any],
-        candidates: list[Candidate],
-        stats: SyncStats,
-        body: bytes | None = None,
-    ) -> None:
+    def _read(self, uid: int, data: dict[bytes, Any], body: bytes | None) -> _Fetched:
+        """A fetched message; parsed and fingerprinted when its body is in hand. A large one
+        (above body_fetch_cap) gets the fingerprint of its Message-ID, when it has one, so a
+        duplicate is never fetched."""
         header = bytes(data.get(b"BODY[HEADER]") or b"")
         size = int(data.get(b"RFC822.SIZE") or 0)
-        internaldate = _aware_utc(data.get(b"INTERNALDATE"))
-        head = parse_message(header)
-        if head.message_id:
-            fp = fingerprint(head, header)
-            if self.store.has_message(fp):
-                stats.duplicates += 1
-                return
-        raw, truncated = (body, False) if body is not None else self._fetch_body(client, uid, size)
-        if raw is None:  # expunged meanwhile
-            stats.fetched -= 1
-            return
-        parsed = parse_message(raw)
-        parsed.size = size or len(raw)
-        if truncated:
-            note = f"body cut at {len(raw)} of {size} bytes for parsing"
-            parsed.parse_error = f"{parsed.parse_error}; {note}" if parsed.parse_error else note
-        date_raw = _header_value(header, b"date")
-        fp = fingerprint(parsed, raw if not truncated else header + raw[:65536], date_raw)
-        cls = self._classify(parsed)
-        m = self._match(parsed, candidates, internaldate)
-        now = self.clock.now()
-        msg_id = self.store.add_message(
-            folder=folder,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            message_id=parsed.message_id,
-            fingerprint=fp,
-            internaldate=internaldate,
-            date_header=parsed.date,
-            recorded_at=now,
-            sender=parsed.sender,
-            recipients=", ".join(parsed.recipients),
-            subject=parsed.subject,
-            text=parsed.text[:TEXT_STORE_CHARS],
-            size=parsed.size,
-            kind=cls.kind.value,
-            kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
-            helpdesk=cls.helpdesk,
-            submission_id=m.submission_id if m else None,
-            match_method=m.method.value if m else None,
-            review=None if m else "pending",
-            parse_error=parsed.parse_error,
-            in_reply_to=parsed.in_reply_to,
-            references=" ".join(parsed.references) or None,
-        )
-        if msg_id is None:
+        f = _Fetched(uid, _aware_utc(data.get(b"INTERNALDATE")), size, header, body)
+        if body is not None:
+            f.parsed = parse_message(body)
+            f.parsed.size = size or len(body)
+            f.fingerprint = fingerprint(f.parsed, body, _header_value(header, b"date"))
+        else:
+            head = parse_message(header)
+            if head.message_id:
+                f.fingerprint = fingerprint(head, header)
+        return f
+
+    def _prepare(
+        self,
+        client: IMAPClient,
+        f: _Fetched,
+        known: set[str],
+        ready: list[_Ready],
+        candidates: list[Candidate],
+        stats: SyncStats,
+    ) -> _Ready | None:
+        """A new message classified, matched and its .eml on disk; None for a duplicate or a
+        message expunged meanwhile. ``known``: fingerprints stored or earlier in the batch;
+        ``ready``: the batch's new messages so far."""
+        if f.fingerprint is not None and f.fingerprint in known:
             stats.duplicates += 1
-            return
+            return None
+        raw, truncated, parsed, fp = f.raw, False, f.parsed, f.fingerprint
+        if raw is None:
+            raw, truncated = self._fetch_body(client, f.uid, f.size)
+            if raw is None:  # expunged meanwhile
+                stats.fetched -= 1
+                return None
+        if parsed is None or fp is None:
+            parsed = parse_message(raw)
+            parsed.size = f.size or len(raw)
+            if truncated:
+                note = f"body cut at {len(raw)} of {f.size} bytes for parsing"
+                parsed.parse_error = f"{parsed.parse_error}; {note}" if parsed.parse_error else note
+            date_raw = _header_value(f.header, b"date")
+            checked = fp  # a large message's Message-ID fingerprint, looked up already
+            fp = fingerprint(parsed, raw if not truncated else f.header + raw[:65536], date_raw)
+            if fp in known or (fp != checked and self.store.has_message(fp)):
+                stats.duplicates += 1
+                return None
+        cls = self._classify(parsed)
+        m = self._match(parsed, candidates, f.internaldate, ready)
+        now = self.clock.now()
+        rel, digest = self._keep_eml(client, f.uid, raw, truncated, f.size)
+        return _Ready(f.uid, f.internaldate, now, parsed, fp, cls, m, rel, digest)
+
+    def _record(
+        self, folder: str, uidvalidity: int, last_uid: int, ready: list[_Ready], stats: SyncStats
+    ) -> None:
+        """The batch's new messages, their evidence and contact events and the checkpoint, in
+        one transaction; then counts, log lines and on_event, in UID order."""
+        rows = [_row(folder, uidvalidity, r) for r in ready]
+        kinds = [r.cls.kind.value if r.m and r.cls.kind in EVENT_KINDS else None for r in ready]
+        now = self.clock.now()
+        failed: set[int] = set()
+        try:
+            ids = self.store.add_messages(rows, kinds, (folder, uidvalidity, last_uid), now)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            # One bad message must not cost the others: record them one at a time.
+            log.warning("%s: recording a batch failed; recording its messages one by one", folder)
+            ids = []
+            for i, (row, kind) in enumerate(zip(rows, kinds, strict=True)):
+                try:
+                    ids.extend(self.store.add_messages([row], [kind], None, now))
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception:
+                    failed.add(i)
+                    ids.append(None)
+                    stats.errors += 1
+                    log.exception("%s UID %d: could not record this message", folder, ready[i].uid)
+            self.store.set_checkpoint(folder, uidvalidity, last_uid, now)
+        for i, (r, msg_id) in enumerate(zip(ready, ids, strict=True)):
+            if i in failed:
+                continue
+            if msg_id is None:  # stored meanwhile by another process
+                stats.duplicates += 1
+                continue
+            self._stored(folder, r, msg_id, stats)
+
+    def _stored(self, folder: str, r: _Ready, msg_id: int, stats: SyncStats) -> None:
+        parsed, cls, m = r.parsed, r.cls, r.m
         stats.new += 1
         stats.kinds[cls.kind.value] = stats.kinds.get(cls.kind.value, 0) + 1
         if parsed.parse_error and not parsed.text and not parsed.subject:
@@ -471,27 +625,24 @@ class Watcher:
             stats.matched += 1
         else:
             stats.unmatched += 1
-        self._keep_eml(client, uid, msg_id, raw, truncated, size, m, now)
-        if m and cls.kind in EVENT_KINDS:
-            self._add_event(m.submission_id, cls.kind.value, internaldate, msg_id)
         log.info(
             "%s UID %d: %s%s from %s, arrived %s -> %s",
             folder,
-            uid,
+            r.uid,
             cls.kind.value,
             f" ({cls.helpdesk})" if cls.helpdesk else "",
             parsed.sender_domain or "?",
-            internaldate.isoformat(),
+            r.internaldate.isoformat(),
             f"submission {m.submission_id} by {m.method.value}" if m else "review",
         )
         if self._on_event is not None:
             event = NewMessage(
                 id=msg_id,
                 folder=folder,
-                uid=uid,
+                uid=r.uid,
                 kind=cls.kind,
-                internaldate=internaldate,
-                recorded_at=now,
+                internaldate=r.internaldate,
+                recorded_at=r.recorded_at,
                 submission_id=m.submission_id if m else None,
                 method=m.method.value if m else None,
                 subject=parsed.subject,
@@ -510,10 +661,25 @@ class Watcher:
             return Classification(MessageKind.HUMAN, [f"classifier error: {exc}"])
 
     def _match(
-        self, parsed: ParsedMessage, candidates: list[Candidate], at: datetime
+        self,
+        parsed: ParsedMessage,
+        candidates: list[Candidate],
+        at: datetime,
+        batch: list[_Ready] | None = None,
     ) -> Match | None:
+        """``batch``: messages of this batch not stored yet, for thread matching."""
+
+        def thread_lookup(ids: list[str]) -> int | None:
+            sid = self.store.submission_for_message_ids(ids)
+            if sid is None:
+                sid = next(
+                    (r.m.submission_id for r in batch or () if r.m and r.parsed.message_id in ids),
+                    None,
+                )
+            return sid
+
         try:
-            return match(parsed, candidates, self.store.submission_for_message_ids, at=at)
+            return match(parsed, candidates, thread_lookup, at=at)
         except Exception:
             log.exception("matching failed; the message goes to review")
             return None
@@ -531,29 +697,36 @@ class Watcher:
         return bytes(data.get(b"BODY[]") or b""), False
 
     def _keep_eml(
-        self,
-        client: IMAPClient,
-        uid: int,
-        msg_id: int,
-        raw: bytes,
-        truncated: bool,
-        size: int,
-        m: Match | None,
-        now: datetime,
-    ) -> None:
-        rel = Path("evidence") / "mail" / f"{msg_id}.eml"
-        path = self.workspace / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        tmp = path.with_suffix(".part")
-        with open(tmp, "wb") as fh:
-            for chunk in self._eml_chunks(client, uid, raw, truncated, size):
-                fh.write(chunk)
-                digest.update(chunk)
-        tmp.replace(path)
-        self.store.attach_eml(
-            msg_id, str(rel), digest.hexdigest(), now, m.submission_id if m else None
-        )
+        self, client: IMAPClient, uid: int, raw: bytes, truncated: bool, size: int
+    ) -> tuple[str, str]:
+        """Write the message's raw .eml as evidence/mail/<sha256>.eml (via a .part file and
+        a rename); return its path relative to the workspace and its sha256.
+
+        Named by content, so writing it again (the batch fetched again after a crash) gives
+        the same file, and a row never needs its id to find it. A huge message is streamed
+        to the .part file in slices and named once whole."""
+        folder = self.workspace / EML_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"uid-{uid}.{os.getpid()}.part"
+        if not truncated:
+            digest = hashlib.sha256(raw).hexdigest()
+            path = folder / f"{digest}.eml"
+            if not _is_file_of_size(path, len(raw)):
+                tmp.write_bytes(raw)
+                tmp.replace(path)
+            return str(EML_DIR / path.name), digest
+        h = hashlib.sha256()
+        try:
+            with open(tmp, "wb") as fh:
+                for chunk in self._eml_chunks(client, uid, raw, truncated, size):
+                    fh.write(chunk)
+                    h.update(chunk)
+            digest = h.hexdigest()
+            tmp.replace(folder / f"{digest}.eml")
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return str(EML_DIR / f"{digest}.eml"), digest
 
     def _eml_chunks(
         self, client: IMAPClient, uid: int, raw: bytes, truncated: bool, size: int

@@ -101,3 +101,69 @@ def test_the_store_is_wal_and_opening_waits_for_a_slow_writer(tmp_path: Path) ->
         other.close()
     finally:
         holder.join()
+
+
+def _message_row(n: int, submission_id: int | None, at: datetime) -> dict[str, object]:
+    return dict(
+        folder="INBOX",
+        uidvalidity=7,
+        uid=n,
+        message_id=f"<m{n}@x.example>",
+        fingerprint=f"fp{n}",
+        internaldate=at + timedelta(minutes=n),
+        date_header=None,
+        recorded_at=at,
+        sender="a@x.example",
+        recipients="s@x",
+        subject=f"subject {n}",
+        text="hello",
+        size=5,
+        kind="human",
+        kind_reasons="[]",
+        helpdesk=None,
+        submission_id=submission_id,
+        match_method="token" if submission_id else None,
+        review=None if submission_id else "pending",
+        parse_error=None,
+        eml_path=f"evidence/mail/{n}.eml",
+        eml_sha256=f"{n:064d}",
+        in_reply_to=None,
+        references=None,
+    )
+
+
+def test_a_batch_of_messages_is_recorded_whole_with_evidence_events_and_checkpoint(
+    tmp_path: Path,
+) -> None:
+    from audit.store import contact_events, evidence, messages
+
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    cid = store.upsert_company(Company(name="Acme", homepage="https://acme.example"))
+    sid = store.plan_submission(cid, store.ensure_wave("w1"), "aaaabbbb", "s+aaaabbbb@x", at).id
+    assert store.add_messages([_message_row(1, None, at)], [None], None, at)[0] is not None
+    rows = [_message_row(n, sid if n % 2 else None, at) for n in (1, 2, 3, 3)]
+    kinds = ["human", None, "auto_ack", "auto_ack"]
+    ids = store.add_messages(rows, kinds, ("INBOX", 7, 3), at)
+    assert ids[0] is None and ids[3] is None  # stored already; earlier in the batch
+    assert ids[1] is not None and ids[2] is not None and ids[1] < ids[2]
+    assert store.known_fingerprints(["fp1", "fp2", "fp9"]) == {"fp1", "fp2"}
+    assert store.checkpoint("INBOX") == (7, 3)
+    with store.engine.connect() as c:
+        ev = {r.message_id: r for r in c.execute(sa.select(evidence))}
+        events = list(c.execute(sa.select(contact_events)))
+        stored = {r.id: r for r in c.execute(sa.select(messages))}
+    assert ev[ids[2]].path == "evidence/mail/3.eml" and ev[ids[2]].submission_id == sid
+    assert ev[ids[1]].sha256 == stored[ids[1]].eml_sha256 == f"{2:064d}"
+    [event] = events  # only the matched message with an event kind
+    assert (event.message_id, event.submission_id, event.kind) == (ids[2], sid, "auto_ack")
+    assert event.at == stored[ids[2]].internaldate == at + timedelta(minutes=3)
+    assert (event.channel, event.source) == ("email", "imap")
+
+    # all or nothing: a bad row fails the batch, the checkpoint included
+    bad = [_message_row(4, None, at), _message_row(5, None, at)]
+    bad[1]["internaldate"] = datetime(2026, 11, 25, 10, 0)  # naive: refused
+    with pytest.raises(sa.exc.StatementError):
+        store.add_messages(bad, [None, None], ("INBOX", 7, 5), at)
+    assert store.known_fingerprints(["fp4", "fp5"]) == set()
+    assert store.checkpoint("INBOX") == (7, 3)

@@ -149,6 +149,29 @@ def test_duplicate_delivery_is_counted_once(
     assert len(_rows(store, messages)) == 2 and len(_rows(store, contact_events)) == 2
 
 
+def test_a_batch_split_by_body_bytes_records_each_message_once(
+    mailserver: MailServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a tiny BATCH_BYTES every message is a part of its own (own body fetch and
+    transaction): duplicates across parts are still caught, the checkpoint still ends at
+    the last UID."""
+    import inbox.watcher
+
+    monkeypatch.setattr(inbox.watcher, "BATCH_BYTES", 1)
+    raw = _reply(1)
+    for m in (raw, _reply(2), raw, _reply(3)):
+        mailserver.deliver(m, RCPT)
+    w = _watcher(store, mailserver, tmp_path)
+    stats = w.sync_once()
+    assert (stats.new, stats.duplicates, stats.errors) == (3, 1, 0)
+    assert len(_rows(store, messages)) == 3 and len(_rows(store, contact_events)) == 3
+    with mailserver.client() as c:
+        c.select_folder("INBOX", readonly=True)
+        last = max(c.search(["ALL"]))
+    checkpoint = store.checkpoint("INBOX")
+    assert checkpoint is not None and checkpoint[1] >= last
+
+
 def test_uidvalidity_change_rescans_without_double_counting(
     mailserver: MailServer, store: Store, tmp_path: Path
 ) -> None:
@@ -246,20 +269,90 @@ def test_clock_offset_is_measured_and_stored(
 def test_one_bad_message_never_stops_the_loop(
     mailserver: MailServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A store failure on one message fails its batch's transaction; the batch is then
+    recorded message by message, and only the bad one is lost (counted as an error)."""
     for n in range(3):
         mailserver.deliver(_reply(n), RCPT)
-    real = store.add_contact_event
-    calls = {"n": 0}
+    real = store.add_messages
 
-    def flaky(*args: object, **kw: object) -> int | None:
-        calls["n"] += 1
-        if calls["n"] == 2:
+    def flaky(rows: list[dict[str, object]], *args: object, **kw: object) -> list[int | None]:
+        if any(r["subject"] == "Re: your question 1" for r in rows):
             raise ValueError("simulated store hiccup")
-        return real(*args, **kw)  # type: ignore[arg-type]
+        return real(rows, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "add_contact_event", flaky)
+    monkeypatch.setattr(store, "add_messages", flaky)
+    w = _watcher(store, mailserver, tmp_path)
+    stats = w.sync_once()
+    assert stats.errors == 1 and stats.new == 2
+    rows = _rows(store, messages)
+    assert sorted(r.subject for r in rows) == ["Re: your question 0", "Re: your question 2"]
+    assert len(_rows(store, contact_events)) == 2 and len(_rows(store, evidence)) == 2
+    assert all((tmp_path / r.eml_path).is_file() for r in rows)
+    assert w.sync_once().new == 0  # the checkpoint moved on: no retry loop
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no except-Exception handler sees it."""
+
+
+def test_a_crash_before_the_batch_commit_loses_nothing_and_leaves_no_row_without_eml(
+    mailserver: MailServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The .eml files are written before the batch's transaction; a crash between the two
+    leaves no row and no checkpoint, and the next sync writes the same files again (named
+    by their sha256) and records every message once, with its .eml and contact event."""
+    for n in range(3):
+        mailserver.deliver(_reply(n), RCPT)
+    mailserver.deliver(b"From: a@unrelated.example\r\nSubject: hello\r\n\r\nhi\r\n", RCPT)
+
+    def killed(*args: object, **kw: object) -> list[int | None]:
+        raise _Killed
+
+    with monkeypatch.context() as mp:
+        mp.setattr(store, "add_messages", killed)
+        with pytest.raises(_Killed):
+            _watcher(store, mailserver, tmp_path).sync_once()
+    mail_dir = tmp_path / "evidence" / "mail"
+    written = sorted(mail_dir.glob("*.eml"))
+    assert len(written) == 4  # written, not recorded
+    assert _rows(store, messages) == [] and store.checkpoint("INBOX") is None
+
     stats = _watcher(store, mailserver, tmp_path).sync_once()
-    assert stats.errors == 1 and stats.new == 3
+    assert (stats.new, stats.duplicates, stats.errors) == (4, 0, 0)
+    rows = _rows(store, messages)
+    assert len(rows) == 4
+    for r in rows:
+        data = (tmp_path / r.eml_path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == r.eml_sha256
+    assert sorted(mail_dir.glob("*.eml")) == written  # the same files, none twice
+    assert not list(mail_dir.glob("*.part"))
+    ev = _rows(store, evidence)
+    assert sorted((e.message_id, e.path, e.sha256) for e in ev) == sorted(
+        (r.id, r.eml_path, r.eml_sha256) for r in rows
+    )
+    events = _rows(store, contact_events)
+    assert sorted(e.message_id for e in events) == sorted(r.id for r in rows if r.submission_id)
+    assert len(events) == 3
+
+
+def test_a_reply_in_the_same_batch_as_the_message_it_answers_is_thread_matched(
+    mailserver: MailServer, store: Store, tmp_path: Path
+) -> None:
+    """Thread matching sees the messages of its own batch before they are stored."""
+    first = _reply(1, mid="<first-1@acmebank.example>")
+    follow_up = (
+        b"From: Someone <someone@elsewhere.example>\r\nTo: survey@replies.example.com\r\n"
+        b"Subject: Re: Re: your question\r\nMessage-ID: <follow-1@elsewhere.example>\r\n"
+        b"In-Reply-To: <first-1@acmebank.example>\r\n\r\nOne more thing.\r\n"
+    )
+    mailserver.deliver(first, RCPT)
+    mailserver.deliver(follow_up, RCPT)
+    stats = _watcher(store, mailserver, tmp_path).sync_once()
+    assert (stats.new, stats.matched) == (2, 2)
+    by_mid = {r.message_id: r for r in _rows(store, messages)}
+    a, b = by_mid["<first-1@acmebank.example>"], by_mid["<follow-1@elsewhere.example>"]
+    assert (a.match_method, b.match_method) == ("address_tag", "thread")
+    assert a.submission_id == b.submission_id is not None
     assert len(_rows(store, contact_events)) == 2
 
 
