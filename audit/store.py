@@ -169,6 +169,9 @@ messages = sa.Table(
     sa.Column("in_reply_to", sa.Text),
     sa.Column("references", sa.Text),
 )
+# Thread matching looks messages up by Message-ID, the review queue by its state.
+sa.Index("ix_messages_message_id", messages.c.message_id)
+sa.Index("ix_messages_review", messages.c.review)
 
 contact_events = sa.Table(
     "contact_events",
@@ -294,6 +297,9 @@ class Store:
     def _migrate_once(self) -> None:
         with self.engine.begin() as c:
             metadata.create_all(c)
+            for table in metadata.sorted_tables:  # indexes added after a store was created
+                for index in table.indexes:
+                    index.create(c, checkfirst=True)
             row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
             if row is None:
                 c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))

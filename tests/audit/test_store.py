@@ -167,3 +167,20 @@ def test_a_batch_of_messages_is_recorded_whole_with_evidence_events_and_checkpoi
         store.add_messages(bad, [None, None], ("INBOX", 7, 5), at)
     assert store.known_fingerprints(["fp4", "fp5"]) == set()
     assert store.checkpoint("INBOX") == (7, 3)
+
+
+def test_indexes_added_later_are_created_in_an_existing_store(tmp_path: Path) -> None:
+    """A store created before the Message-ID index existed gets it when it is opened."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    Store.open(url).close()
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.exec_driver_sql("DROP INDEX ix_messages_message_id")
+    engine.dispose()
+    store = Store.open(url)
+    with store.engine.connect() as c:
+        plan = c.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT submission_id FROM messages WHERE message_id IN ('<a@b>')"
+        ).all()
+    store.close()
+    assert any("ix_messages_message_id" in str(row) for row in plan), plan
