@@ -23,7 +23,7 @@ format: setup
 	.venv/bin/ruff check --fix audit probes inbox reports tests bench
 
 bench: setup
-	.venv/bin/python bench/run_all.py
+	.venv/bin/python bench/run_all.py --full-for sync
 
 clean:
 	rm -rf demo-survey .pytest_cache bench/out
