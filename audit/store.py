@@ -629,6 +629,12 @@ class Store:
     def update_message(self, message_id: int, **values: Any) -> None:
         with self.tx() as c:
             c.execute(messages.update().where(messages.c.id == message_id).values(**values))
+            if "submission_id" in values:  # a message matched later: its .eml follows it
+                c.execute(
+                    evidence.update()
+                    .where(evidence.c.message_id == message_id)
+                    .values(submission_id=values["submission_id"])
+                )
 
     def message_row(self, message_id: int) -> sa.Row[Any] | None:
         with self.engine.connect() as c:

@@ -184,3 +184,20 @@ def test_indexes_added_later_are_created_in_an_existing_store(tmp_path: Path) ->
         ).all()
     store.close()
     assert any("ix_messages_message_id" in str(row) for row in plan), plan
+
+
+def test_a_message_matched_later_takes_its_eml_evidence_with_it(tmp_path: Path) -> None:
+    """Re-matching or `audit review --company` sets the message's submission; the .eml's
+    evidence row must follow, or the company's report page would not list it."""
+    from audit.store import evidence
+
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    cid = store.upsert_company(Company(name="Acme", homepage="https://acme.example"))
+    sid = store.plan_submission(cid, store.ensure_wave("w1"), "aaaabbbb", "s+aaaabbbb@x", at).id
+    [mid] = store.add_messages([_message_row(1, None, at)], [None], None, at)
+    assert mid is not None
+    store.update_message(mid, submission_id=sid, match_method="manual", review="assigned")
+    with store.engine.connect() as c:
+        rows = c.execute(sa.select(evidence).where(evidence.c.message_id == mid)).all()
+    assert [(r.kind, r.submission_id) for r in rows] == [("eml", sid)]
