@@ -344,7 +344,7 @@ def main() -> int:
             "analytics_beacons": world.beacons,
             "rows": rows,
             "goal": "pipeline cpu_s_per_form <= 0.6 x naive",
-            "met": rows["pipeline"]["ratio_to_naive"] <= 0.6,
+            "met": per_form(runs["pipeline"]) <= 0.6 * naive,  # unrounded
             "raw": runs,
         }
     )
