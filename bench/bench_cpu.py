@@ -43,6 +43,7 @@ import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -245,8 +246,13 @@ class HeavyWorld:
         self.proxy = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    @property
+    def sites(self) -> list[SimpleNamespace]:
+        """url and company per site, the shape bench_submit.write_workspace reads."""
+        return [SimpleNamespace(url=f"http://{h}/", company=c) for h, c in self.companies.items()]
+
     def urls(self) -> list[str]:
-        return [f"http://{host}/contact" for host in self.companies]
+        return [site.url + "contact" for site in self.sites]
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -257,12 +263,7 @@ def write_workspace(root: Path, world: HeavyWorld, block: bool, typing: tuple[in
     import yaml
     from bench_submit import write_workspace as write_base
 
-    class Site:  # the shape bench_submit.write_workspace reads
-        def __init__(self, url: str, company: Any) -> None:
-            self.url, self.company = url.removesuffix("contact"), company
-
-    sites = [Site(u, c) for u, c in zip(world.urls(), world.companies.values(), strict=True)]
-    write_base(root, type("W", (), {"sites": sites})(), 1.0, typing)
+    write_base(root, world, 1.0, typing)
     survey = yaml.safe_load((root / "survey.yaml").read_text(encoding="utf-8"))
     survey["browser"].update(proxy=world.proxy, block_resources=block)
     (root / "survey.yaml").write_text(yaml.safe_dump(survey, allow_unicode=True), "utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -129,7 +130,7 @@ class NetActivity:
 
 async def wait_for_form(
     page: Any,
-    find: Any,
+    find: Callable[[PageAnalysis], Awaitable[Any]],
     net: NetActivity | None = None,
     max_s: float = FORM_WAIT_MAX_S,
 ) -> tuple[PageAnalysis, Any]:

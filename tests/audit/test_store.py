@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -66,10 +69,6 @@ def test_the_store_is_wal_and_opening_waits_for_a_slow_writer(tmp_path: Path) ->
     """A store opened while another process holds the file (here: a rollback-journal file
     locked for 6 s, longer than sqlite3's default 5 s) waits instead of failing with
     "database is locked"; the demo's status polling once failed that way in CI."""
-    import sqlite3
-    import threading
-    import time
-
     path = tmp_path / "s.db"
     url = f"sqlite:///{path}"
     store = Store.open(url)
