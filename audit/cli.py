@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from audit import __version__, pipeline
+from audit.clock import pin_clock
 from audit.errors import AuditError
 from audit.models import Channel
 
@@ -58,6 +59,15 @@ def _root(
         bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")
     ] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    clock: Annotated[
+        str | None,
+        typer.Option(
+            "--clock",
+            envvar="AUDIT_CLOCK",
+            help="Pin the tool's clock: an instant (2026-11-03T10:00+02:00), INSTANT@REAL, "
+            "frozen:INSTANT or a shift (-7d). Stored with every run; reports show a banner.",
+        ),
+    ] = None,
 ) -> None:
     if version:
         out.print(__version__)
@@ -66,6 +76,9 @@ def _root(
         out.print(ctx.get_help())
         raise typer.Exit()
     _setup_logging(verbose)
+    if clock:
+        pinned = pin_clock(clock)
+        err.print(f"[yellow]Clock {pinned.describe()}[/]: now reads {pinned.now().isoformat()}")
 
 
 @app.command()

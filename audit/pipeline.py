@@ -26,7 +26,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from audit import __version__
-from audit.clock import SYSTEM_CLOCK, Clock
+from audit.clock import Clock, current_clock
 from audit.config import COMPANIES_FILE, SURVEY_FILE, Workspace, load_workspace
 from audit.errors import AuditError, ConfigError, InboxError, ProbeError
 from audit.models import (
@@ -259,11 +259,12 @@ def _wave_close(ws: Workspace, opened_at: datetime) -> datetime:
 def run_survey(
     root: str | os.PathLike[str],
     opts: RunOptions,
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
     on_result: Callable[[CompanyRun], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Submit (or, without opts.submit, dry-run) every company's form once in the wave."""
+    clock = clock or current_clock()
     ws = load_workspace(root)
     if os.environ.get(BLOCK_OUTSIDE_ENV) == "1":
         opts = replace(opts, block_outside=True)
@@ -545,11 +546,12 @@ def _open_wave(ws: Workspace, store: Store, wave_id: int, at: datetime) -> None:
 def watch_mailbox(
     root: str | os.PathLike[str],
     once: bool = False,
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
     stop: threading.Event | None = None,
     on_event: Callable[[Any], None] | None = None,
 ) -> Any:
     """Sync the mailbox (once) or watch it until stop is set; returns the sync stats."""
+    clock = clock or current_clock()
     from inbox.watcher import Watcher
 
     ws = load_workspace(root)
@@ -658,9 +660,10 @@ def log_contact(
     kind: str = "human",
     note: str | None = None,
     wave: str | None = None,
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
 ) -> int:
     """Record a call, SMS or e-mail the consultant received outside the mailbox."""
+    clock = clock or current_clock()
     if at.tzinfo is None:
         raise ConfigError("--at needs a time zone, e.g. 2026-11-25T14:30+02:00")
     ws = load_workspace(root)
@@ -706,9 +709,10 @@ def review_decide(
     dismiss: bool = False,
     kind: str | None = None,
     wave: str | None = None,
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
 ) -> str:
     """Assign a message to a company's submission, or dismiss it."""
+    clock = clock or current_clock()
     ws = load_workspace(root)
     store = Store.open(ws.store_url)
     try:
@@ -753,8 +757,9 @@ def grade(
     rubric: dict[str, Any],
     note: str | None = None,
     wave: str | None = None,
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
 ) -> None:
+    clock = clock or current_clock()
     if not 0 <= score <= 10:
         raise ConfigError("--score must be between 0 and 10")
     ws = load_workspace(root)
@@ -774,10 +779,11 @@ def report(
     lang: str = "en",
     wave: str | None = None,
     out_dir: str | os.PathLike[str] | None = None,
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
     as_of: datetime | None = None,
 ) -> Any:
     """Build the report as of now (or `as_of`, e.g. the wave's close)."""
+    clock = clock or current_clock()
     from reports.render import build_report
 
     ws = load_workspace(root)

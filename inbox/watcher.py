@@ -240,6 +240,9 @@ class Watcher:
         self.totals = SyncStats()
         self._rematched_for: frozenset[Candidate] = frozenset()
         self._on_event: Callable[[NewMessage], None] | None = None
+        # Called once the server has answered "+ idling": a fault point for tests that
+        # must deliver mail while the watcher is in IDLE (forced, not hoped for).
+        self.on_idle: Callable[[], None] | None = None
         install_secret_filter(password)
 
     # -- connection ------------------------------------------------------------------
@@ -824,6 +827,8 @@ class Watcher:
         pending = client._imap.untagged_responses
         pending.clear()
         client.idle()
+        if self.on_idle is not None:
+            self.on_idle()
         deadline = time.monotonic() + self.mailbox.idle_round_s
         try:
             if any(k in pending for k in ("EXISTS", "RECENT", "EXPUNGE")):

@@ -2,8 +2,12 @@
 
 A tiny survey of four companies from the demo world: one answers a human reply after
 33 min (delivered with that arrival time), one acknowledges and then answers after 90 min,
-one has a CAPTCHA, and one is unreachable. The clock is real, so replies are APPENDed with
-future arrival times; Dovecot 2.3 keeps those only up to 2 h ahead, hence 90 min.
+one has a CAPTCHA, and one is unreachable.
+
+The clock and the calendar are pinned (STYLE 19): every command runs with AUDIT_CLOCK set
+so that the survey starts on Tuesday 2025-11-04 10:00 in Israel, a working day, whatever
+the real hour or date; the demo world replies on the same clock, and the survey's calendar
+is written into survey.yaml. The verdict is the same at any real hour.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -28,6 +33,18 @@ from audit.demo.sites import DemoWorld
 pytestmark = [pytest.mark.browser, pytest.mark.imap, pytest.mark.slow]
 
 PASSWORD = "s3cret-Pa55word-e2e"
+PINNED_START = datetime(2025, 11, 4, 10, 0, tzinfo=ZoneInfo("Asia/Jerusalem"))  # a Tuesday
+CLOCK = Clock.starting_at(PINNED_START)
+# Every process maps the same real instant to the same simulated one.
+CLOCK_SPEC = (
+    f"{PINNED_START.isoformat()}@{(PINNED_START + timedelta(seconds=CLOCK.offset_s)).isoformat()}"
+)
+CALENDAR = {
+    "timezone": "Asia/Jerusalem",
+    "country": "IL",
+    "hours": {"sun": "08:00-20:00", "mon": "08:00-20:00", "tue": "08:00-20:00",
+              "wed": "08:00-20:00", "thu": "08:00-20:00", "fri": "08:00-13:00", "sat": None},
+}  # fmt: skip
 RESULTS_COLUMNS = [
     "rank",
     "company",
@@ -71,7 +88,7 @@ def world(mail: object) -> Iterator[DemoWorld]:
             (Reply(45, "auto_ack"), Reply(90 * MIN, "human")),
         ),
     )
-    w = DemoWorld(companies, Clock(), mail.smtp_port, "replies.demo.test").start()  # type: ignore[attr-defined]
+    w = DemoWorld(companies, CLOCK, mail.smtp_port, "replies.demo.test").start()  # type: ignore[attr-defined]
     yield w
     w.stop()
 
@@ -91,6 +108,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, mail: object, world: Dem
         "timeout_s": 10,
     }
     survey["browser"] = {"min_fill_seconds": 0.5, "typing_delay_ms": [0, 5], "site_delay_s": 0}
+    survey["calendar"] = CALENDAR
     (root / "survey.yaml").write_text(yaml.safe_dump(survey, allow_unicode=True))
     companies = [
         {
@@ -119,6 +137,7 @@ def audit(
     if password is not None:
         env["AUDIT_IMAP_PASSWORD"] = password
     env["AUDIT_BLOCK_OUTSIDE"] = "1"  # nothing may leave loopback in tests
+    env["AUDIT_CLOCK"] = CLOCK_SPEC
     proc = subprocess.run(
         [sys.executable, "-m", "audit.cli", *args],
         capture_output=True,
@@ -170,8 +189,8 @@ def test_survey_end_to_end_and_never_twice(workspace: Path, world: DemoWorld) ->
     assert status["Negev Telecom"]["messages"] == 2
     assert status["Negev Telecom"]["contact_events"] == 2
 
-    # The replies carry future arrival times (real clock): report as of three hours ahead.
-    as_of = (datetime.now(UTC) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M%z")
+    # Reported as of three hours into the pinned survey: both human replies are in.
+    as_of = (PINNED_START + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M%z")
     paths = json.loads(audit("report", "-w", ws, "--as-of", as_of, "--json").stdout)
     with open(paths["results_csv"], encoding="utf-8") as f:
         reader = csv.DictReader(f)
@@ -179,10 +198,16 @@ def test_survey_end_to_end_and_never_twice(workspace: Path, world: DemoWorld) ->
         rows = {r["company"]: r for r in reader}
     assert abs(float(rows["Carmel Bank"]["response_seconds"]) - 33 * 60) <= 1
     assert abs(float(rows["Negev Telecom"]["response_seconds"]) - 90 * 60) <= 1
+    # a Tuesday morning: business time is wall-clock time, so the ranking is not a tie
+    assert abs(float(rows["Carmel Bank"]["business_seconds"]) - 33 * 60) <= 1
+    assert abs(float(rows["Negev Telecom"]["business_seconds"]) - 90 * 60) <= 1
+    submitted = datetime.fromisoformat(rows["Carmel Bank"]["submitted_at"].replace("Z", "+00:00"))
+    assert PINNED_START <= submitted <= PINNED_START + timedelta(minutes=10)
     assert rows["Carmel Bank"]["rank"] == "1" and rows["Negev Telecom"]["rank"] == "2"
     assert rows["Golan Mobile"]["status"] == "blocked" and rows["Golan Mobile"]["rank"] == ""
     assert rows["Gone Ltd"]["status"] == "form_failed"
     assert Path(paths["index_html"]).is_file()
+    assert 'id="simulated"' in Path(paths["index_html"]).read_text(encoding="utf-8")
 
     # The password never reaches the store, the evidence or the reports.
     for f in workspace.rglob("*"):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import random
 import shutil
 import socket
-import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +24,7 @@ from inbox.watcher import NewMessage, Watcher
 pytestmark = pytest.mark.imap
 EML = Path(__file__).parent / "eml"
 RCPT = "survey@replies.example.com"
+CEILING_S = 60  # a wait's ceiling, reached only when the behaviour is broken
 
 
 def _rows(store: Store, table: sa.Table) -> list[sa.Row]:
@@ -64,7 +63,7 @@ def _watching(w: Watcher) -> Iterator[list[tuple[float, NewMessage]]]:
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
-    _until(lambda: w._client is not None, 10)
+    _until(lambda: w._client is not None, CEILING_S)
     try:
         yield events
     finally:
@@ -87,11 +86,8 @@ def test_sync_records_the_catalogue(mailserver: MailServer, store: Store, tmp_pa
     for p in files:
         mailserver.deliver(p.read_bytes(), RCPT)
     w = _watcher(store, mailserver, tmp_path)
-    t0 = time.monotonic()
     stats = w.sync_once()
-    elapsed = time.monotonic() - t0
     assert stats.new == len(files) and stats.errors == 0, stats
-    assert elapsed < 5
     rows = _rows(store, messages)
     assert len(rows) == len(files)
     assert all(r.internaldate.tzinfo is not None for r in rows)
@@ -211,30 +207,24 @@ def test_a_25_mib_message_is_never_fetched_whole(
     raw = _reply(25) + b"\r\n" + blob
     mailserver.deliver(raw, RCPT)
     w = _watcher(store, mailserver, tmp_path)
-    t0 = time.monotonic()
     stats = w.sync_once()
-    elapsed = time.monotonic() - t0
     assert stats.new == 1 and stats.matched == 1
     [row] = _rows(store, messages)
     assert row.size > 25_000_000 and "cut at" in row.parse_error
     eml = tmp_path / row.eml_path
     assert eml.stat().st_size == row.size  # the evidence is whole, streamed in slices
     assert hashlib.sha256(eml.read_bytes()).hexdigest() == row.eml_sha256
-    assert elapsed < 20
 
 
 def test_wrong_password_fails_fast_without_retrying(
     mailserver: MailServer, store: Store, tmp_path: Path
 ) -> None:
     w = Watcher(store, mailserver.mailbox_config(), tmp_path, password="wrong-password")
-    t0 = time.monotonic()
+    # watch() would loop forever if it retried: returning with AuthError is the proof.
     with pytest.raises(AuthError, match="refused the login"):
         w.watch(threading.Event())
     with pytest.raises(AuthError):
         w.sync_once()
-    # One attempt each, no retry loop. Dovecot's anvil penalty delays repeated failures
-    # from one IP (0.5 s, then ~4.5 s), which is the server's doing, not ours.
-    assert time.monotonic() - t0 < 15
     assert w.reconnects == 0
 
 
@@ -356,33 +346,32 @@ def test_a_reply_in_the_same_batch_as_the_message_it_answers_is_thread_matched(
     assert len(_rows(store, contact_events)) == 2
 
 
-def test_idle_push_latency_restart_and_kick(
-    mailserver: MailServer, store: Store, tmp_path: Path
-) -> None:
-    w = _watcher(store, mailserver, tmp_path, idle_round_s=5, timeout_s=5)
-    sent: dict[str, float] = {}
+def test_idle_push_restart_and_kick(mailserver: MailServer, store: Store, tmp_path: Path) -> None:
+    """Replies reach the watcher by IDLE push: the round is far longer than the wait.
+
+    No timing is asserted (the push latency is a benchmark: bench/bench_latency.py). The
+    round lasts 10 minutes, so a reply seen within the ceiling can only have come by the
+    server's push. Each reply is delivered once the watcher is in IDLE (forced, not hoped:
+    Dovecot 2.3 reports mail that lands between the last command and IDLE only at DONE).
+    """
+    w = _watcher(store, mailserver, tmp_path, idle_round_s=600, timeout_s=5)
+    idling = threading.Event()
+    w.on_idle = idling.set
     with _watching(w) as events:
         for n in range(20):
-            # Replies do not arrive within milliseconds of the previous sync. (Dovecot
-            # 2.3 does not report mail delivered between the last command and IDLE until
-            # DONE: such a reply waits for the round's end, see the report.)
-            time.sleep(random.uniform(0.2, 0.5))
-            subject = f"Re: your question {n}"
-            sent[subject] = time.monotonic()
+            assert idling.wait(CEILING_S), "the watcher never entered IDLE"
+            idling.clear()
             mailserver.deliver(_reply(n), RCPT)
-            _until(lambda n=n: len(events) == n + 1, 5)
-        latencies = [t - sent[e.subject] for t, e in events]
-        p50 = statistics.median(latencies)
-        print(f"IDLE push latency over 20 replies: p50 {p50:.3f}s max {max(latencies):.3f}s")
-        assert p50 <= 1.0
+            _until(lambda n=n: len(events) == n + 1, CEILING_S)
+        assert [e.subject for _t, e in events] == [f"Re: your question {n}" for n in range(20)]
         # the server restarts mid-IDLE; mail delivered right after is caught up
         mailserver.restart()
         mailserver.deliver(_reply(100), RCPT)
-        _until(lambda: len(events) == 21, 15)
+        _until(lambda: len(events) == 21, CEILING_S)
         # every session kicked
         mailserver.kick()
         mailserver.deliver(_reply(101), RCPT)
-        _until(lambda: len(events) == 22, 15)
+        _until(lambda: len(events) == 22, CEILING_S)
     assert w.reconnects >= 2
     assert len(_rows(store, messages)) == 22
     assert len({e.id for _t, e in events}) == 22
@@ -396,7 +385,7 @@ def test_polling_when_idle_is_not_used(
     w.poll_interval_s = 0.3
     with _watching(w) as events:
         mailserver.deliver(_reply(5), RCPT)
-        _until(lambda: len(events) == 1, 5)
+        _until(lambda: len(events) == 1, CEILING_S)
 
 
 class _Proxy:
@@ -463,12 +452,12 @@ def test_silent_network_drop_reconnects_and_loses_nothing(
         w.backoff_base_s = 0.05
         with _watching(w) as events:
             mailserver.deliver(_reply(1), RCPT)
-            _until(lambda: len(events) == 1, 5)
+            _until(lambda: len(events) == 1, CEILING_S)
             proxy.freeze_all()
             t0 = time.monotonic()
             for n in (2, 3):
                 mailserver.deliver(_reply(n), RCPT)
-            _until(lambda: len(events) == 3, 20)
+            _until(lambda: len(events) == 3, CEILING_S)
             print(f"silent drop detected and caught up in {time.monotonic() - t0:.1f}s")
         assert w.reconnects >= 1
         assert len(_rows(store, messages)) == 3
@@ -485,12 +474,12 @@ def test_killed_imap_session_reconnects(
     w = _watcher(store, mailserver, tmp_path, idle_round_s=5)
     with _watching(w) as events:
         mailserver.deliver(_reply(1), RCPT)
-        _until(lambda: len(events) == 1, 5)
+        _until(lambda: len(events) == 1, CEILING_S)
         ours = _imap_workers(mailserver)
         for pid in ours:
             os.kill(pid, signal.SIGKILL)  # EOF, no BYE
         mailserver.deliver(_reply(2), RCPT)
-        _until(lambda: len(events) == 2, 15)
+        _until(lambda: len(events) == 2, CEILING_S)
     assert ours and w.reconnects >= 1
 
 
@@ -527,7 +516,7 @@ def test_watch_measures_the_clock_offset_once(
     w = _watcher(store, mailserver, tmp_path)
     w.run_id = run_id
     with _watching(w):
-        _until(lambda: w.clock_offset_s is not None, 5)
+        _until(lambda: w.clock_offset_s is not None, CEILING_S)
     assert _rows(store, runs)[0].server_clock_offset_s == pytest.approx(w.clock_offset_s)
 
 
