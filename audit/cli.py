@@ -332,11 +332,16 @@ def review(
     workspace: Workspace = Path("."),
     message: Annotated[int | None, typer.Option(help="Message id to decide on.")] = None,
     company: Annotated[str | None, typer.Option(help="Assign the message to this company.")] = None,
-    kind: Annotated[str | None, typer.Option(help="Set the kind: human, auto_ack, bounce.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="Set the kind: human, auto_ack, bounce; alone: reclassify a matched one."
+        ),
+    ] = None,
     dismiss: Annotated[bool, typer.Option(help="Dismiss the message.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """List unmatched messages, or assign/dismiss one."""
+    """List unmatched and doubtful messages, or assign/reclassify/dismiss one."""
     if message is not None:
         err.print(pipeline.review_decide(workspace, message, company, dismiss=dismiss, kind=kind))
         return
@@ -345,7 +350,7 @@ def review(
         out.print_json(pipeline.to_json(rows))
         return
     table = Table(title=f"{len(rows)} message(s) to review")
-    for col in ("id", "arrived (UTC)", "from", "subject", "kind"):
+    for col in ("id", "arrived (UTC)", "from", "subject", "kind", "why"):
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -354,6 +359,7 @@ def review(
             r["sender"] or "",
             (r["subject"] or "")[:60],
             r["kind"] or "",
+            (r["why"] or "")[:90],
         )
     err.print(table)
 

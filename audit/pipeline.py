@@ -694,6 +694,8 @@ def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 "sender": m.sender,
                 "subject": m.subject,
                 "kind": m.kind,
+                "matched": m.submission_id is not None,
+                "why": (json.loads(m.kind_reasons or "[]") or [""])[0],
                 "parse_error": m.parse_error,
             }
             for m in store.messages_for_review()
@@ -711,7 +713,8 @@ def review_decide(
     wave: str | None = None,
     clock: Clock | None = None,
 ) -> str:
-    """Assign a message to a company's submission, or dismiss it."""
+    """Assign a message to a company's submission (as --kind, else as the class its
+    evidence suggested), reclassify a matched message (--kind alone), or dismiss it."""
     clock = clock or current_clock()
     ws = load_workspace(root)
     store = Store.open(ws.store_url)
@@ -723,10 +726,25 @@ def review_decide(
             store.update_message(message_id, review="dismissed")
             store.delete_contact_event_for_message(message_id)
             return f"message #{message_id} dismissed"
+        if not company_name and kind and msg.submission_id is not None:
+            # reclassify a matched message (a doubtful one, or a correction)
+            store.update_message(message_id, review="reclassified", kind=kind)
+            store.delete_contact_event_for_message(message_id)
+            if kind in ("human", "auto_ack", "bounce"):
+                store.add_contact_event(
+                    msg.submission_id, "email", kind, msg.internaldate, "imap",
+                    now=clock.now(), message_id=message_id,
+                )  # fmt: skip
+            return f"message #{message_id} reclassified as {kind}"
         if not company_name:
-            raise ConfigError("give --company NAME to assign, or --dismiss")
+            raise ConfigError(
+                "give --company NAME to assign, --kind KIND to reclassify, or --dismiss"
+            )
+        from inbox.classify import suggestion_in
+
         sub = _submission_for(ws, store, company_name, wave)
-        new_kind = kind or msg.kind or "human"
+        suggested = suggestion_in(json.loads(msg.kind_reasons or "[]"))
+        new_kind = kind or (suggested.value if suggested else None) or msg.kind or "human"
         store.update_message(
             message_id,
             submission_id=sub.id,

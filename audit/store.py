@@ -666,6 +666,20 @@ class Store:
             ).first()
             return int(row.submission_id) if row else None
 
+    def thread_kinds(self, message_ids: list[str]) -> list[tuple[int | None, str | None]]:
+        """(submission, class) of the stored messages with these Message-IDs: the earlier
+        messages of a thread, for the classifier."""
+        ids = [m for m in message_ids if m]
+        if not ids:
+            return []
+        with self.engine.connect() as c:
+            rows = c.execute(
+                sa.select(messages.c.submission_id, messages.c.kind).where(
+                    messages.c.message_id.in_(ids)
+                )
+            )
+            return [(r.submission_id, r.kind) for r in rows]
+
     def add_contact_event(
         self,
         submission_id: int,

@@ -1,19 +1,41 @@
 """Classify a parsed message: human, auto_ack, bounce, marketing or unrelated. Pure.
 
-Headers are evidence, not proof (NOTES-mail.md): help desks put ``Auto-Submitted:
-auto-generated`` and ``X-Auto-Response-Suppress: All`` on their agents' personal answers
-too, and many acknowledgements carry no header at all. So header signals and text signals
-are weighed together, and every signal that counted is kept in ``reasons``.
+Evidence is weighed, no single phrase decides (issue 11):
+
+- headers are evidence, not proof (NOTES-mail.md): help desks stamp ``Auto-Submitted:
+  auto-generated`` on their agents' personal answers too, and many acknowledgements carry
+  no header at all;
+- the text that counts is the company's own words (inbox/ownwords.py): what echoes the
+  values we submitted, quoted history, signatures, disclaimers and help-desk boilerplate
+  are removed first, so an auto-responder that repeats our inquiry is not "a long answer";
+- wording comes from data (inbox/phrases/*.yaml, one file per language), sentence by
+  sentence: a polite "Thank you for contacting <Company>" or a closing "we'll get back to
+  you" weighs little next to a signed answer with prices in it;
+- the subject of an earlier message ("Re: <the acknowledgement's subject>") is not
+  evidence about this one;
+- the thread: a message answering an acknowledgement of the same submission is a step
+  after it, not another acknowledgement;
+- the match and its certainty: mail matched to no submission is never a company's
+  ``human`` answer (it is ``unrelated``, with what it reads as kept as a suggestion, and
+  waits in review); a match by sender domain alone needs a clearer margin.
+
+When the two sides are close, ``doubt`` is set and ``suggested`` holds the leading class:
+the watcher records it for ``audit review``. ``reasons`` says, in order, what decided and
+every piece of evidence with its weight.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from audit.models import MessageKind
+from audit.models import MatchMethod, MessageKind
 from audit.tokens import tokens_in_text
+from inbox.match import Match
+from inbox.ownwords import OwnWords, looks_like_name, own_words
 from inbox.parse import ParsedMessage
+from inbox.phrases import Phrases, phrases
 
 # -- help desks --------------------------------------------------------------------------
 # name -> (header prefixes, domains seen in From / Message-ID / Return-Path, X-Mailer words)
@@ -37,133 +59,85 @@ HELPDESKS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] =
     "front": (("x-front",), ("frontapp.com",), ()),
 }
 
-# -- phrasing ----------------------------------------------------------------------------
-# Acknowledgement phrasing: says the request arrived, not what the answer is.
-ACK_PATTERNS = [
-    r"\b(we|we'?ve|we have)\s+(successfully\s+)?(received|got)\s+your\b",
-    r"\byour\s+(request|message|enquiry|inquiry|e-?mail|ticket|case|query|submission|"
-    r"application|form)\b[^.\n]{0,40}\b(has\s+been|was|is\s+being)\s+(received|created|"
-    r"logged|registered|submitted|opened|forwarded|recorded|reviewed)",
-    r"\b(request|ticket|case|incident)\s+(#|no\.?|number)?\s*[\w-]*\d[\w-]*\s+has\s+been\s+"
-    r"(created|opened|logged|received)",
-    r"\bhas\s+been\s+opened\s+on\s+your\s+behalf\b",
-    r"\bthis\s+is\s+an\s+automat(ed|ic)\s+(response|reply|message|e-?mail|notification)\b",
-    r"\b(automated|automatic)\s+(response|reply|acknowledg(e)?ment)\b",
-    r"\bwe\s+would\s+like\s+to\s+acknowledge\b",
-    r"\b(will|shall)\s+(get\s+back|respond|reply|be\s+in\s+touch|contact\s+you|follow[- ]up)"
-    r"[^.\n]{0,60}\b(soon|shortly|as\s+soon\s+as|within|next\s+business|possible)",
-    r"\bwithin\s+\d+\s+(business\s+|working\s+)?(hours|days|h)\b",
-    r"\b(a|one\s+of\s+our)\s+(support\s+)?(representative|agent|team\s+member|member\s+of\s+"
-    r"our\s+team|advisor|consultant)s?\s+will\b",
-    r"\b(please|kindly)\s+do\s+not\s+reply\b|\bdo\s+not\s+reply\s+to\s+this\b",
-    r"\bthank\s+you\s+for\s+(contacting|writing\s+to|reaching\s+out\s+to)\s+(us|[A-Z])",
-    r"\byour\s+(case|ticket|reference|request)\s+(number|no\.?|id)\s+(is|:)",
-    # de / fr / es / it / nl / ru / ar
-    r"\bwir\s+haben\s+ihre\s+(anfrage|nachricht|e-?mail)\b[^.\n]{0,30}\berhalten\b",
-    r"\bnous\s+avons\s+(bien\s+)?re[çc]u\s+votre\b",
-    r"\bhemos\s+recibido\s+su\b|\bsu\s+solicitud\s+ha\s+sido\s+recibida\b",
-    r"\babbiamo\s+ricevuto\s+la\s+sua\b",
-    r"\bwij\s+hebben\s+uw\s+\w+\s+ontvangen\b",
-    r"мы\s+получили\s+ваш",
-    r"تم\s+استلام",
-    # Hebrew
-    r"קיבלנו\s+את\s+(פנייתך|פנייתכם|הודעתך|בקשתך|פנייתך\s+ונחזור)",
-    r"(פנייתך|פנייתכם|בקשתך|הודעתך|פנייה\s+מספר\s*\d*)\s+(התקבלה|התקבלו|נקלטה|נרשמה|הועברה)",
-    r"מספר\s+(ה)?פנייה",
-    r"מספר\s+(ה)?קריאה",
-    r"(נחזור|נשוב|נציג\s+יחזור|ניצור\s+קשר|ניצור\s+עמך\s+קשר|נענה)\s+(אליך|אלייך|אליכם|עמך|"
-    r"בהקדם|תוך|לפנייתך)",
-    r"(הודעה|תשובה|מענה)\s+אוטומטי(ת)?",
-    r"אין\s+להשיב\s+(להודעה|למייל|לדוא\"?ל)",
-    r"זוהי\s+הודעה\s+אוטומטית",
-]
-OOO_PATTERNS = [
-    r"\b(i\s+am|i'?m|i\s+will\s+be)\s+(currently\s+)?(out\s+of\s+(the\s+)?office|away|on\s+"
-    r"(annual\s+)?leave|on\s+vacation|on\s+holiday)\b",
-    r"\bout\s+of\s+(the\s+)?office\b",
-    r"\blimited\s+access\s+to\s+e-?mail\b",
-    r"\bich\s+bin\s+(bis|vom)\b[^.\n]{0,40}\b(abwesend|nicht\s+im\s+b[üu]ro)\b",
-    r"\bje\s+suis\s+absent",
-    r"(נמצא|נמצאת|אני)\s+(בחופשה|מחוץ\s+למשרד)",
-    r"מחוץ\s+למשרד",
-]
-OOO_SUBJECT = re.compile(
-    r"^\s*(automatic\s+reply|auto(matic)?[- ]?(reply|response)|auto\s*:|out\s+of\s+(the\s+)?"
-    r"office|abwesenheitsnotiz|r[ée]ponse\s+automatique|respuesta\s+autom[áa]tica|"
-    r"(תשובה|מענה)\s+אוטומטי(ת)?|מחוץ\s+למשרד)",
+# -- weights (named, so a change is one line and shows in a diff) ------------------------
+W_AUTO_REPLIED = 3.0  # Auto-Submitted: auto-replied (RFC 3834: a vacation/auto responder)
+W_AUTO_GENERATED = 1.5  # Auto-Submitted: auto-generated, no help desk
+W_AUTO_GENERATED_HELPDESK = 0.3  # help desks stamp it on agents' answers too
+W_AUTOREPLY_HEADER = 3.0  # X-Autoreply, X-Autorespond, Precedence: auto_reply
+W_EXCHANGE_AUTORESPONSE = 2.0
+W_SUPPRESS = 0.5  # X-Auto-Response-Suppress without a help desk
+W_OOO_SUBJECT = 3.0
+W_ACK_SUBJECT = 1.5
+W_NOREPLY = 1.5
+W_NULL_SENDER = 1.0
+W_AUTOMATED = 3.0  # "this is an automated message", "do not reply", "ticket #1 created"
+W_RECEIVED = 2.0  # "we have received your request"
+W_OOO = 3.0
+W_PROMISE = 1.0  # "we will get back to you": people write it too
+W_COURTESY = 0.5  # "thank you for contacting us"
+W_MORE = 0.5  # each further sentence of one kind
+W_ONLY_ACK = 1.0  # nothing but acknowledgement in the own words
+AUTO_CONTENT_CAP = 7.0
+
+W_WORDS = 1.0  # per step of substantive own words (SUBSTANTIVE_STEPS)
+SUBSTANTIVE_STEPS = (15, 35)
+W_ANSWER = 1.0  # each distinct answer marker ("I can", "per month", "discount")
+ANSWER_CAP = 3
+W_PRICE = 1.5
+W_QUESTION = 1.0  # asks the customer something back
+W_SIGNER = 1.5  # signed by a person
+W_SIGNER_IS_SENDER = 0.5
+W_PERSONAL_CLIENT = 1.0
+W_AFTER_ACK = 2.0  # answers an acknowledgement of the same submission
+W_AFTER_HUMAN = 1.0  # follows a person's earlier answer
+
+MIN_EVIDENCE = 2.0  # below this on both sides: doubt
+DOUBT_MARGIN = 1.5  # a closer call than this: doubt
+DOMAIN_MATCH_MARGIN = 2.5  # a human answer matched by sender domain alone needs this
+
+PRICE = re.compile(
+    r"(\d[\d,.\s]*\s?(nis|ils|usd|eur|\$|€|₪|₽|ש\"?ח|ש״ח|שקל|شيكل|دولار|руб|евро)"
+    r"|(\$|€|₪|£)\s?\d)",
     re.IGNORECASE,
 )
-ACK_SUBJECT = re.compile(
-    r"(request|ticket|case|enquiry|inquiry|message)\s+(has\s+been\s+)?(received|created|"
-    r"opened|logged)|ticket\s+received|support\s+ticket\s+opened|"
-    r"we\s+(have\s+)?received\s+your|"
-    r"קיבלנו\s+את|התקבלה|נקלטה|אישור\s+(קבלת|פנייה)",
-    re.IGNORECASE,
-)
-BOUNCE_SUBJECT = re.compile(
-    r"undeliver|undelivered|delivery\s+(status\s+notification|failure|has\s+failed)|"
-    r"returned\s+mail|mail\s+delivery\s+(failed|failure|subsystem)|failure\s+notice|"
-    r"delivery\s+status|non-?delivery|could\s+not\s+be\s+delivered|nicht\s+zustellbar|"
-    r"לא\s+נמסר|שגיאה\s+במסירה",
-    re.IGNORECASE,
-)
-BOUNCE_TEXT = re.compile(
-    r"(could\s+not\s+be\s+delivered|wasn'?t\s+delivered|address\s+(couldn'?t|could\s+not)\s+be"
-    r"\s+found|mailbox\s+(unavailable|not\s+found|full)|user\s+unknown|550[ -]5\.\d\.\d|"
-    r"delivery\s+to\s+the\s+following\s+recipients?\s+failed|permanent\s+(error|failure))",
-    re.IGNORECASE,
-)
-MARKETING_TEXT = re.compile(
-    r"\bunsubscribe\b|\bview\s+(this\s+e-?mail\s+)?in\s+(your\s+)?browser\b|"
-    r"הסרה\s+מרשימת|להסרה|לביטול\s+(ה)?הרשמה",
-    re.IGNORECASE,
-)
-# Signs of a person answering: prices, a personal sign-off, offers to call.
-ANSWER_PATTERNS = [
-    r"\d[\d,.]*\s*(nis|ils|usd|eur|\$|€|₪|ש\"?ח|ש״ח|שקל)",
-    r"(nis|ils|usd|eur|\$|€|₪)\s*\d",
-    r"\bper\s+(month|year|line)\b|\ba\s+(month|year)\b|לחודש|לשנה",
-    r"\b(i|i'?ll|i\s+will|i\s+can|i'?d)\b\s+(call|send|arrange|prepare|be\s+happy|help)",
-    r"\bcall\s+me\b|\bmy\s+(direct\s+)?(number|phone)\b",
-    r"(אשמח|אחזור\s+אלי|אתקשר|התקשרי\s+אלי|תתקשרי)",
-    r"\byou\s+can\s+(open|sign\s+up|order|apply|come|call)\b",
-]
 PERSONAL_MAILERS = re.compile(
-    r"outlook|apple\s+mail|iphone\s+mail|thunderbird|android|gmail|samsung|"
-    r"microsoft\s+office|mutt|k-9",
+    r"outlook|apple\s+mail|iphone\s+mail|ipad\s+mail|thunderbird|android|gmail|samsung|"
+    r"microsoft\s+office|mutt|k-9|evolution|roundcube",
     re.IGNORECASE,
 )
-TEAM_WORDS = re.compile(
-    r"\b(team|support|service|desk|department|care|center|centre|noreply|sales)\b|"
-    r"צוות|שירות\s+הלקוחות|מוקד|מחלקת",
+REPLY_PREFIX = re.compile(
+    r"^\s*((\[[^\]]{1,60}\]\s*)*(re|aw|sv|vs|antw|wg|fw|fwd|tr|ответ|תגובה|השב|رد)\s*"
+    r"(\[\d+\])?\s*:\s*)+",
     re.IGNORECASE,
 )
-SIGNOFF = re.compile(
-    r"^(best|kind|warm)?\s*(regards|wishes)|^(thanks|thank\s+you|cheers|sincerely|yours)\b|"
-    r"^(בברכה|תודה|בהצלחה|שלך)",
-    re.IGNORECASE,
+SUBJECT_TAGS = re.compile(r"^\s*(\[[^\]]{1,60}\]\s*)+")
+NOREPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply|notifications?|auto|"
+                     r"mailer|crm-noreply|system)", re.I)  # fmt: skip
+# Addresses of a role, not a person: a name signed from one may be the company's.
+ROLE_ADDRESS = re.compile(
+    r"^(info|support|care|service|services|office|sales|hello|contact|team|help|helpdesk|"
+    r"servicedesk|customer\w*|admin|mail|news|marketing|no-?reply|wordpress|crm\S*)[@+]",
+    re.I,
 )
-QUOTE_HEADER = re.compile(
-    r"^(on\s.{0,120}\swrote:|-{2,}\s*original\s+message|from:\s.+|-----\s*הודעה\s+מקורית|"
-    r"ב-?\s?.{0,80}\sנכתב:|.{0,80}\sכתב(ה)?:$|_{10,})",
-    re.IGNORECASE,
-)
-NOREPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply|notifications?|auto)", re.I)
 BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|bounce[s]?)\b", re.I)
 PROVIDER_NOTICE_SENDERS = (
     "no-reply@accounts.google.com",
     "account-security-noreply@accountprotection.microsoft.com",
 )
+WEAK_KINDS = ("promise", "courtesy")  # wording people use too
+SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
+GREETING_MAX_WORDS = 5
 
-_ACK = [re.compile(p, re.IGNORECASE) for p in ACK_PATTERNS]
-_OOO = [re.compile(p, re.IGNORECASE) for p in OOO_PATTERNS]
-_ANSWER = [re.compile(p, re.IGNORECASE) for p in ANSWER_PATTERNS]
-_HELPDESK_BOILERPLATE = re.compile(
-    r"^(##-.*-##|your\s+request\s+\(#?\d+\)\s+has\s+been\s+updated.*|to\s+add\s+additional\s+"
-    r"comments.*|-{5,}|פנייתך\s+\(?\d+\)?\s+עודכנה.*|.*\bgmt[+-]\d+\s*$|"
-    r"[a-z]{3}\s+\d{1,2},\s+\d{4}.*)$",
-    re.IGNORECASE,
-)
+
+@dataclass(frozen=True)
+class Evidence:
+    side: str  # "auto" or "human"
+    weight: float
+    what: str
+    key: str = ""  # the signal's name, e.g. "received", "price", "signer"
+
+    def __str__(self) -> str:
+        return f"{self.side} +{self.weight:g}: {self.what}"
 
 
 @dataclass
@@ -171,6 +145,11 @@ class Classification:
     kind: MessageKind
     reasons: list[str] = field(default_factory=list)
     helpdesk: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    doubt: bool = False
+    suggested: MessageKind | None = None  # what the content reads as (doubt, unmatched)
+    auto: float = 0.0
+    human: float = 0.0
 
 
 def detect_helpdesk(msg: ParsedMessage) -> str | None:
@@ -200,162 +179,294 @@ def detect_helpdesk(msg: ParsedMessage) -> str | None:
 
 def own_text(text: str) -> str:
     """The message's new text: quoted replies and the quoted original removed."""
-    out: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(">"):
-            continue
-        if QUOTE_HEADER.match(stripped) and out:
-            break
-        out.append(line)
-    return "\n".join(out).strip()
+    return own_words(text).text
 
 
-def classify(msg: ParsedMessage) -> Classification:
-    """Weigh header and text evidence; the reasons name every signal that counted."""
+def classify(
+    msg: ParsedMessage,
+    match: Match | None = None,
+    *,
+    sent: Sequence[str] = (),
+    thread: Sequence[str] = (),
+) -> Classification:
+    """Decide a message's class from all its evidence.
+
+    ``match``: the submission it was matched to (None: unmatched, never ``human``);
+    ``sent``: the values we submitted to that company (message, name, e-mail, phone,
+    subject); ``thread``: the classes of earlier messages of the same submission that
+    this one replies to (In-Reply-To / References)."""
+    book = phrases()
     helpdesk = detect_helpdesk(msg)
     h = msg.headers
-    reasons: list[str] = []
     subject = msg.subject or ""
-    body = own_text(msg.text)
     sender = (msg.sender or "").lower()
     local = sender.split("@", 1)[0]
+    own = own_words(msg.text, sent, book)
 
-    # -- bounces -----------------------------------------------------------------------
-    report = h.get("content-type", "").lower()
-    is_dsn = "report-type=delivery-status" in report.replace(" ", "").replace('"', "") or (
-        "message/delivery-status" in msg.part_types
-    )
-    if is_dsn:
-        return Classification(MessageKind.BOUNCE, ["RFC 3464 delivery-status report"], helpdesk)
-    null_sender = msg.return_path == ""
-    auto_sub = h.get("auto-submitted", "").strip().lower()
-    auto_replied = auto_sub.startswith("auto-replied")
-    bounce_words = bool(BOUNCE_SUBJECT.search(subject)) or bool(BOUNCE_TEXT.search(body))
-    if "x-failed-recipients" in h:
-        return Classification(MessageKind.BOUNCE, ["X-Failed-Recipients header"], helpdesk)
-    if BOUNCE_SENDER.match(local) and (bounce_words or null_sender):
-        return Classification(MessageKind.BOUNCE, [f"sender {local}"], helpdesk)
-    if null_sender and bounce_words:
-        return Classification(MessageKind.BOUNCE, ["null sender", "delivery failure"], helpdesk)
+    early = _bounce_or_notice(msg, own, book, sender, local, helpdesk)
+    if early is not None:
+        return early
 
-    if sender in PROVIDER_NOTICE_SENDERS:
-        return Classification(MessageKind.UNRELATED, ["mailbox provider notice"], helpdesk)
+    ev: list[Evidence] = []
+    notes: list[str] = []
+    _header_evidence(msg, helpdesk, local, ev)
+    _subject_evidence(subject, book, ev, notes)
+    _content_evidence(msg, own, book, ev)
+    for kind in dict.fromkeys(thread):
+        if kind == MessageKind.AUTO_ACK.value:
+            ev.append(Evidence("human", W_AFTER_ACK, "replies in the thread of an acknowledgement"))
+        elif kind == MessageKind.HUMAN.value:
+            ev.append(Evidence("human", W_AFTER_HUMAN, "follows a person's answer in the thread"))
 
-    # -- automatic vs human ------------------------------------------------------------
-    auto = 0.0
-    human = 0.0
-    if auto_replied:
-        auto += 3
-        reasons.append("Auto-Submitted: auto-replied")
-    elif auto_sub and auto_sub != "no":
-        # Help desks stamp this on their agents' answers too: weak evidence there.
-        auto += 0.5 if helpdesk else 1.5
-        reasons.append(f"Auto-Submitted: {auto_sub}" + (" (help desk: weak)" if helpdesk else ""))
-    for key in ("x-autoreply", "x-autorespond", "x-auto-reply"):
-        if key in h:
-            auto += 3
-            reasons.append(f"{key} header")
-    precedence = h.get("precedence", "").strip().lower()
-    if precedence in ("auto_reply", "auto-reply"):
-        auto += 3
-        reasons.append("Precedence: auto_reply")
-    if "x-ms-exchange-generated-message-source" in h or "x-ms-exchange-inbox-rules-loop" in h:
-        auto += 2
-        reasons.append("Exchange rules/auto-reply agent")
-    if "x-auto-response-suppress" in h and not helpdesk:
-        auto += 0.5
-        reasons.append("X-Auto-Response-Suppress")
-    if OOO_SUBJECT.search(subject):
-        auto += 3
-        reasons.append("auto-reply subject")
-    elif ACK_SUBJECT.search(subject):
-        auto += 1.5
-        reasons.append("acknowledgement subject")
-    if null_sender:
-        auto += 1
-        reasons.append("null sender (auto-reply)")
-    if NOREPLY.match(local):
-        auto += 1
-        reasons.append(f"sender {local}")
+    auto = round(sum(e.weight for e in ev if e.side == "auto"), 2)
+    human = round(sum(e.weight for e in ev if e.side == "human"), 2)
+    evidence_lines = [str(e) for e in ev] + notes + [own.summary()]
 
-    ack_hits = [p.pattern[:40] for p in _ACK if p.search(body)]
-    if ack_hits:
-        auto += min(4.0, 2.0 * len(ack_hits))
-        reasons.append(f"acknowledgement phrasing x{len(ack_hits)}")
-    ooo_hits = [p for p in _OOO if p.search(body)]
-    if ooo_hits:
-        auto += 3
-        reasons.append("out-of-office phrasing")
-
-    content = _content_lines(body)
-    answer_hits = [p for p in _ANSWER if p.search(body)]
-    if answer_hits:
-        human += 1.5 * min(3, len(answer_hits))
-        reasons.append(f"answer content x{len(answer_hits)}")
-    signer = _personal_signoff(body, msg.sender_name)
-    if signer:
-        human += 1.5
-        reasons.append(f"signed by a person ({signer})")
-    mailer = f"{h.get('x-mailer', '')} {h.get('user-agent', '')}"
-    if PERSONAL_MAILERS.search(mailer) or (msg.message_id or "").endswith("@mail.gmail.com>"):
-        human += 1
-        reasons.append("personal mail client")
-    words = sum(len(line.split()) for line in content)
-    if words >= 35 and not ack_hits and not ooo_hits:
-        human += 1
-        reasons.append(f"{words} words of own text")
-
-    # -- marketing ---------------------------------------------------------------------
+    # -- marketing -------------------------------------------------------------------------
     list_headers = [k for k in ("list-unsubscribe", "list-id", "list-post") if k in h]
-    bulk = precedence in ("bulk", "list", "junk")
-    carries_ref = bool(tokens_in_text(f"{subject}\n{body}"))
-    if (list_headers or (bulk and MARKETING_TEXT.search(body))) and not (
-        carries_ref or ack_hits or human >= 3
+    bulk = h.get("precedence", "").strip().lower() in ("bulk", "list", "junk")
+    ack_said = any(e.key in ("automated", "received") for e in ev)
+    carries_ref = bool(tokens_in_text(f"{subject}\n{own.text}"))
+    if (list_headers or (bulk and book.first("marketing", msg.text))) and not (
+        carries_ref or ack_said or human >= 4
     ):
         why = [f"{k} header" for k in list_headers] + (["Precedence: bulk"] if bulk else [])
-        return Classification(MessageKind.MARKETING, why, helpdesk)
-    if bulk and not helpdesk:
-        auto += 1
-        reasons.append(f"Precedence: {precedence}")
+        return Classification(
+            MessageKind.MARKETING,
+            [f"marketing: {', '.join(why)}, no acknowledgement or answer in the text",
+             *evidence_lines],
+            helpdesk, ev, auto=auto, human=human,
+        )  # fmt: skip
 
-    if auto >= 2 and auto > human:
-        return Classification(MessageKind.AUTO_ACK, reasons, helpdesk)
+    # -- automatic or human ----------------------------------------------------------------
+    leading = MessageKind.AUTO_ACK if auto > human else MessageKind.HUMAN
+    margin = abs(auto - human)
+    needed = DOUBT_MARGIN
+    if (
+        leading is MessageKind.HUMAN
+        and match is not None
+        and match.method is MatchMethod.SENDER_DOMAIN
+    ):
+        needed = DOMAIN_MATCH_MARGIN
+    score = f"automatic {auto:g} vs human {human:g}"
+    if match is None:
+        return Classification(
+            MessageKind.UNRELATED,
+            [f"unrelated: matched to no submission, so no company's answer; reads as "
+             f"{leading.value} ({score}); review assigns it", *evidence_lines],
+            helpdesk, ev, doubt=False, suggested=leading, auto=auto, human=human,
+        )  # fmt: skip
+    if max(auto, human) < MIN_EVIDENCE or margin < needed:
+        close = "little evidence either way" if max(auto, human) < MIN_EVIDENCE else "close call"
+        return Classification(
+            leading,
+            [f"doubt ({close}): suggested {leading.value} ({score}, margin {margin:g} < "
+             f"{needed:g}); review confirms or corrects", *evidence_lines],
+            helpdesk, ev, doubt=True, suggested=leading, auto=auto, human=human,
+        )  # fmt: skip
+    decided = [e for e in ev if e.side == ("auto" if leading is MessageKind.AUTO_ACK else "human")]
+    top = ", ".join(e.what for e in sorted(decided, key=lambda e: -e.weight)[:3])
+    return Classification(
+        leading,
+        [f"{leading.value}: {score}, margin {margin:g}; decided by {top}", *evidence_lines],
+        helpdesk, ev, auto=auto, human=human,
+    )  # fmt: skip
+
+
+def suggestion_in(reasons: Sequence[str]) -> MessageKind | None:
+    """The class a stored message's reasons suggest (doubt or unmatched), if any."""
     if not reasons:
-        reasons.append("no automatic signal")
-    return Classification(MessageKind.HUMAN, reasons, helpdesk)
+        return None
+    m = re.search(r"\b(suggested|reads as) (human|auto_ack|bounce|marketing|unrelated)\b",
+                  reasons[0])  # fmt: skip
+    return MessageKind(m.group(2)) if m else None
 
 
-def _content_lines(body: str) -> list[str]:
-    return [
-        line
-        for line in (ln.strip() for ln in body.splitlines())
-        if line and not _HELPDESK_BOILERPLATE.match(line)
-    ]
-
-
-def _personal_signoff(body: str, sender_name: str | None) -> str | None:
-    """A sign-off followed by what looks like a person's name (not a team)."""
-    lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
-    for i, line in enumerate(lines):
-        if SIGNOFF.match(line) and len(line.split()) <= 4:
-            tail = line.split(",", 1)[1].strip() if "," in line else ""
-            name = tail or (lines[i + 1] if i + 1 < len(lines) else "")
-            if _looks_like_name(name):
-                return name
-    # A bare first name as the last or second-to-last line, e.g. "Sarit" or "Moshe".
-    for line in lines[-3:]:
-        if _looks_like_name(line) and len(line.split()) <= 2 and not SIGNOFF.match(line):
-            first = line.split()[0].lower()
-            if sender_name and first in sender_name.lower():
-                return line
+# -- evidence ----------------------------------------------------------------------------
+def _bounce_or_notice(
+    msg: ParsedMessage,
+    own: OwnWords,
+    book: Phrases,
+    sender: str,
+    local: str,
+    helpdesk: str | None,
+) -> Classification | None:
+    h = msg.headers
+    report = h.get("content-type", "").lower().replace(" ", "").replace('"', "")
+    if "report-type=delivery-status" in report or "message/delivery-status" in msg.part_types:
+        return Classification(
+            MessageKind.BOUNCE, ["bounce: RFC 3464 delivery-status report"], helpdesk
+        )
+    if "x-failed-recipients" in h:
+        return Classification(MessageKind.BOUNCE, ["bounce: X-Failed-Recipients header"], helpdesk)
+    null_sender = msg.return_path == ""
+    bounce_words = bool(book.first("bounce_subject", msg.subject or "")) or bool(
+        book.first("bounce_text", own.text or msg.text)
+    )
+    if BOUNCE_SENDER.match(local) and (bounce_words or null_sender):
+        return Classification(
+            MessageKind.BOUNCE, [f"bounce: sender {local}, delivery-failure wording"], helpdesk
+        )
+    if null_sender and bounce_words:
+        return Classification(
+            MessageKind.BOUNCE, ["bounce: null sender and delivery-failure wording"], helpdesk
+        )
+    if sender in PROVIDER_NOTICE_SENDERS:
+        return Classification(
+            MessageKind.UNRELATED, [f"unrelated: mailbox provider notice from {sender}"], helpdesk
+        )
     return None
 
 
-def _looks_like_name(text: str) -> bool:
-    text = text.strip().rstrip(",.")
-    if not text or len(text.split()) > 3 or len(text) > 40:
-        return False
-    if TEAM_WORDS.search(text) or any(ch.isdigit() for ch in text) or "@" in text:
-        return False
-    return all(w[:1].isupper() or not w[:1].isascii() for w in text.split())
+def _header_evidence(
+    msg: ParsedMessage, helpdesk: str | None, local: str, ev: list[Evidence]
+) -> None:
+    h = msg.headers
+    auto_sub = h.get("auto-submitted", "").strip().lower()
+    if auto_sub.startswith("auto-replied"):
+        ev.append(Evidence("auto", W_AUTO_REPLIED, "Auto-Submitted: auto-replied"))
+    elif auto_sub and auto_sub != "no":
+        if helpdesk:
+            ev.append(Evidence("auto", W_AUTO_GENERATED_HELPDESK,
+                               f"Auto-Submitted: {auto_sub} (from {helpdesk}, which stamps "
+                               "agents' answers too)"))  # fmt: skip
+        else:
+            ev.append(Evidence("auto", W_AUTO_GENERATED, f"Auto-Submitted: {auto_sub}"))
+    for key in ("x-autoreply", "x-autorespond", "x-auto-reply"):
+        if key in h:
+            ev.append(Evidence("auto", W_AUTOREPLY_HEADER, f"{key} header"))
+    if h.get("precedence", "").strip().lower() in ("auto_reply", "auto-reply"):
+        ev.append(Evidence("auto", W_AUTOREPLY_HEADER, "Precedence: auto_reply"))
+    if any(
+        k in h
+        for k in (
+            "x-ms-exchange-generated-message-source",
+            "x-ms-exchange-inbox-rules-loop",
+            "x-ms-exchange-organization-autoresponse",
+        )
+    ):
+        ev.append(Evidence("auto", W_EXCHANGE_AUTORESPONSE, "Exchange auto-response headers"))
+    if "x-auto-response-suppress" in h and not helpdesk:
+        ev.append(Evidence("auto", W_SUPPRESS, "X-Auto-Response-Suppress"))
+    if msg.return_path == "":
+        ev.append(Evidence("auto", W_NULL_SENDER, "null sender <>"))
+    if NOREPLY.match(local):
+        ev.append(Evidence("auto", W_NOREPLY, f"sender address {local}@"))
+    mailer = f"{h.get('x-mailer', '')} {h.get('user-agent', '')}"
+    if PERSONAL_MAILERS.search(mailer) or (msg.message_id or "").endswith("@mail.gmail.com>"):
+        what = mailer.strip() or "Gmail Message-ID"
+        ev.append(Evidence("human", W_PERSONAL_CLIENT, f"personal mail client ({what})"))
+
+
+def _subject_evidence(subject: str, book: Phrases, ev: list[Evidence], notes: list[str]) -> None:
+    bare = SUBJECT_TAGS.sub("", subject)
+    prefix = REPLY_PREFIX.match(subject)
+    stripped = subject[prefix.end() :] if prefix else bare
+    ooo = book.first("ooo_subject", bare)
+    if ooo:
+        ev.append(Evidence("auto", W_OOO_SUBJECT, f"auto-reply subject ({ooo.label()})"))
+        return
+    ack = book.first("ack_subject", stripped)
+    if ack and prefix:
+        notes.append(
+            f"not counted: the subject answers an earlier message ({prefix.group(0).strip()} "
+            f"{stripped[:60]!r} reads as an acknowledgement's subject)"
+        )
+    elif ack:
+        ev.append(Evidence("auto", W_ACK_SUBJECT, f"acknowledgement subject ({ack.label()})"))
+
+
+def _content_evidence(msg: ParsedMessage, own: OwnWords, book: Phrases, ev: list[Evidence]) -> None:
+    found: dict[str, list[str]] = {}
+    substantive: list[str] = []
+    answers: dict[str, str] = {}
+    questions = 0
+    price = ""
+    for sentence in _sentences(own.lines):
+        kind = _auto_kind(sentence, book)
+        if kind:
+            found.setdefault(kind, []).append(sentence)
+            if kind not in WEAK_KINDS:
+                continue  # an acknowledgement's sentence says nothing else
+        elif _is_greeting(sentence):
+            continue
+        else:
+            substantive.append(sentence)
+        # what a sentence answers counts even next to a promise ("... and we'll call you")
+        for p in book.find("answer", sentence):
+            answers.setdefault(p.regex.pattern, p.label())
+        m = PRICE.search(sentence)
+        if m and not price:
+            price = m.group(0).strip()
+        if sentence.rstrip().endswith(("?", "؟")):
+            questions += 1
+
+    weights = {"automated": W_AUTOMATED, "received": W_RECEIVED, "ooo": W_OOO,
+               "promise": W_PROMISE, "courtesy": W_COURTESY}  # fmt: skip
+    names = {"automated": "automated-message wording", "received": "says the request arrived",
+             "ooo": "out-of-office wording", "promise": "promises a later answer",
+             "courtesy": "polite opener"}  # fmt: skip
+    total = 0.0
+    for kind in ("automated", "received", "ooo", "promise", "courtesy"):
+        hits = found.get(kind, [])
+        if not hits:
+            continue
+        w = min(weights[kind] + W_MORE * (len(hits) - 1), AUTO_CONTENT_CAP - total)
+        if w <= 0:
+            continue
+        total += w
+        more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
+        ev.append(Evidence("auto", w, f"{names[kind]}: {_quote(hits[0])}{more}", kind))
+    words = sum(len(s.split()) for s in substantive)
+    if found and words < SUBSTANTIVE_STEPS[0] and not (price or answers or questions):
+        ev.append(Evidence("auto", W_ONLY_ACK, "nothing in the own words but acknowledgement",
+                           "only_ack"))  # fmt: skip
+    steps = sum(1 for s in SUBSTANTIVE_STEPS if words >= s)
+    if steps:
+        ev.append(Evidence("human", W_WORDS * steps, f"{words} words of substance in own words"))
+    if answers:
+        n = min(len(answers), ANSWER_CAP)
+        ev.append(Evidence("human", W_ANSWER * n,
+                           f"answers the inquiry ({', '.join(sorted(set(answers.values())))}, "
+                           f"{len(answers)} marker(s))"))  # fmt: skip
+    if price:
+        ev.append(Evidence("human", W_PRICE, f"names a price ({price})"))
+    if questions:
+        ev.append(Evidence("human", W_QUESTION, "asks the customer a question"))
+    if own.signer:
+        ev.append(Evidence("human", W_SIGNER, f"signed by a person ({own.signer})"))
+        first = own.signer.split()[0].lower()
+        if msg.sender_name and first in msg.sender_name.lower():
+            ev.append(Evidence("human", W_SIGNER_IS_SENDER, "the signer is the sender"))
+    elif own.lines and msg.sender_name and not ROLE_ADDRESS.match(msg.sender or ""):
+        last = own.lines[-1]
+        if (
+            len(last.split()) <= 2
+            and looks_like_name(last, book)
+            and last.split()[0].lower() in msg.sender_name.lower()
+        ):
+            ev.append(Evidence("human", W_SIGNER, f"signed with the sender's name ({last})"))
+
+
+def _sentences(lines: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        out += [s.strip() for s in SENTENCE_END.split(line) if s.strip()]
+    return out
+
+
+def _auto_kind(sentence: str, book: Phrases) -> str | None:
+    for kind in ("automated", "received", "ooo", "promise", "courtesy"):
+        if book.first(kind, sentence):
+            return kind
+    return None
+
+
+def _is_greeting(sentence: str) -> bool:
+    words = sentence.split()
+    return len(words) <= GREETING_MAX_WORDS and sentence.rstrip().endswith((",", "،", "!", ":"))
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -40,6 +40,7 @@ class Candidate:
     domains: tuple[str, ...]
     submitted_at: datetime | None
     reply_address: str = ""
+    sent: tuple[str, ...] = ()  # the values submitted (message, name, e-mail, ...), for echoes
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,22 @@ def candidates_from_rows(rows: Iterable[Any]) -> list[Candidate]:
                 domains=domains,
                 submitted_at=r.submitted_at or r.clicked_at,
                 reply_address=str(r.reply_address or "").lower(),
+                sent=sent_values(getattr(r, "values_json", None)),
             )
         )
     return out
+
+
+def sent_values(values_json: str | None) -> tuple[str, ...]:
+    """The values a submission sent (``values_json``: role -> value), as text, longest first."""
+    try:
+        values = json.loads(values_json or "{}")
+    except (TypeError, ValueError):
+        return ()
+    if not isinstance(values, dict):
+        return ()
+    out = {str(v).strip() for v in values.values() if isinstance(v, str | int) and str(v).strip()}
+    return tuple(sorted(out, key=lambda v: (-len(v), v)))
 
 
 def match(

@@ -175,7 +175,7 @@ def _row(folder: str, uidvalidity: int, r: _Ready) -> dict[str, Any]:
         helpdesk=cls.helpdesk,
         submission_id=m.submission_id if m else None,
         match_method=m.method.value if m else None,
-        review=None if m else "pending",
+        review="pending" if (m is None or cls.doubt) else None,
         parse_error=parsed.parse_error,
         eml_path=r.eml_path,
         eml_sha256=r.eml_sha256,
@@ -400,11 +400,17 @@ class Watcher:
             m = self._match(parsed, candidates, row.internaldate)
             if m is None:
                 continue
+            cls = self._classify(parsed, m, candidates)  # unmatched, it could not be human
             self.store.update_message(
-                row.id, submission_id=m.submission_id, match_method=m.method.value, review=None
+                row.id,
+                submission_id=m.submission_id,
+                match_method=m.method.value,
+                review="pending" if cls.doubt else None,
+                kind=cls.kind.value,
+                kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
             )
-            if row.kind in {k.value for k in EVENT_KINDS}:
-                self._add_event(m.submission_id, row.kind, row.internaldate, row.id)
+            if cls.kind in EVENT_KINDS:
+                self._add_event(m.submission_id, cls.kind.value, row.internaldate, row.id)
             log.info("message %d matched on a later sync: submission %d", row.id, m.submission_id)
             matched += 1
         return matched
@@ -576,8 +582,8 @@ class Watcher:
             if fp in known or (fp != checked and self.store.has_message(fp)):
                 stats.duplicates += 1
                 return None
-        cls = self._classify(parsed)
         m = self._match(parsed, candidates, f.internaldate, ready)
+        cls = self._classify(parsed, m, candidates, ready)
         now = self.clock.now()
         rel, digest = self._keep_eml(client, f.uid, raw, truncated, f.size)
         return _Ready(f.uid, f.internaldate, now, parsed, fp, cls, m, rel, digest)
@@ -655,13 +661,39 @@ class Watcher:
             except Exception:
                 log.exception("on_event callback failed")
 
-    @staticmethod
-    def _classify(parsed: ParsedMessage) -> Classification:
+    def _classify(
+        self,
+        parsed: ParsedMessage,
+        m: Match | None,
+        candidates: list[Candidate],
+        batch: list[_Ready] | None = None,
+    ) -> Classification:
+        """Classified with its match, the values sent to that company and the classes of
+        the earlier messages of its thread (stored, or earlier in this batch)."""
         try:
-            return classify(parsed)
-        except Exception as exc:  # a classifier bug must not lose the message
+            sent: tuple[str, ...] = ()
+            thread: list[str] = []
+            if m is not None:
+                c = next((c for c in candidates if c.submission_id == m.submission_id), None)
+                if c is not None:
+                    sent = (*c.sent, c.reply_address)
+                refs = [i for i in [parsed.in_reply_to, *parsed.references] if i]
+                if refs:
+                    earlier = self.store.thread_kinds(refs) + [
+                        (r.m.submission_id if r.m else None, r.cls.kind.value)
+                        for r in batch or ()
+                        if r.parsed.message_id in refs
+                    ]
+                    thread = [k for sid, k in earlier if sid == m.submission_id and k]
+            return classify(parsed, m, sent=sent, thread=thread)
+        except Exception as exc:  # a classifier bug must not lose the message: review it
             log.exception("classification failed")
-            return Classification(MessageKind.HUMAN, [f"classifier error: {exc}"])
+            return Classification(
+                MessageKind.HUMAN if m else MessageKind.UNRELATED,
+                [f"doubt: classifier error: {exc}"],
+                doubt=True,
+                suggested=MessageKind.HUMAN,
+            )
 
     def _match(
         self,

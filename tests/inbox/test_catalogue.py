@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.models import MatchMethod, MessageKind
+from audit.models import DEFAULT_BODY, DEFAULT_SUBJECT, MatchMethod, MessageKind
+from audit.tokens import reference_code
 from inbox.classify import classify, own_text
 from inbox.match import Candidate, match
 from inbox.parse import decode_bytes, decode_header_value, parse_message
@@ -73,12 +74,35 @@ def test_catalogue_is_complete() -> None:
     assert {p.name for p in EML.glob("*.eml")} == set(CATALOGUE)
 
 
+def _sent(token: str) -> tuple[str, ...]:
+    """What the default survey message sent to a company (the values of its submission)."""
+    ref = reference_code(token)
+    body = DEFAULT_BODY.replace("{{ persona.name }}", "Dana Cohen").replace(
+        "{{ persona.phone }}", "050-555-0134"
+    )
+    return (
+        body.replace("{{ ref }}", ref),
+        DEFAULT_SUBJECT.replace("{{ ref }}", ref),
+        "Dana Cohen",
+        "050-555-0134",
+        f"survey+{token}@replies.example.com",
+    )
+
+
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_classify(name: str) -> None:
+    """Classified as the watcher does it: with the match, what was sent and the thread."""
     kind, helpdesk, _company, _method = CATALOGUE[name]
-    got = classify(parse_message((EML / name).read_bytes()))
+    msg = parse_message((EML / name).read_bytes())
+    m = match(msg, CANDIDATES, _thread, at=datetime(2026, 12, 1, tzinfo=UTC))
+    token = next((c.token for c in CANDIDATES if m and c.submission_id == m.submission_id), None)
+    thread = ["auto_ack"] if ZENDESK_ACK_ID in [msg.in_reply_to, *msg.references] else []
+    got = classify(msg, m, sent=_sent(token) if token else (), thread=thread)
     if kind is not None:
         assert got.kind == kind, got.reasons
+        assert not got.doubt, got.reasons
+    else:
+        assert got.kind is not MessageKind.HUMAN  # unmatched: never a company's answer
     assert got.helpdesk == helpdesk
     assert got.reasons
 
