@@ -24,7 +24,8 @@
   const clean = (s, n) => (s || '').replace(/\s+/g, ' ').trim().slice(0, n || 300);
   const FIELD_SEL = 'input, select, textarea';
   const BUTTON_SEL = 'button, input[type=submit], input[type=image], input[type=button], ' +
-    '[role=button], a[class*=submit i], a[class*=button i], a[class*=btn i], div[class*=submit i]';
+    '[role=button], a[class*=submit i], a[class*=button i], a[class*=btn i], div[class*=submit i], ' +
+    'a[href*="__doPostBack"]';
 
   function allElements(root, out) {
     for (const el of root.children || []) {

@@ -2,6 +2,14 @@
 
 ``plan_value`` decides a field's value from its role and the request; it never invents a
 persona detail: a required field the persona cannot answer raises ``Unanswerable``.
+
+Values are fitted to the field, deliberately and on the record (``Planned.note``), never
+cut silently by the browser: multi-line text in a single-line ``<input>`` is joined with
+spaces (typing a newline there presses Enter, which submits the form); a message longer
+than ``maxlength`` is shortened with its reference line kept; a reply address that does
+not fit becomes the survey's shorter catch-all form, or the field is unanswerable
+("e-mail field too short"). ``readback_problem`` compares what a field holds with what
+was meant, so a form is never sent with values that were lost or changed on the way.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.models import BrowserSettings, ProbeRequest
+from audit.tokens import reference_code
 from probes import roles
 
 log = logging.getLogger(__name__)
@@ -32,6 +41,7 @@ class Planned:
     kind: str  # text, check, uncheck, select, radio, skip
     value: str | None = None  # text to type, option value, radio option ref
     shown: str | None = None  # what the report shows as sent
+    note: str | None = None  # how the value was fitted to the field, when it was
 
 
 def split_phone(phone: str) -> tuple[str, str] | None:
@@ -77,7 +87,7 @@ def plan_value(
             if opt is None:
                 raise Unanswerable(f"no option {override!r} in {field_label(f)}")
             return _choose(f, opt)
-        return Planned("text", override, override)
+        return fit_text(f, req, override, email_fallback)
     if role in ("honeypot", "captcha", "hidden", "submit"):
         return Planned("skip")
     if typ == "checkbox":
@@ -109,6 +119,8 @@ def plan_value(
         value = p.phone
         if detail == "phone_number":
             value = p.phone_number or ((split_phone(p.phone) or (None, None))[1])
+        if value and typ == "number":  # a number input takes digits only
+            value = _digits(value)
     elif role == "company":
         value = p.company
     elif role == "subject":
@@ -118,15 +130,119 @@ def plan_value(
     elif role == "other":
         value = _detail_value(detail, req)
     if value:
-        if f.get("maxlength") and role not in ("message", "email"):
-            value = value[: int(f["maxlength"])]
-        return Planned("text", value, value)
+        return fit_text(f, req, value, email_fallback)
     if required:
         name = detail if detail in ("national_id", "city", "phone_prefix") else None
         if role != "other":
             name = role
         raise Unanswerable(f"{name or field_label(f)} required")
     return Planned("skip")
+
+
+def single_line(text: str) -> str:
+    """Multi-line text for a one-line field: its lines joined with spaces."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def fit_text(
+    f: dict[str, Any], req: ProbeRequest, value: str, email_fallback: bool = False
+) -> Planned:
+    """A text value fitted to its field (one line, maxlength), with a note when changed.
+    Raises Unanswerable when it cannot be fitted without losing what it is for."""
+    role = f["role"]
+    notes: list[str] = []
+    if f.get("tag") != "textarea" and ("\n" in value or "\r" in value):
+        value = single_line(value)
+        notes.append(f"{role} joined into one line (single-line field)")
+    limit = int(f.get("maxlength") or 0)
+    if limit and len(value) > limit:
+        value, note = _fit_to_limit(f, req, value, limit, email_fallback)
+        notes.append(note)
+    return Planned("text", value, value, "; ".join(notes) or None)
+
+
+def _fit_to_limit(
+    f: dict[str, Any], req: ProbeRequest, value: str, limit: int, email_fallback: bool
+) -> tuple[str, str]:
+    role, p = f["role"], req.persona
+    if role == "email":
+        short = req.fallback_address
+        if short and short != value and len(short) <= limit:
+            return short, f"reply address in its catch-all form (e-mail field maxlength {limit})"
+        raise Unanswerable(
+            f"e-mail field too short (maxlength {limit}; the reply address has {len(value)})"
+        )
+    if role in ("message", "subject"):
+        ref = reference_code(req.token)
+        kept = _shorten_keeping(value, limit, ref)
+        if kept is None:
+            raise Unanswerable(f"{role} field too short (maxlength {limit})")
+        return kept, f"{role} shortened to {limit} characters, reference kept (maxlength)"
+    if role == "full_name" and p.first_name and len(p.first_name) <= limit:
+        return p.first_name, f"first name only in the name field (maxlength {limit})"
+    if role == "phone":
+        digits = _digits(value)
+        if digits and len(digits) <= limit:
+            return digits, f"phone as digits only (maxlength {limit})"
+    if role in ("other", "company") and not f.get("required"):
+        return value[:limit], f"{field_label(f)} cut to {limit} characters (maxlength)"
+    name = role if role != "other" else (f.get("detail") or field_label(f))
+    raise Unanswerable(f"{name} field too short (maxlength {limit})")
+
+
+def _shorten_keeping(text: str, limit: int, ref: str) -> str | None:
+    """``text`` cut to ``limit`` characters at a word boundary, its reference kept at the
+    end ("Reference: CA-XXXXXXXX", on its own line or inside a one-line text)."""
+    idx = text.lower().rfind(ref.lower())
+    if idx < 0:
+        body, tail = text, ""
+    else:
+        start = text.rfind("\n", 0, idx) + 1  # the reference's line
+        if start == 0 and "\n" not in text:  # one line: the label word before it, if any
+            prev = text.rfind(" ", 0, max(idx - 1, 0)) + 1
+            start = prev if text[prev:idx].rstrip().endswith(":") else idx
+        body, tail = text[:start], text[start:].strip()
+        if len(tail) > limit // 2:
+            tail = ref
+    sep = "\n\n" if "\n" in text else " "
+    room = limit - (len(sep) + len(tail) if tail else 0) - 3
+    if room < 20:
+        return tail if tail and len(tail) <= limit else None
+    cut = body.rstrip()[:room]
+    if " " in cut.strip() and len(body.rstrip()) > room:
+        cut = cut[: cut.rstrip().rfind(" ")]
+    cut = cut.rstrip(" ,;:\n") + "..."
+    return f"{cut}{sep}{tail}" if tail else cut
+
+
+def readback_problem(f: dict[str, Any], plan: Planned, actual: Any) -> str | None:
+    """Why a field does not hold what was meant (None when it does). ``actual`` is the
+    element's value (text, select) or its checked state (checkbox, radio)."""
+    label = field_label(f)
+    if plan.kind in ("check", "uncheck"):
+        if bool(actual) != (plan.kind == "check"):
+            return f"{label} is {'not ' if plan.kind == 'check' else ''}checked"
+        return None
+    if plan.kind == "radio":
+        return None if actual else f"{label}: the option is not selected"
+    if plan.kind == "select":
+        return None if str(actual) == str(plan.value) else f"{label}: the option is not selected"
+    if plan.kind != "text" or plan.value is None:
+        return None
+    got, want = str(actual or ""), plan.value
+    if f["role"] == "phone":
+        same = _digits(got) == _digits(want) and bool(_digits(want))
+    elif f["role"] == "email":
+        same = got.strip().casefold() == want.strip().casefold()
+    else:
+        same = " ".join(got.split()).casefold() == " ".join(want.split()).casefold()
+    if same:
+        return None
+    if not got:
+        return f"{label} is empty after typing"
+    if len(got) < len(want) and want.startswith(got):
+        return f"{label} was cut to {len(got)} characters"
+    return f"{label} holds {got[:60]!r}, not what was typed"
 
 
 def _detail_value(detail: str | None, req: ProbeRequest) -> str | None:
@@ -223,19 +339,34 @@ async def type_text(page: Any, frame: Any, ref: str, text: str, settings: Browse
     if current:
         await loc.evaluate("(el) => el.select && el.select()")
         await page.keyboard.press("Delete")
+    multiline = bool(await loc.evaluate("(el) => el.tagName === 'TEXTAREA'"))
+    if not multiline:
+        text = single_line(text)  # a newline in an <input> is Enter: it submits the form
     lo, hi = settings.typing_delay_ms
-    typed, rest = text[:MAX_TYPED_CHARS], text[MAX_TYPED_CHARS:]
-    if hi <= 0:
-        await page.keyboard.type(typed)
-    else:
-        i = 0
-        while i < len(typed):
-            n = random.randint(1, 4)
-            await page.keyboard.type(typed[i : i + n], delay=random.randint(max(lo, 0), hi))
-            i += n
-    if rest:
-        await page.keyboard.insert_text(rest)
+    budget = MAX_TYPED_CHARS
+    lines = text.replace("\r\n", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if i:  # a line break without a key press: Enter may submit or trigger handlers
+            await page.keyboard.insert_text("\n")
+        typed, rest = line[:budget], line[budget:]
+        budget -= len(typed)
+        await _type(page, typed, lo, hi)
+        if rest:
+            await page.keyboard.insert_text(rest)
     await loc.evaluate("(el) => { el.dispatchEvent(new Event('change', {bubbles: true})); }")
+
+
+async def _type(page: Any, text: str, lo: int, hi: int) -> None:
+    if not text:
+        return
+    if hi <= 0:
+        await page.keyboard.type(text)
+        return
+    i = 0
+    while i < len(text):
+        n = random.randint(1, 4)
+        await page.keyboard.type(text[i : i + n], delay=random.randint(max(lo, 0), hi))
+        i += n
 
 
 async def set_checked(frame: Any, ref: str, on: bool) -> bool:

@@ -271,6 +271,55 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
         "contattaci", "contato", "fale conosco", "контакты", "связаться", "обратная связь",
         "напишите нам", "اتصل بنا", "تواصل معنا", "contacteer", "neem contact op", "iletişim",
         "iletisim", "bize ulaşın", "お問い合わせ", "问い合わせ", "联系我们", "聯絡我們", "联系", "咨询",
+        "submit a request", "new request", "contact form", "פנייה חדשה",
+    ),
+}
+
+# Public postings: what is sent there is published (comments, reviews, forum replies,
+# guest books) or goes to a third person (share by e-mail, send to a friend). Never sent.
+POSTING_WORDS: dict[str, tuple[str, ...]] = {
+    "comment": (
+        "commentform", "comment form", "wp comments post", "leave a reply", "leave a comment",
+        "post comment", "post a comment", "add comment", "add a comment", "submit comment",
+        "your comment", "comment reply", "reply title", "cancel reply",
+        "הוסף תגובה", "הוספת תגובה", "כתוב תגובה", "כתבו תגובה", "שלח תגובה", "תגובה חדשה",
+        "laisser un commentaire", "ajouter un commentaire", "kommentar schreiben",
+        "kommentar hinterlassen", "deja un comentario", "dejar un comentario",
+        "lascia un commento", "deixe um comentario", "оставить комментарий",
+        "добавить комментарий", "أضف تعليق", "اترك تعليق", "yorum yap", "コメントを残す",
+        "发表评论",
+        # reviews
+        "review form", "write a review", "add a review", "submit review", "submit your review",
+        "your review", "your rating", "product review", "customer review", "rate this",
+        "כתוב ביקורת", "כתיבת ביקורת", "חוות דעת", "donner un avis", "votre avis",
+        "ecrire un avis", "bewertung schreiben", "bewertung abgeben", "ihre bewertung",
+        "escribir una opinion", "escribe una resena", "tu opinion", "scrivi una recensione",
+        "la tua recensione", "написать отзыв", "ваш отзыв", "اكتب مراجعة", "レビューを書く",
+        # forums
+        "post reply", "post a reply", "quick reply", "quickreply", "new reply", "newreply",
+        "reply to topic", "reply to this topic", "reply to thread", "submit reply",
+        "new topic", "new thread", "post new thread", "posting", "postform", "forum",
+        "השב לנושא", "תגובה מהירה", "פורום", "repondre au sujet", "foro",
+        "ответить", "форум",
+        # guest books
+        "guestbook", "guest book", "sign the guestbook", "sign our guestbook", "gastebuch",
+        "gaestebuch", "ספר אורחים", "livre d or", "libro de visitas", "libro degli ospiti",
+        "гостевая книга",
+    ),
+    "share": (
+        "send to a friend", "send to friend", "sendtoafriend", "send to a colleague",
+        "tell a friend", "tellafriend", "email a friend", "e mail a friend", "mail a friend",
+        "forward to a friend", "recommend to a friend", "share by email", "share via email",
+        "share by e mail", "share this page", "share this article", "email this page",
+        "email this article", "email this", "e mail this page", "friend s email",
+        "friends email", "friend email", "friend s e mail", "friend s name", "friend name",
+        "recipient email", "recipient s email", "recipient e mail", "recipients email",
+        "שלח לחבר", "שלחו לחבר", "שתף במייל", "שיתוף במייל", "המלץ לחבר",
+        "מייל החבר", "envoyer a un ami", "partager par email", "email de votre ami",
+        "an einen freund senden", "weiterempfehlen", "seite empfehlen", "e mail des empfangers",
+        "enviar a un amigo", "recomendar a un amigo", "correo de tu amigo", "invia a un amico",
+        "segnala a un amico", "email del tuo amico", "отправить другу", "поделиться по почте",
+        "أرسل لصديق", "友達に送る",
     ),
 }
 

@@ -29,7 +29,19 @@ ROLES = (
     "submit",
     "other",
 )
-FORM_KINDS = ("contact", "search", "login", "signup", "newsletter", "comment", "checkout", "other")
+FORM_KINDS = (
+    "contact", "search", "login", "signup", "newsletter", "comment", "share", "checkout", "other",
+)  # fmt: skip
+# Forms whose content is published or goes to a third person: never filled, never sent.
+# "comment" covers comments, reviews, forum replies and guest books; "share" covers
+# share-by-e-mail and send-to-a-friend forms.
+POSTING_KINDS = ("comment", "share")
+# Contact builders whose markup looks like a comment form (Jetpack's form carries the
+# class "commentsblock") and help-desk request forms (Zendesk's /hc/<locale>/requests).
+CONTACT_BUILDER_RE = re.compile(
+    r"(^|[\s/#_-])(contact[-_]?form|wpcf7|grunion)|/hc/[\w-]+/requests", re.IGNORECASE
+)
+REVIEW_FIELD_WORDS = ("your rating", "rating", "star rating", "your review", "review title")
 TEXT_ROLES: tuple[str, ...] = ("full_name", "first_name", "last_name", "email", "phone")
 TEXT_ROLES += ("company", "subject", "message", "captcha", "honeypot")
 DETAILS = ("national_id", "city", "phone_prefix", "address", "zip", "is_customer", "upload")
@@ -243,6 +255,18 @@ def button_role(b: dict[str, Any]) -> str:
     return "other"
 
 
+OTHER_PURPOSE_WORDS = lx.KIND_WORDS["search"] + lx.KIND_WORDS["login"]
+OTHER_PURPOSE_WORDS += ("subscribe", "newsletter", "הרשמה לניוזלטר", "abonnieren", "s abonner")
+
+
+def other_purpose(b: dict[str, Any]) -> bool:
+    """A control that belongs to a search, login or newsletter box, by its text or its
+    name (a page-wide ASP.NET form holds them all): never the contact form's submit."""
+    text = lx.normalize(" ".join(str(b.get(k) or "") for k in ("text", "value", "aria", "title")))
+    name = lx.normalize(" ".join(str(b.get(k) or "") for k in ("name", "idattr", "cls")), True)
+    return lx.has_any(text, OTHER_PURPOSE_WORDS) or lx.has_any(name, OTHER_PURPOSE_WORDS)
+
+
 def assign_roles(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Roles for a form's fields, with cross-field fixes (name split, phone split)."""
     for f in fields:
@@ -316,14 +340,9 @@ def form_kind(form: dict[str, Any], fields: list[dict[str, Any]]) -> tuple[str, 
         )
     ):
         return "search", 0.0
-    comment_markers = ("commentform", "wp comments post", "comment form", "comments")
-    if has_msg and (
-        lx.has_any(text, comment_markers)
-        or (lx.has_any(text, lx.KIND_WORDS["comment"]) and not contact_words)
-    ):
-        msg_names = {lx.normalize(f.get("name")) for f in visible if f["role"] == "message"}
-        if msg_names & {"comment", "comments", "reply"} or lx.has_any(text, comment_markers):
-            return "comment", 0.0
+    posting = posting_kind(form, visible, text)
+    if posting:
+        return posting, 0.0
     score = 0.0
     score += 6 if has_msg else 0
     score += 3 if "email" in roles else 0
@@ -348,6 +367,43 @@ def form_kind(form: dict[str, Any], fields: list[dict[str, Any]]) -> tuple[str, 
     if has_msg and contact_words:
         return "contact", score
     return "other", score
+
+
+def contact_builder(form: dict[str, Any]) -> bool:
+    """A contact form by its builder's own markup (Jetpack, CF7, help-desk requests)."""
+    raw = " ".join(str(form.get(k) or "") for k in ("idattr", "cls", "action"))
+    return bool(CONTACT_BUILDER_RE.search(raw))
+
+
+def posting_kind(form: dict[str, Any], fields: list[dict[str, Any]], text: str) -> str | None:
+    """ "share" or "comment" for a public-posting form (``text`` is the form's normalised
+    own text: id, class, action, heading, buttons), else None."""
+    field_text = " ".join(
+        lx.normalize(" ".join(str(f.get(k) or "") for k in ("label", "placeholder", "aria")))
+        + " "
+        + lx.normalize(" ".join(str(f.get(k) or "") for k in ("name", "idattr")), camel=True)
+        for f in fields
+    )
+    if lx.has_any(text, lx.POSTING_WORDS["share"]) or lx.has_any(
+        field_text, lx.POSTING_WORDS["share"]
+    ):
+        return "share"
+    if contact_builder(form):
+        return None
+    if lx.has_any(text, lx.POSTING_WORDS["comment"]):
+        return "comment"
+    has_msg = any(f["role"] == "message" for f in fields)
+    if has_msg and lx.has_any(field_text, REVIEW_FIELD_WORDS):
+        return "comment"
+    msg_names = {lx.normalize(f.get("name")) for f in fields if f["role"] == "message"}
+    contact_words = lx.has_any(text, lx.KIND_WORDS["contact"])
+    if (
+        msg_names & {"comment", "comments", "reply"}
+        and lx.has_any(text, lx.KIND_WORDS["comment"])
+        and not contact_words
+    ):
+        return "comment"
+    return None
 
 
 def build_view(form: dict[str, Any], index: int) -> FormView:

@@ -5,8 +5,12 @@
 
 ``probe`` never raises for a site's failure: every outcome is data (STYLE 6). Steps:
 open the start URL -> find the contact page -> dismiss cookie banners -> pick the form ->
-roles -> CAPTCHA check -> fill -> screenshot -> (dry run stops) -> before_submit() ->
-click -> verify -> evidence.
+roles -> CAPTCHA check -> fill -> read the values back -> screenshot -> (dry run stops) ->
+before_submit() -> click -> verify -> evidence.
+
+Public postings (comment, review, forum reply, guest book, share / send-to-a-friend
+forms) are never filled or sent, whatever the overrides say. A form whose fields do not
+hold what was meant after filling is never sent (``failed`` with the reason).
 """
 
 from __future__ import annotations
@@ -35,10 +39,10 @@ from audit.models import (
     site_of,
 )
 from probes import browser as br
-from probes import discover, fill, verify
+from probes import discover, fill, roles, verify
 from probes import lexicon as lx
 from probes.analyze import NetActivity, PageAnalysis, analyze_page, evaluate, wait_for_form
-from probes.roles import ROLES, FormView
+from probes.roles import POSTING_KINDS, ROLES, FormView
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +135,8 @@ class ProbeSession:
                     result.reason = f"{job.step}: {_short(exc)}"
             finally:
                 await job.close()
+            if job.notes:
+                result.reason = "; ".join(x for x in (result.reason, *job.notes) if x)
         log.info(
             "%s: %s %s", req.company.name, result.outcome.value, result.reason or result.signal
         )
@@ -155,6 +161,12 @@ class _Probe:
         self.evidence_dir = Path(req.evidence_dir)
         self.filled: dict[str, fill.Planned] = {}
         self.reports: dict[str, FieldReport] = {}
+        self.notes: list[str] = []  # how values were fitted to fields, double sends, ...
+        self.postings: set[str] = set()  # public-posting form kinds seen and left alone
+        self.stepped = False  # a "Next" was pressed (earlier steps may leave the DOM)
+        self.capture.ours.add_email(req.reply_address)
+        self.capture.ours.add_email(req.fallback_address)
+        self.capture.ours.add_message(req.message)
 
     # --- plumbing --------------------------------------------------------------------
     def mark(self, step: str) -> None:
@@ -169,6 +181,10 @@ class _Probe:
 
     def done(self, outcome: Outcome, reason: str = "", signal: str | None = None) -> None:
         self.result.outcome, self.result.reason, self.result.signal = outcome, reason, signal
+
+    def note(self, text: str | None) -> None:
+        if text and text not in self.notes:
+            self.notes.append(text)
 
     async def close(self) -> None:
         self.mark("end")
@@ -260,6 +276,9 @@ class _Probe:
             return  # outcome already set
         analysis, view = found
         self.result.url = self.page.url
+        if view.kind in POSTING_KINDS:  # an override named it: a public posting is never sent
+            self.done(Outcome.FAILED, f"public posting form ({view.kind}): never sent")
+            return
         self.report_fields(view)
         family = analysis.captcha_for(view)
         if family and not self.session.assist:
@@ -278,6 +297,12 @@ class _Probe:
             return
         except _Invalid as exc:
             self.done(Outcome.ERROR, str(exc))
+            return
+        problem = await self.read_back(analysis, view)
+        if problem:
+            await self.screenshot("screenshot_before", "screenshot_before.png")
+            self.save_values()
+            self.done(Outcome.FAILED, f"not sent: {problem}")
             return
         wait = s.min_fill_seconds - (time.monotonic() - fill_started)
         if wait > 0:
@@ -308,6 +333,9 @@ class _Probe:
         for _ in range(MAX_CONFIRM_STEPS):
             if not await self.confirm_step(view):
                 break
+        sends = [x for x in self.capture.carrying() if x.navigation or x.method != "GET"]
+        if len(sends) > 1:
+            self.note(f"our values left the browser {len(sends)} times")
         self.mark("evidence")
         await self.screenshot("screenshot_after", "screenshot_after.png")
         await self.save_html()
@@ -346,7 +374,9 @@ class _Probe:
 
     async def analyze_here(self) -> tuple[PageAnalysis, FormView | None]:
         """Analyse the current page, waiting while a script may still render a form."""
-        return await wait_for_form(self.page, self.override_form, self.net)
+        analysis, view = await wait_for_form(self.page, self.override_form, self.net)
+        self.postings |= {v.kind for v in analysis.views if v.kind in POSTING_KINDS}
+        return analysis, view
 
     async def override_form(self, analysis: PageAnalysis) -> FormView | None:
         sel = self.req.company.overrides.form
@@ -421,6 +451,9 @@ class _Probe:
             reason = f"no contact form found ({1 + len(tried)} page(s) tried)"
         if any(v.kind == "login" for v in analysis.views) and not analysis.contact:
             reason += "; a login form was found"
+        if self.postings:
+            kinds = ", ".join(sorted(self.postings))
+            reason += f"; public posting form ({kinds}) left alone: never sent"
         self.done(Outcome.NO_FORM, reason)
         with contextlib.suppress(Exception):
             await self.page.goto(req.company.start_url, wait_until="domcontentloaded")
@@ -500,6 +533,7 @@ class _Probe:
             if submit is not None or not nxt or step == MAX_STEPS - 1:
                 break
             frame = analysis.frame_of(view)
+            self.stepped = True
             await frame.locator(fill.selector_for(nxt[0]["ref"])).first.click(timeout=4000)
             await asyncio.sleep(0.4)
             analysis, view = await self.reanalyze(view)
@@ -530,6 +564,8 @@ class _Probe:
         self.force_roles(view)
         for f in view.fields:
             ref = f["ref"]
+            if f.get("readonly") and f.get("visible") and ref not in self.filled:
+                f["readonly"] = await _still_readonly(frame, ref, f)
             if ref in self.filled or not f.get("visible") or f.get("disabled") or f.get("readonly"):
                 if f["role"] == "other" and f.get("detail") == "upload" and f.get("required"):
                     raise fill.Unanswerable("upload required")
@@ -541,6 +577,9 @@ class _Probe:
             self.filled[ref] = plan
             if plan.kind == "skip":
                 continue
+            self.note(plan.note)
+            if f["role"] == "message" and plan.value:
+                self.capture.ours.add_message(plan.value)
             changed = True
             report = self.reports.get(ref)
             if plan.kind == "text" and plan.value is not None:
@@ -575,8 +614,46 @@ class _Probe:
             await fill.pause(self.settings)
         return changed
 
+    async def read_back(self, analysis: PageAnalysis, view: FormView) -> str | None:
+        """Why the form must not be sent (a field does not hold what was meant, or none of
+        our values is in it), else None. A field that refuses the plus address gets the
+        catch-all form once."""
+        frame = analysis.frame_of(view)
+        fields = {f["ref"]: f for f in view.fields}
+        ours = 0
+        for ref, plan in list(self.filled.items()):
+            f = fields.get(ref)
+            if f is None or plan.kind == "skip":
+                continue
+            actual = await _read(frame, plan.value if plan.kind == "radio" else ref)
+            if actual is _GONE:
+                continue
+            problem = fill.readback_problem(f, plan, actual)
+            if problem and f["role"] == "email" and plan.value != self.req.fallback_address:
+                retry = fill.plan_value(f, self.req, None, email_fallback=True)
+                if retry.kind == "text" and retry.value:
+                    await fill.type_text(self.page, frame, ref, retry.value, self.settings)
+                    actual = await _read(frame, ref)
+                    if fill.readback_problem(f, retry, actual) is None:
+                        self.filled[ref], problem = retry, None
+                        self.note(f"reply address in its catch-all form ({problem_short(f)})")
+            if problem:
+                return problem
+            if ref in self.reports and plan.kind == "text":
+                self.reports[ref].value_sent = str(actual)
+            if f["role"] in ("email", "message") and plan.kind == "text":
+                ours += 1
+        wanted = [f for f in view.fields if f["role"] in ("email", "message")]
+        if wanted and not ours and not self.stepped:
+            return (
+                "none of our values is in the form (its e-mail and message fields are "
+                "hidden or could not be typed in)"
+            )
+        return None
+
     def submit_button(self, view: FormView) -> dict[str, Any] | None:
         subs = [b for b in view.buttons if b["role"] == "submit" and b.get("visible")]
+        subs = [b for b in subs if not roles.other_purpose(b)]  # a search or login control
         if not subs:
             return None
         subs.sort(
@@ -618,6 +695,14 @@ class _Probe:
         else:
             b = self.submit_button(view)
             target = b["ref"] if b else None
+        if self.capture.early:
+            first = self.capture.early[0]
+            self.done(
+                Outcome.UNCERTAIN,
+                f"the form was sent while it was being filled ({first.method} {first.url}); "
+                "the submit control was not activated",
+            )
+            return False
         self.capture.arm()
         self.req.before_submit()
         self.result.clicked = True
@@ -745,6 +830,43 @@ class _Probe:
                 ][:20],
             },
         )
+
+
+_GONE = object()
+
+
+async def _read(frame: Any, ref: str | None) -> Any:
+    """A field's value (checked state for a checkbox or radio), or _GONE."""
+    if not ref:
+        return _GONE
+    loc = frame.locator(fill.selector_for(ref)).first
+    try:
+        if await loc.count() == 0:
+            return _GONE
+        return await loc.evaluate(
+            "(el) => (el.type === 'checkbox' || el.type === 'radio') ? el.checked : el.value"
+        )
+    except Exception as exc:
+        log.debug("read back %s: %s", ref, exc)
+        return _GONE
+
+
+async def _still_readonly(frame: Any, ref: str, f: dict[str, Any]) -> bool:
+    """Some forms keep fields readonly until focused (against autofill): focus and look."""
+    if f["role"] in ("honeypot", "captcha", "hidden", "submit"):
+        return True
+    try:
+        return bool(
+            await frame.locator(fill.selector_for(ref)).first.evaluate(
+                "(el) => { el.focus(); return el.readOnly; }"
+            )
+        )
+    except Exception:
+        return True
+
+
+def problem_short(f: dict[str, Any]) -> str:
+    return f"{fill.field_label(f)} refused the plus address"
 
 
 # Roles a consultant may give a value for in overrides.values (the fillable ones).

@@ -8,17 +8,26 @@
 5. the form gone, the URL changed,
 6. a 2xx answer to the submit request and nothing else.
 
-Never "submitted" when no request left the browser: that is ``uncertain`` (or a
+``submitted`` is a claim about the world: it needs a request that left the browser
+carrying our values (the reply address or the message, in its body, or in the URL of a
+GET form), or the form builder's own success status for a request whose body could not
+be read. A request that carried none of our values (a site-search or article-suggestion
+call, a share dialog sent empty) proves nothing: the verdict is ``uncertain``, with the
+evidence kept. Never "submitted" when no request left the browser either (or a
 validation error when the browser itself refused the form).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 from audit.models import Outcome
 from probes import lexicon as lx
@@ -54,6 +63,73 @@ class Sent:
     ms: float | None = None
     body: str | None = None  # response text for small xhr/fetch/document answers
     failure: str | None = None
+    carries: tuple[str, ...] = ()  # which of our values it carried: "email", "message"
+    opaque: bool = False  # a body that could not be read as text (binary upload)
+
+
+MESSAGE_MARK_CHARS = 60  # the start of the message that identifies it in a request body
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+@dataclass
+class Ours:
+    """Our values, as a request body may carry them: addresses and message openings."""
+
+    emails: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def add_email(self, address: str | None) -> None:
+        if address and _squash(address) not in self.emails:
+            self.emails.append(_squash(address))
+
+    def add_message(self, text: str | None) -> None:
+        mark = _squash(text or "")[:MESSAGE_MARK_CHARS]
+        if len(mark) >= 12 and mark not in self.messages:
+            self.messages.append(mark)
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.messages)
+
+
+def _json_strings(obj: Any) -> Iterable[str]:
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _json_strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _json_strings(v)
+
+
+def spellings(body: str) -> list[str]:
+    """The ways a request body may spell a value: as sent, URL-decoded (a form body or a
+    query string), and the strings of a JSON document (escapes undone)."""
+    out = [body, unquote_plus(body), unquote(body)]
+    if body.lstrip()[:1] in ("{", "["):
+        with contextlib.suppress(ValueError):
+            out.append("\n".join(_json_strings(json.loads(body))))
+    return [_squash(x) for x in out]
+
+
+def carried(body: str | None, url: str, method: str, ours: Ours) -> tuple[str, ...]:
+    """Which of our values ("email", "message") a request carries in its body, or in its
+    URL when it is a GET (a form with method=get)."""
+    texts: list[str] = []
+    if body:
+        texts += spellings(body)
+    if method == "GET" and urlsplit(url).query:
+        texts += spellings(urlsplit(url).query)
+    found: list[str] = []
+    if any(e in t for e in ours.emails for t in texts):
+        found.append("email")
+    if any(m in t for m in ours.messages for t in texts):
+        found.append("message")
+    return tuple(found)
 
 
 @dataclass
@@ -63,13 +139,15 @@ class Capture:
     armed_at: float | None = None
     sent: list[Sent] = field(default_factory=list)
     by_request: dict[int, Sent] = field(default_factory=dict)
+    ours: Ours = field(default_factory=Ours)
+    # Requests carrying our values that left before the submit click (a form sent by a
+    # key press while filling): the runner then never clicks.
+    early: list[Sent] = field(default_factory=list)
 
     def arm(self) -> None:
         self.armed_at = time.monotonic()
 
     def on_request(self, request: Any) -> None:
-        if self.armed_at is None:
-            return
         method = request.method
         rtype = request.resource_type
         nav = bool(request.is_navigation_request())
@@ -77,11 +155,15 @@ class Capture:
             return
         if method == "GET" and not nav and rtype not in ("xhr", "fetch"):
             return
-        try:
-            post = request.post_data
-        except Exception:  # binary bodies
-            post = None
-        s = Sent(request.url, method, rtype, time.monotonic(), nav, post)
+        if self.armed_at is None and not (nav or method in WRITE_METHODS):
+            return
+        post, opaque = _body_of(request)
+        s = Sent(request.url, method, rtype, time.monotonic(), nav, post, opaque=opaque)
+        s.carries = carried(post, request.url, method, self.ours)
+        if self.armed_at is None:
+            if s.carries:
+                self.early.append(s)
+            return
         self.sent.append(s)
         self.by_request[id(request)] = s
 
@@ -105,16 +187,44 @@ class Capture:
         if s is not None:
             s.failure = str(request.failure or "failed")
 
+    def carrying(self) -> list[Sent]:
+        """Requests after the click that carried our values (more than one write or
+        navigation among them is a double submission)."""
+        return [s for s in self.sent if s.carries]
+
     def submit_request(self) -> Sent | None:
-        """The request that carried the form: the first write, else the first navigation,
-        else the first xhr/fetch."""
-        writes = [s for s in self.sent if s.method in ("POST", "PUT", "PATCH")]
+        """The request that carried the form: the first one carrying our values, else the
+        first write, else the first navigation, else the first xhr/fetch."""
+        ours = self.carrying()
+        if ours:
+            return ours[0]
+        writes = [s for s in self.sent if s.method in WRITE_METHODS]
         if writes:
             return writes[0]
         navs = [s for s in self.sent if s.navigation]
         if navs:
             return navs[0]
         return self.sent[0] if self.sent else None
+
+
+def _body_of(request: Any) -> tuple[str | None, bool]:
+    """(request body as text, True when it could not be read as text)."""
+    try:
+        buf = request.post_data_buffer
+    except Exception:
+        return None, True
+    if not buf:
+        return None, False
+    try:
+        return buf.decode("utf-8"), False
+    except UnicodeDecodeError:  # a file upload: the text parts are still readable
+        return buf.decode("utf-8", "replace"), True
+
+
+def proves(sub: Sent | None) -> bool:
+    """Whether a request can stand behind a "submitted": it carried our values, or its
+    body could not be read (then only the builder's own status decides)."""
+    return sub is not None and (bool(sub.carries) or sub.opaque)
 
 
 def builder_verdict(body: str | None, url: str) -> tuple[Outcome, str] | None:
@@ -208,6 +318,11 @@ def dom_verdict(
     return None
 
 
+def _where(sub: Sent) -> str:
+    parts = urlsplit(sub.url)
+    return f"{sub.method} {parts.path or '/'}"
+
+
 def decide(
     capture: Capture,
     state: dict[str, Any] | None,
@@ -215,9 +330,13 @@ def decide(
     success_text: str | None,
     start_url: str,
 ) -> tuple[Outcome, str, str] | None:
-    """(outcome, reason, signal) when the evidence is conclusive, else None."""
+    """(outcome, reason, signal) when the evidence is conclusive, else None.
+
+    Only a request that carried our values (or whose body could not be read) speaks for
+    the form: the answer to a site-search call says nothing about our message."""
     sub = capture.submit_request()
-    if sub is not None and sub.status is not None:
+    proof = proves(sub)
+    if sub is not None and proof and sub.status is not None:
         verdict = builder_verdict(sub.body, sub.url)
         if verdict:
             outcome, reason = verdict
@@ -225,19 +344,20 @@ def decide(
         if sub.status >= 500:
             return Outcome.ERROR, f"server answered {sub.status}", "http_status"
     dom = dom_verdict(state, before, success_text, sub is not None) if state else None
-    if sub is not None and sub.status is not None and 400 <= sub.status < 500:
+    if sub is not None and proof and sub.status is not None and 400 <= sub.status < 500:
         if dom and dom[0] in (Outcome.VALIDATION_ERROR, Outcome.SPAM_BLOCKED):
             return dom[0], dom[1], "dom"
         if sub.status in (403, 429):
             return Outcome.SPAM_BLOCKED, f"server answered {sub.status}", "http_status"
         return Outcome.ERROR, f"server answered {sub.status}", "http_status"
-    if sub is not None and sub.failure and sub.status is None:
+    if sub is not None and proof and sub.failure and sub.status is None:
         return Outcome.ERROR, f"submit request failed: {sub.failure}", "http_status"
     if dom:
         outcome, reason = dom
-        if outcome is Outcome.SUBMITTED and sub is None:
-            return None  # shown, but nothing left the browser: keep watching
         signal = "builder_dom" if reason.startswith(("cf7", "builder")) else reason.split(":")[0]
+        weak = sub is None or not sub.carries and not (sub.opaque and signal == "builder_dom")
+        if outcome is Outcome.SUBMITTED and weak:
+            return None  # shown, but nothing of ours left the browser: keep watching
         if outcome is Outcome.VALIDATION_ERROR:
             signal = "validation"
         return outcome, reason, signal
@@ -257,6 +377,13 @@ def fallback(
                 None,
             )
         return Outcome.UNCERTAIN, "clicked, but no request left the browser", None
+    if not sub.carries:
+        what = "its body could not be read" if sub.opaque else "it carried none of our values"
+        return (
+            Outcome.UNCERTAIN,
+            f"a request left the browser ({_where(sub)}, answered {sub.status}) but {what}",
+            None,
+        )
     if state is not None and not state.get("form_visible") and before.get("form_visible"):
         return Outcome.SUBMITTED, "the form is gone after the submit request", "form_gone"
     url = str((state or {}).get("url") or "")

@@ -788,8 +788,123 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
         "/en/support/send": {},  # sitemap-only site
         "/contact_with_search_and_newsletter/send": {},
         "/file_upload_required/send": {"files": ("attachment",)},
+        "/email_mask_strips_plus/send": {},
     }.items():
         s.route(re.escape(path))(generic(["email", "message"], **kw))
+
+    # Issue 10, class 1: a help centre whose Submit first asks the knowledge base (case
+    # deflection): the request carries keywords of the subject, none of our values.
+    @s.route(r"/helpdesk_article_deflection/api/search/articles")
+    def deflection(req: Request) -> Reply:
+        return Reply.json(
+            {
+                "articles": [
+                    {"title": "How to read your bill", "url": "/articles/how-to-read-your-bill"},
+                    {"title": "Our services and prices", "url": "/articles/services-and-prices"},
+                ],
+                "total": 2,
+            }
+        )
+
+    @s.route(r"/helpdesk_article_deflection/api/cases")
+    def deflection_case(req: Request) -> Reply:
+        return Reply.json({"id": "5003x00002AbCdE", "success": True}, 201)
+
+    # Legacy scripts that mail whatever arrives, empty or not, and always thank you.
+    @s.route(r"/readonly_until_focus/mail\.php")
+    def readonly_mail(req: Request) -> Reply:
+        return Reply.page("Thank you", "Thank you! Your message has been sent.")
+
+    @s.route(r"/maxlength_email_25/send\.asp")
+    def asp_mail(req: Request) -> Reply:
+        return Reply.page("תודה", "תודה רבה! פנייתך התקבלה ונחזור אליך בהקדם.", lang="he")
+
+    @s.route(r"/maxlength_email_32_catchall/contact\.php")
+    def php_mail(req: Request) -> Reply:
+        errors = _missing(req, ["cname", "cemail", "cenquiry"], ("cemail",))
+        for name, limit in (("cname", 40), ("cemail", 32), ("ctel", 20), ("cenquiry", 300)):
+            if len(req.value(name)) > limit:
+                errors[name] = f"Maximum {limit} characters."
+        if errors:
+            return req.rerender(
+                "maxlength_email_32_catchall/index.html", errors, "Please check the form."
+            )
+        return Reply.page("Thank you", "Thank you for your enquiry. We will reply shortly.")
+
+    # Issue 10, class 2: one-line message fields.
+    @s.route(r"/single_line_message_input/api/lead")
+    def lead(req: Request) -> Reply:
+        errors = _missing(req, ["full_name", "work_email", "how_can_we_help"], ("work_email",))
+        if errors:
+            return Reply.json({"success": False, "errors": errors}, 422)
+        return Reply.json({"success": True, "leadId": "L-20931"})
+
+    @s.route(r"/single_line_message_maxlength/send")
+    def optics(req: Request) -> Reply:
+        errors = _missing(req, ["name", "phone", "email"], ("email",))
+        if len(req.value("notes")) > 150:
+            errors["notes"] = "עד 150 תווים"
+        if errors:
+            return req.rerender(
+                "single_line_message_maxlength/index.html", errors, "יש למלא את כל שדות החובה"
+            )
+        return Reply.page("תודה", "תודה! פנייתך נשלחה בהצלחה, נציג יחזור אליך.", lang="he")
+
+    # Issue 10, class 5: public postings. Each answers like the real product would if a
+    # probe sent it; the gallery asserts that none is ever sent.
+    @s.route(r"/share_dialog_hidden/forward")
+    def forward(req: Request) -> Reply:
+        return Reply.page("Thank you", "Thank you! The article has been sent.")
+
+    @s.route(r"/shopify_product_review/products/\d+/reviews")
+    def review(req: Request) -> Reply:
+        return Reply.page("Thank you", "Thank you for submitting a review!")
+
+    @s.route(r"/phpbb_guest_reply/posting\.php")
+    def phpbb(req: Request) -> Reply:
+        return Reply.page("Information", "This message has been posted successfully.")
+
+    @s.route(r"/guestbook_german/gaestebuch/eintragen\.php")
+    def guestbook(req: Request) -> Reply:
+        return Reply.page("Gästebuch", "Vielen Dank für Ihren Eintrag!", lang="de")
+
+    @s.route(r"/send_to_friend_prestashop/module/sendtoafriend/sendtoafriend")
+    def send_to_friend(req: Request) -> Reply:
+        return Reply.page("Send to a friend", "Your e-mail has been sent successfully.")
+
+    # Issue 10, class 3: ASP.NET WebForms wraps the whole page in one form; every control
+    # posts everything, and the server acts on the control that was used.
+    @s.route(r"/aspnet_webforms_postback/Contact\.aspx")
+    def webforms(req: Request) -> Reply:
+        target = req.value("__EVENTTARGET")
+        if req.value("ctl00$btnSearch"):
+            return Reply.redirect(
+                "/aspnet_webforms_postback/search.html?q=" + req.value("ctl00$txtSearch"), 302
+            )
+        if target == "ctl00$lnkLogin":
+            return Reply.page("כניסה", "יש להזדהות כדי להיכנס לאזור האישי.", lang="he", status=401)
+        if target != "ctl00$MainContent$lnkSend":  # a postback without an event: same page
+            return Reply(200, req.server.render("aspnet_webforms_postback/index.html", req.origin))
+        m = "ctl00$MainContent$"
+        errors = _missing(
+            req, [f"{m}txtFullName", f"{m}txtPhone", f"{m}txtEmail", f"{m}txtMessage"]
+        )
+        if errors:
+            return req.rerender(
+                "aspnet_webforms_postback/index.html", errors, "יש למלא את כל שדות החובה"
+            )
+        return Reply.redirect("/aspnet_webforms_postback/thankyou.html", 302)
+
+    # Jetpack's contact form posts to the page itself and redirects to the sent message.
+    @s.route(r"/jetpack_contact_form/")
+    def jetpack(req: Request) -> Reply:
+        errors = _missing(req, ["g2-name", "g2-email"], ("g2-email",))
+        if errors or req.value("action") != "grunion-contact-form":
+            return Reply.page("Error", "Error! Please fill in the required fields.", status=400)
+        return Reply.redirect(
+            "/jetpack_contact_form/sent.html?contact-form-id=2&contact-form-sent=4711"
+            "&contact-form-hash=0f5b6d1e0c4f87f0f2a1b7e6c0d9e8a7b6c5d4e3&_wpnonce=5c1d2e3f4a"
+        )
 
     @s.route(r"/contact_with_search_and_newsletter/subscribe")
     def newsletter(req: Request) -> Reply:

@@ -361,7 +361,12 @@ def test_never_submitted_without_a_request() -> None:
     assert decide(empty, after, before, None, "http://a/") is None
     outcome, reason, signal = fallback(empty, after, before, "http://a/")
     assert outcome.value == "uncertain" and signal is None
-    sent = Capture(sent=[Sent("http://a/send", "POST", "document", 0.0, True, "x=1", 200)])
+    theirs = Capture(sent=[Sent("http://a/search", "POST", "document", 0.0, True, "q=", 200)])
+    assert decide(theirs, after, before, None, "http://a/") is None  # none of our values
+    assert fallback(theirs, after, before, "http://a/")[0].value == "uncertain"
+    body = "email=survey%2Bk7m2q9xd%40r.example.com"
+    ours = Sent("http://a/send", "POST", "document", 0.0, True, body, 200, carries=("email",))
+    sent = Capture(sent=[ours])
     assert decide(sent, after, before, None, "http://a/")[0].value == "submitted"
     quiet = dict(before)
     outcome, _, signal = fallback(sent, quiet, before, "http://a/")
