@@ -90,7 +90,9 @@ def main() -> int:
         if abs((seen - target).total_seconds()) > 120:
             print(f"clock_guard: faketime did not shift the clock ({seen})", file=sys.stderr)
             return 2
-        print(f"== clock guard: {label} ({local} Israel time, process clock {seen:%Y-%m-%d %H:%M} UTC)")
+        print(
+            f"== clock guard: {label} ({local} Israel time, process clock {seen:%Y-%m-%d %H:%M} UTC)"
+        )
         t0 = time.monotonic()
         cmd = [sys.executable, "-m", "pytest", "-q", "-m", "clock", "-p", "no:cacheprovider"]
         rc = subprocess.run([*cmd, *args.pytest_args], env=env, cwd=ROOT).returncode
