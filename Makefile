@@ -1,5 +1,5 @@
 # One entry point for chores (STYLE 18). `make demo` and `make test` set everything up first.
-.PHONY: setup demo test test-fast lint format bench clean
+.PHONY: setup demo test test-fast test-clock lint format bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -7,8 +7,13 @@ setup:
 demo: setup
 	.venv/bin/audit demo --dir demo-survey
 
+# The suite, then the clock-sensitive tests again at pinned instants (scripts/clock_guard.py).
 test: setup
 	.venv/bin/python -m pytest -q
+	.venv/bin/python scripts/clock_guard.py
+
+test-clock: setup
+	.venv/bin/python scripts/clock_guard.py
 
 test-fast: setup
 	.venv/bin/python -m pytest -q -m "not slow"

@@ -76,9 +76,9 @@ def _root(
         out.print(ctx.get_help())
         raise typer.Exit()
     _setup_logging(verbose)
-    if clock:
+    if clock:  # recorded with every run and shown in reports; `audit check` shows it too
         pinned = pin_clock(clock)
-        err.print(f"[yellow]Clock {pinned.describe()}[/]: now reads {pinned.now().isoformat()}")
+        logging.getLogger("audit").info("clock %s: now %s", pinned.describe(), pinned.now())
 
 
 @app.command()
@@ -395,11 +395,23 @@ def demo(
     keep_running: Annotated[
         bool, typer.Option(help="Keep the demo servers up until Ctrl-C.")
     ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="Replay the survey from this date (09:00 Israel time) or instant, e.g. a "
+            "holiday week; default: the latest Sunday at least a week back without holidays."
+        ),
+    ] = None,
 ) -> None:
     """Run a whole survey against a local demo world and check it against the truth."""
-    from audit.demo.runner import run_demo
+    from audit.demo.runner import parse_start, run_demo
 
-    ok = run_demo(directory, console=err, keep_running=keep_running)
+    ok = run_demo(
+        directory,
+        console=err,
+        keep_running=keep_running,
+        start=parse_start(start) if start else None,
+    )
     if not ok:
         raise typer.Exit(1)
 

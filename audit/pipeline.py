@@ -46,6 +46,20 @@ from audit.tokens import new_token, reference_code
 
 log = logging.getLogger(__name__)
 
+FAULT_ENV = "AUDIT_FAULT"  # fault drills only (tests/drills): the point where a run stalls
+
+
+def fault_point(name: str) -> None:
+    """Stall here until killed when AUDIT_FAULT names this point: a drill forces its race.
+
+    A drill that must kill a run between two writes sets the variable, waits (by reading
+    the store) until the run reached the point, and kills it: no timing is hoped for.
+    """
+    if os.environ.get(FAULT_ENV) == name:
+        log.warning("fault point %s reached: stalled until killed (%s)", name, FAULT_ENV)
+        threading.Event().wait()
+
+
 TEMPLATES = Path(__file__).parent / "templates"
 # Set to 1 (tests, CI) and the browser aborts every request that would leave loopback.
 BLOCK_OUTSIDE_ENV = "AUDIT_BLOCK_OUTSIDE"
@@ -93,6 +107,11 @@ def check(
     items.append(
         CheckItem("config", True, f"{len(ws.companies)} companies, wave {ws.survey.survey.wave!r}")
     )
+    try:
+        clock = current_clock()
+        items.append(CheckItem("clock", True, f"{clock.describe()}: now {clock.now().isoformat()}"))
+    except ConfigError as exc:
+        items.append(CheckItem("clock", False, str(exc)))
     try:
         store = Store.open(ws.store_url)
         items.append(CheckItem("store", True, f"schema version {store.schema_version}"))
@@ -436,6 +455,7 @@ async def _probe_one(
     def before_submit() -> None:
         # Written before the click: a crash after this point is never re-sent blindly.
         store.update_submission(sub.id, clicked_at=clock.now())
+        fault_point("after-click-recorded")
 
     req = ProbeRequest(
         company=company,

@@ -29,7 +29,7 @@ from _common import ROOT, loadavg, machine  # noqa: E402
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
 DOC = ROOT / "docs" / "benchmarks.md"
-ORDER = ["submit", "cpu", "latency", "sync", "reports", "inspect"]
+ORDER = ["submit", "cpu", "latency", "sync", "reports", "inspect", "calendar"]
 
 
 def run(name: str, full: bool) -> dict[str, Any]:
@@ -178,6 +178,16 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
         )
     elif ins:
         rows.append(f"| inspect | error: {ins.get('error', '?')[:200]} | | | | | |")
+    cal = results.get("calendar")
+    if cal and "vectorised_cpu_s" in cal:
+        rows.append(
+            f"| business time, {cal['pairs']:,} pairs (Israeli calendar) | vectorised "
+            f"{cal['vectorised_cpu_s']} CPU-s | one at a time: {cal['scalar_cpu_s']} CPU-s "
+            f"| {cal['speedup']}x faster | vectorised < {cal['goals']['vectorised_cpu_s']:g} CPU-s, "
+            f"scalar < {cal['goals']['scalar_cpu_s']:g} CPU-s | {_yn(cal['met'])} | {cal['loadavg']} |"
+        )
+    elif cal:
+        rows.append(f"| calendar | error: {cal.get('error', '?')[:200]} | | | | | |")
     return rows
 
 
@@ -255,6 +265,24 @@ def write_doc(
         "(`tests/probes/gallery/**/*.html`, modelled on real products) repeated; opened as local "
         "files. The issue's figure for 250 saved real-world pages is still to be taken.",
         "",
+        "## Figures the tests no longer assert",
+        "",
+        "A test's verdict never depends on the machine's speed (STYLE 19, issue 9): the timing "
+        "bounds that tests used to assert were removed, and the figures live here.",
+        "",
+        "| figure | was asserted in | now measured by |",
+        "|---|---|---|",
+        "| business time, 40,000 pairs: vectorised < 1 CPU-s, scalar < 2 CPU-s "
+        "| `tests/reports/test_calendar.py` | `bench/bench_calendar.py` (row above) |",
+        "| IDLE push latency p50 <= 1 s | `tests/inbox/test_watcher.py` | `bench/bench_latency.py`; "
+        "the test now proves the push by a 10-minute IDLE round that a reply beats |",
+        "| sync of the .eml catalogue < 5 s; a 25 MiB message < 20 s | `tests/inbox/test_watcher.py` "
+        "| `bench/bench_sync.py` (throughput); the test checks the message is streamed and cut |",
+        "| a wrong password fails in < 15 s | `tests/inbox/test_watcher.py` | not a speed figure: "
+        "the test checks that `watch()` returns with one login and no reconnect |",
+        "| a hung page gives up in < 15 s | `tests/probes/test_engine.py` | not a speed figure: the "
+        "test checks the outcome `unreachable: timed out` at a 2 s page timeout |",
+        "",
         "## How to reproduce",
         "",
         "```",
@@ -273,8 +301,9 @@ def write_doc(
         "| drill | test | what is checked |",
         "|---|---|---|",
         "| `kill -9` of `audit run --submit`, 20 times | `tests/drills/test_kill_run.py` | "
-        "8 local sites; SIGKILL at random moments (every 4th right after a submit click was "
-        "recorded), re-run each time, waves until 20 kills; in every wave no site received a "
+        "8 local sites; SIGKILL at random moments (every 4th stalled by the "
+        "`AUDIT_FAULT=after-click-recorded` fault point right after a submit click was recorded, "
+        "so it lands there every time), re-run each time, waves until 20 kills; in every wave no site received a "
         "form twice, every received form belongs to a `submitted` or `uncertain` submission, "
         "every `submitted` one arrived, all others completed as `submitted`, and `audit status` "
         "lists exactly the uncertain ones. |",
@@ -283,7 +312,7 @@ def write_doc(
         "`watch --once`: 100 rows, none twice, all matched with one contact event each, and every "
         "stored arrival time equal to the server's INTERNALDATE. |",
         "| Dovecot restarted mid-IDLE; `doveadm kick` | `tests/inbox/test_watcher.py::"
-        "test_idle_push_latency_restart_and_kick` (inbox helper's test, not duplicated) | "
+        "test_idle_push_restart_and_kick` | "
         "reconnect and catch up, nothing lost. |",
         "| silent network drop mid-IDLE (proxy stops forwarding, no FIN/RST) | "
         "`tests/inbox/test_watcher.py::test_silent_network_drop_reconnects_and_loses_nothing` | "

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Set up everything contact-audit needs on this machine, idempotently:
-#   system packages (Chromium, Dovecot, fonts) through apt when missing, a venv in .venv
+#   system packages (Chromium, Dovecot, fonts, faketime for the clock guard) through apt when missing, a venv in .venv
 #   with the project and its dev tools. Safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-APT_PACKAGES=(chromium dovecot-imapd dovecot-lmtpd openssl fonts-noto-core fonts-dejavu-core)
+APT_PACKAGES=(chromium dovecot-imapd dovecot-lmtpd openssl fonts-noto-core fonts-dejavu-core faketime)
 
 need_apt=()
 if command -v dpkg >/dev/null 2>&1; then

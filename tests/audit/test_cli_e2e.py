@@ -30,7 +30,7 @@ from audit.clock import Clock
 from audit.demo.scenario import COMPANIES, MIN, DemoCompany, Reply
 from audit.demo.sites import DemoWorld
 
-pytestmark = [pytest.mark.browser, pytest.mark.imap, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.imap, pytest.mark.slow, pytest.mark.clock]
 
 PASSWORD = "s3cret-Pa55word-e2e"
 PINNED_START = datetime(2025, 11, 4, 10, 0, tzinfo=ZoneInfo("Asia/Jerusalem"))  # a Tuesday

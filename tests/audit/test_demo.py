@@ -10,20 +10,34 @@ from pathlib import Path
 
 import pytest
 
-from audit.demo.runner import simulated_start
+from audit.demo.runner import closed_days, parse_start, replay_start, simulated_start, true_ranks
+from audit.errors import AuditError
 
 pytestmark = [pytest.mark.browser, pytest.mark.imap, pytest.mark.slow]
 
 
-def test_demo_replays_the_2010_survey_and_passes_its_truth_check(tmp_path: Path) -> None:
-    directory = tmp_path / "demo"
+def _demo(directory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "audit.cli", "demo", "--dir", str(directory)],
+        [sys.executable, "-m", "audit.cli", "demo", "--dir", str(directory), *extra],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc
+
+
+def _results(directory: Path) -> tuple[dict[str, object], dict[str, dict[str, str]]]:
+    [truth_file] = list((directory / "reports").glob("*/truth.json"))
+    truth = json.loads(truth_file.read_text(encoding="utf-8"))
+    with (truth_file.parent / "results.csv").open(encoding="utf-8") as f:
+        return truth, {r["company"]: r for r in csv.DictReader(f)}
+
+
+@pytest.mark.clock
+def test_demo_replays_the_2010_survey_and_passes_its_truth_check(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    proc = _demo(directory)
     assert "Simulated time" in proc.stderr and "Truth check passed" in proc.stderr
     truth_files = list((directory / "reports").glob("*/truth.json"))
     assert len(truth_files) == 1
@@ -41,6 +55,59 @@ def test_demo_replays_the_2010_survey_and_passes_its_truth_check(tmp_path: Path)
     assert rows["בנק השרון"]["status"] == "answered"
     assert rows["Golan Mobile"]["status"] == "blocked"
     assert (truth_files[0].parent / "index.html").is_file()
+    assert truth["closed_days"] == {}  # the default replay week has no holiday
+
+
+@pytest.mark.parametrize(
+    ("start", "holiday"),
+    [
+        ("2025-04-13", "Pesach"),  # the first day is a holiday: the four same-day answers tie
+        ("2025-09-21", "Rosh Hashanah"),  # Tue-Wed closed: the 2-day answer lands on a holiday
+    ],
+)
+def test_demo_in_a_holiday_week_ranks_by_the_survey_calendar(
+    tmp_path: Path, start: str, holiday: str
+) -> None:
+    directory = tmp_path / "demo"
+    proc = _demo(directory, "--start", start)
+    assert "Truth check passed" in proc.stderr and "Holidays in the replayed week" in proc.stderr
+    truth, rows = _results(directory)
+    assert holiday in " ".join(truth["closed_days"].values())  # type: ignore[union-attr]
+    assert truth["check"]["ok"] is True  # type: ignore[index]
+    wall = [float(r["response_seconds"]) for r in rows.values() if r["status"] == "answered"]
+    business = [float(r["business_seconds"]) for r in rows.values() if r["status"] == "answered"]
+    assert len(wall) == 7 and sum(business) < sum(wall)
+    if start == "2025-04-13":
+        same_day = ("Carmel Bank", "Galil Insurance", "Negev Telecom", "בנק השרון")
+        assert {rows[n]["rank"] for n in same_day} == {"1"}
+        assert all(float(rows[n]["business_seconds"]) == 0 for n in same_day)
+
+
+def test_true_ranks_share_ties_and_allow_near_ties_either_order() -> None:
+    ranks = true_ranks({"a": 0, "b": 0, "c": 60, "d": 3600, "e": 3600.5})
+    assert ranks == {"a": (1, 2), "b": (1, 2), "c": (3, 3), "d": (4, 5), "e": (4, 5)}
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        ("2026-12-04T01:00:00+00:00", "2026-11-22"),  # a quiet week: the latest Sunday
+        ("2026-09-28T10:00:00+00:00", "2026-08-30"),  # skips Yom Kippur and Rosh Hashanah weeks
+        ("2025-04-25T10:00:00+00:00", "2025-04-06"),  # skips the Pesach week
+    ],
+)
+def test_the_default_replay_week_has_no_holiday(now: str, expected: str) -> None:
+    from datetime import datetime
+
+    start = replay_start(datetime.fromisoformat(now))
+    assert start.date().isoformat() == expected and closed_days(start) == {}
+
+
+def test_start_option_parses_dates_and_instants() -> None:
+    assert parse_start("2025-04-13").isoformat() == "2025-04-13T06:00:00+00:00"
+    assert parse_start("2025-04-13T10:00+03:00").isoformat() == "2025-04-13T07:00:00+00:00"
+    with pytest.raises(AuditError, match="--start"):
+        parse_start("next sunday")
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """Drill: `audit run --submit` killed with SIGKILL at random moments, then re-run.
 
 Twenty kills over eight local sites, spread over as many waves as they take: within a
-wave the CLI is started, killed at a random moment (or, every fourth time, right after a
-submit click was recorded), and started again, until a run finishes by itself; a last run
+wave the CLI is started, killed at a random moment (or, every fourth time, stalled by a fault
+point right after a submit click was recorded, so that kill always lands there), and started again, until a run finishes by itself; a last run
 must then send nothing. The sites count what they receive. Afterwards, in every wave:
 no site received a form twice, every form a site received belongs to a submission that
 is `submitted` or `uncertain`, every `submitted` one arrived, everything else completed
@@ -31,12 +31,15 @@ from drillkit import (
     write_workspace,
 )
 
+from audit.pipeline import FAULT_ENV
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 KILLS = 20
 SITES = 8
 TARGETED_EVERY = 4  # every 4th kill waits for a recorded click, so `uncertain` is exercised
 RUN_TIMEOUT_S = 240
+CEILING_S = 120
 
 
 def _clicked_running(db: Path) -> int:
@@ -55,23 +58,27 @@ def _clicked_running(db: Path) -> int:
         con.close()
 
 
-def _start(ws: Path, log: Path) -> subprocess.Popen[bytes]:
+def _start(ws: Path, log: Path, fault: str | None = None) -> subprocess.Popen[bytes]:
+    env = audit_env()
+    if fault:
+        env[FAULT_ENV] = fault  # the run stalls there until killed: the race is forced
     with log.open("ab") as fh:
         return subprocess.Popen(
             audit_cmd("run", "--submit", "-w", str(ws)),
             stdout=fh,
             stderr=fh,
-            env=audit_env(),
+            env=env,
             start_new_session=True,  # the kill takes the driver and Chromium with it
         )
 
 
-def _wait_for_click(proc: subprocess.Popen[bytes], db: Path, limit_s: float) -> None:
-    deadline = time.monotonic() + limit_s
-    while proc.poll() is None and time.monotonic() < deadline:
-        if _clicked_running(db):
-            return
-        time.sleep(0.02)
+def _wait_for_click(proc: subprocess.Popen[bytes], db: Path) -> None:
+    """Until the stalled run has recorded a click (a ceiling, never reached when it works)."""
+    deadline = time.monotonic() + CEILING_S
+    while not _clicked_running(db):
+        assert proc.poll() is None, "the run ended before it reached the fault point"
+        assert time.monotonic() < deadline, "no click recorded within the ceiling"
+        time.sleep(0.05)
 
 
 def test_kill_9_never_submits_twice(tmp_path: Path) -> None:
@@ -98,11 +105,12 @@ def test_kill_9_never_submits_twice(tmp_path: Path) -> None:
             waves.append(wave)
             set_wave(ws, wave)
             while True:
-                proc = _start(ws, log)
+                targeted = kills < KILLS and (kills + 1) % TARGETED_EVERY == 0
+                proc = _start(ws, log, fault="after-click-recorded" if targeted else None)
                 if kills < KILLS:
-                    if (kills + 1) % TARGETED_EVERY == 0:
-                        _wait_for_click(proc, db, 30)
-                    else:
+                    if targeted:
+                        _wait_for_click(proc, db)
+                    else:  # a random moment: whatever it hits, the invariants must hold
                         time.sleep(rng.uniform(0.5, 8.0))
                 if proc.poll() is None and kills < KILLS:
                     kill_tree(proc)

@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 import threading
-import time
 from datetime import UTC
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -117,6 +116,8 @@ def test_min_fill_seconds_is_kept(tmp_path, site_server, make_request):
     slow = BrowserSettings(min_fill_seconds=2.0, typing_delay_ms=(5, 10), timeout_s=10)
     [res] = run_probe(slow, make_request(site.url("/contact.html"), submit=False))
     assert res.outcome is Outcome.FILLED
+    # A floor the tool enforces (a time-trap minimum), not a speed claim: a slower machine
+    # can only make the figure larger, so the verdict does not depend on the machine.
     assert res.timings["fill"] >= 2.0
 
 
@@ -181,7 +182,7 @@ def test_unreachable_site(settings, make_request):
     assert res.reason == f"cannot reach http://127.0.0.1:{port}/: net::ERR_CONNECTION_REFUSED"
 
 
-def test_hung_page_times_out_quickly(make_request):
+def test_hung_page_times_out(make_request):
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(5)
@@ -198,7 +199,6 @@ def test_hung_page_times_out_quickly(make_request):
 
     threading.Thread(target=accept, daemon=True).start()
     quick = BrowserSettings(min_fill_seconds=0, typing_delay_ms=(0, 0), timeout_s=2)
-    started = time.monotonic()
     try:
         [res] = run_probe(quick, make_request(f"http://127.0.0.1:{sock.getsockname()[1]}/"))
     finally:
@@ -207,7 +207,6 @@ def test_hung_page_times_out_quickly(make_request):
         for c in held:
             c.close()
     assert res.outcome is Outcome.UNREACHABLE and "timed out" in res.reason
-    assert time.monotonic() - started < 15
 
 
 def test_captcha_is_reported_not_solved(tmp_path, site_server, settings, make_request):

@@ -14,6 +14,8 @@ from reports.metrics import compute, frames_from, funnel, parse_promise, tier_fo
 IL = ZoneInfo("Asia/Jerusalem")
 H = 3600.0
 
+pytestmark = pytest.mark.clock  # rendered and ranked at pinned instants too
+
 
 def il(*args: int) -> pd.Timestamp:
     return pd.Timestamp(datetime(*args, tzinfo=IL)).tz_convert(UTC)  # type: ignore[misc]

@@ -27,6 +27,8 @@ HOSTILE = [
     '=HYPERLINK("http://x.test")',
 ]
 
+pytestmark = pytest.mark.clock  # rendered and ranked at pinned instants too
+
 
 def soup(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text("utf-8"), "lxml")
