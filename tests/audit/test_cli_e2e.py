@@ -19,7 +19,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,9 +35,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.imap, pytest.mark.slow, pytest.ma
 PASSWORD = "s3cret-Pa55word-e2e"
 PINNED_START = datetime(2025, 11, 4, 10, 0, tzinfo=ZoneInfo("Asia/Jerusalem"))  # a Tuesday
 CLOCK = Clock.starting_at(PINNED_START)
-# Every process maps the same real instant to the same simulated one.
+# Every process maps the same real instant to the same simulated one. (In UTC: adding the
+# offset to the Israeli wall time would shift it by an hour across a DST change.)
+_PINNED_UTC = PINNED_START.astimezone(UTC)
 CLOCK_SPEC = (
-    f"{PINNED_START.isoformat()}@{(PINNED_START + timedelta(seconds=CLOCK.offset_s)).isoformat()}"
+    f"{_PINNED_UTC.isoformat()}@{(_PINNED_UTC + timedelta(seconds=CLOCK.offset_s)).isoformat()}"
 )
 CALENDAR = {
     "timezone": "Asia/Jerusalem",
