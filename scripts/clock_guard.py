@@ -7,7 +7,8 @@ reached with libfaketime and a relative offset computed at launch, so every chil
 shifted too: libfaketime 0.9.10 fails every sleep with EINVAL when they are left alone
 (FAKETIME_DONT_FAKE_MONOTONIC=1). Dovecot's children ignore libfaketime, which is why the tests deliver replies
 with explicit arrival times. The instants are in the past so that replies a test appends
-are never in the mail server's future.
+are never in the mail server's future, and after the instant the end-to-end test pins
+(2025-03-04), so that its replies are never in the shifted clock's future either.
 
     .venv/bin/python scripts/clock_guard.py            # every instant
     .venv/bin/python scripts/clock_guard.py --list     # show them

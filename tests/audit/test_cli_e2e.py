@@ -5,9 +5,11 @@ A tiny survey of four companies from the demo world: one answers a human reply a
 one has a CAPTCHA, and one is unreachable.
 
 The clock and the calendar are pinned (STYLE 19): every command runs with AUDIT_CLOCK set
-so that the survey starts on Tuesday 2025-11-04 10:00 in Israel, a working day, whatever
+so that the survey starts on Tuesday 2025-03-04 10:00 in Israel, a working day, whatever
 the real hour or date; the demo world replies on the same clock, and the survey's calendar
-is written into survey.yaml. The verdict is the same at any real hour.
+is written into survey.yaml. The verdict is the same at any real hour. The instant lies
+before every instant scripts/clock_guard.py shifts the process clock to, so the replies'
+arrival times are never in the (shifted) future.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from audit.demo.sites import DemoWorld
 pytestmark = [pytest.mark.browser, pytest.mark.imap, pytest.mark.slow, pytest.mark.clock]
 
 PASSWORD = "s3cret-Pa55word-e2e"
-PINNED_START = datetime(2025, 11, 4, 10, 0, tzinfo=ZoneInfo("Asia/Jerusalem"))  # a Tuesday
+PINNED_START = datetime(2025, 3, 4, 10, 0, tzinfo=ZoneInfo("Asia/Jerusalem"))  # a Tuesday
 CLOCK = Clock.starting_at(PINNED_START)
 # Every process maps the same real instant to the same simulated one. (In UTC: adding the
 # offset to the Israeli wall time would shift it by an hour across a DST change.)
