@@ -193,9 +193,13 @@ def check_truth(
 ) -> TruthCheck:
     """Every measured time maps back to the simulated one within 1 s; ranks are true.
 
-    The true business time of an answer is counted with the survey's own calendar from
-    the instant the company's server received the form to the simulated arrival of the
-    answer; the true ranking orders those, ties sharing a rank as in the report.
+    A simulated company answers a set delay after its server received the form; the tool
+    measures from its own submit instant. The form's trip between the two (``lag``, small,
+    but longer on a busy machine) is part of what the tool truly measures, so the expected
+    time is delay + lag, and the 1 s tolerance covers only INTERNALDATE's whole seconds.
+    The true business time is counted with the survey's own calendar from the submit
+    instant to the answer's simulated arrival; the true ranking orders those, ties sharing
+    a rank as in the report.
     """
     from reports.calendar import BusinessCalendar
 
@@ -205,13 +209,16 @@ def check_truth(
     table: list[dict[str, Any]] = []
     by_slug = {s.company.slug: s for s in world.sites}
     true_business: dict[str, float] = {}
+    lags: dict[str, float] = {}
     for c in COMPANIES:
         received = by_slug[c.slug].received
-        if c.expected_status == "answered" and c.first_human_s is not None and received:
-            arrived = received[0].at
-            true_business[c.slug] = cal.business_seconds(
-                arrived, arrived + timedelta(seconds=c.first_human_s)
-            )
+        if not received:
+            continue
+        sent = submitted_at.get(c.slug, received[0].at)
+        lags[c.slug] = (received[0].at - sent).total_seconds()
+        if c.expected_status == "answered" and c.first_human_s is not None:
+            arrived = received[0].at + timedelta(seconds=c.first_human_s)
+            true_business[c.slug] = cal.business_seconds(sent, arrived)
     rank_range = true_ranks(true_business)
     unanswered_rank = sum(1 for c in COMPANIES if c.expected_status == "answered") + 1
     for c in COMPANIES:
@@ -233,13 +240,17 @@ def check_truth(
         elif len(received) != 1:
             ok = False
             problems.append(f"{c.name}: the site received {len(received)} submissions, expected 1")
+        lag = lags.get(c.slug, 0.0)
+        if received:
+            entry["submit_to_server_s"] = round(lag, 3)
         if c.first_human_s is not None and c.expected_status == "answered":
             measured = float(row["response_seconds"] or "nan")
             entry["true_s"], entry["measured_s"] = c.first_human_s, measured
-            if not abs(measured - c.first_human_s) <= TOLERANCE_S:
+            if not abs(measured - (c.first_human_s + lag)) <= TOLERANCE_S:
                 ok = False
                 problems.append(
-                    f"{c.name}: measured {measured} s, simulated truth {c.first_human_s} s"
+                    f"{c.name}: measured {measured} s, simulated truth {c.first_human_s} s "
+                    f"+ {lag:.3f} s from submit to the company's server"
                 )
             if c.slug in true_business:
                 measured_b = float(row["business_seconds"] or "nan")
@@ -251,10 +262,6 @@ def check_truth(
                         f"{c.name}: measured {measured_b} business s, "
                         f"truth {true_business[c.slug]:.3f} s (survey calendar)"
                     )
-            sub = submitted_at.get(c.slug)
-            if received and sub is not None:
-                lag = (received[0].at - sub).total_seconds()
-                entry["submit_to_server_s"] = round(lag, 3)
         if (
             c.first_contact_s is not None
             and c.expected_status != "blocked"
@@ -266,10 +273,11 @@ def check_truth(
                 measured_first = (first - sub).total_seconds()
                 entry["first_contact_true_s"] = c.first_contact_s
                 entry["first_contact_measured_s"] = round(measured_first, 3)
-                if not abs(measured_first - c.first_contact_s) <= TOLERANCE_S:
+                if not abs(measured_first - (c.first_contact_s + lag)) <= TOLERANCE_S:
                     ok = False
                     problems.append(
-                        f"{c.name}: first contact after {measured_first:.3f} s, truth {c.first_contact_s} s"
+                        f"{c.name}: first contact after {measured_first:.3f} s, truth "
+                        f"{c.first_contact_s} s + {lag:.3f} s from submit to the server"
                     )
         if c.expected_status == "blocked":
             want: tuple[int, int] | None = None
