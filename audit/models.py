@@ -488,6 +488,19 @@ class MatchMethod(StrEnum):
     MANUAL = "manual"
 
 
+class ReviewState(StrEnum):
+    """A message's place in `audit review`: the watcher leaves None (decided by the
+    evidence) or PENDING; the consultant's decision leaves one of the others."""
+
+    PENDING = "pending"
+    ASSIGNED = "assigned"  # matched by hand to a company's submission
+    RECLASSIFIED = "reclassified"  # class confirmed or corrected by hand
+    DISMISSED = "dismissed"  # no company's reply; out of every figure
+
+
+DECIDED_BY_HAND = (ReviewState.ASSIGNED, ReviewState.RECLASSIFIED, ReviewState.DISMISSED)
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     PHONE = "phone"

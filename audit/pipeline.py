@@ -34,9 +34,12 @@ from audit.models import (
     BrowserSettings,
     Channel,
     Company,
+    MatchMethod,
+    MessageKind,
     Outcome,
     ProbeRequest,
     ProbeResult,
+    ReviewState,
     SubmissionState,
     parse_duration,
     state_for,
@@ -704,6 +707,12 @@ def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
         store.close()
 
 
+# The classes `audit review --kind` accepts: a contact event (human, auto_ack, bounce) or
+# not (marketing, unrelated: the message stays out of every company's figures).
+REVIEW_KINDS = tuple(k.value for k in MessageKind)
+_EVENT_KINDS = (MessageKind.HUMAN.value, MessageKind.AUTO_ACK.value, MessageKind.BOUNCE.value)
+
+
 def review_decide(
     root: str | os.PathLike[str],
     message_id: int,
@@ -716,53 +725,51 @@ def review_decide(
     """Assign a message to a company's submission (as --kind, else as the class its
     evidence suggested), reclassify a matched message (--kind alone), or dismiss it."""
     clock = clock or current_clock()
+    if kind is not None and kind not in REVIEW_KINDS:
+        raise ConfigError(f"--kind must be one of {', '.join(REVIEW_KINDS)}, not {kind!r}")
     ws = load_workspace(root)
     store = Store.open(ws.store_url)
     try:
         msg = store.message_row(message_id)
         if msg is None:
             raise ConfigError(f"no message #{message_id} in the store")
+        now = clock.now()
         if dismiss:
-            store.update_message(message_id, review="dismissed")
-            store.delete_contact_event_for_message(message_id)
+            store.record_review(message_id, ReviewState.DISMISSED.value, now)
             return f"message #{message_id} dismissed"
         if not company_name and kind and msg.submission_id is not None:
             # reclassify a matched message (a doubtful one, or a correction)
-            store.update_message(message_id, review="reclassified", kind=kind)
-            store.delete_contact_event_for_message(message_id)
-            if kind in ("human", "auto_ack", "bounce"):
-                store.add_contact_event(
-                    msg.submission_id, "email", kind, msg.internaldate, "imap",
-                    now=clock.now(), message_id=message_id,
-                )  # fmt: skip
+            store.record_review(
+                message_id,
+                ReviewState.RECLASSIFIED.value,
+                now,
+                kind=kind,
+                event_kind=kind if kind in _EVENT_KINDS else None,
+            )
             return f"message #{message_id} reclassified as {kind}"
         if not company_name:
             raise ConfigError(
                 "give --company NAME to assign, --kind KIND to reclassify, or --dismiss"
+                + (
+                    ""
+                    if msg.submission_id is not None
+                    else " (this message is matched to no company)"
+                )
             )
         from inbox.classify import suggestion_in
 
         sub = _submission_for(ws, store, company_name, wave)
         suggested = suggestion_in(json.loads(msg.kind_reasons or "[]"))
         new_kind = kind or (suggested.value if suggested else None) or msg.kind or "human"
-        store.update_message(
+        store.record_review(
             message_id,
-            submission_id=sub.id,
-            match_method="manual",
-            review="assigned",
+            ReviewState.ASSIGNED.value,
+            now,
             kind=new_kind,
+            submission_id=sub.id,
+            match_method=MatchMethod.MANUAL.value,
+            event_kind=new_kind if new_kind in _EVENT_KINDS else None,
         )
-        store.delete_contact_event_for_message(message_id)
-        if new_kind in ("human", "auto_ack", "bounce"):
-            store.add_contact_event(
-                sub.id,
-                "email",
-                new_kind,
-                msg.internaldate,
-                "imap",
-                now=clock.now(),
-                message_id=message_id,
-            )
         return f"message #{message_id} assigned to {company_name} as {new_kind}"
     finally:
         store.close()

@@ -714,6 +714,53 @@ class Store:
                 ).inserted_primary_key[0]
             )
 
+    def record_review(
+        self,
+        message_id: int,
+        review: str,
+        now: datetime,
+        kind: str | None = None,
+        submission_id: int | None = None,
+        match_method: str | None = None,
+        event_kind: str | None = None,
+    ) -> None:
+        """A consultant's decision on a message, in ONE transaction: its review state (and
+        class, and submission when assigned), its .eml evidence following it, and its
+        contact event replaced: removed, then added again as ``event_kind`` when given, at
+        the message's INTERNALDATE."""
+        values: dict[str, Any] = {"review": review}
+        if kind is not None:
+            values["kind"] = kind
+        if submission_id is not None:
+            values.update(submission_id=submission_id, match_method=match_method)
+        with self.tx() as c:
+            c.execute(messages.update().where(messages.c.id == message_id).values(**values))
+            row = c.execute(
+                sa.select(messages.c.submission_id, messages.c.internaldate).where(
+                    messages.c.id == message_id
+                )
+            ).one()
+            if submission_id is not None:
+                c.execute(
+                    evidence.update()
+                    .where(evidence.c.message_id == message_id)
+                    .values(submission_id=submission_id)
+                )
+            c.execute(contact_events.delete().where(contact_events.c.message_id == message_id))
+            if event_kind is not None and row.submission_id is not None:
+                c.execute(
+                    contact_events.insert().values(
+                        submission_id=row.submission_id,
+                        channel=Channel.EMAIL.value,
+                        kind=event_kind,
+                        at=row.internaldate,
+                        source="imap",
+                        message_id=message_id,
+                        note=None,
+                        recorded_at=now,
+                    )
+                )
+
     def delete_contact_event_for_message(self, message_id: int) -> None:
         with self.tx() as c:
             c.execute(contact_events.delete().where(contact_events.c.message_id == message_id))
