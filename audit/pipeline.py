@@ -30,6 +30,7 @@ from audit.clock import Clock, current_clock
 from audit.config import COMPANIES_FILE, SURVEY_FILE, Workspace, load_workspace
 from audit.errors import AuditError, ConfigError, InboxError, ProbeError
 from audit.models import (
+    DECIDED_BY_HAND,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     BrowserSettings,
     Channel,
@@ -705,6 +706,48 @@ def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
         ]
     finally:
         store.close()
+
+
+def message_list(root: str | os.PathLike[str], wave: str | None = None) -> list[dict[str, Any]]:
+    """Every recorded message, one row each, for an analyst to audit: its company and
+    wave, how it was matched, its class, whether that was decided by hand, the deciding
+    evidence line (``why``) and all of it (``evidence``), its arrival time (INTERNALDATE)."""
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    try:
+        wave_id = None
+        if wave is not None:
+            wrow = store.wave_row(wave)
+            if wrow is None:
+                raise ConfigError(f"no wave named {wave!r} in the store")
+            wave_id = int(wrow.id)
+        return [_message_entry(m) for m in store.message_listing(wave_id)]
+    finally:
+        store.close()
+
+
+def _message_entry(m: Any) -> dict[str, Any]:
+    try:
+        reasons = json.loads(m.kind_reasons or "[]")
+    except ValueError:
+        reasons = [str(m.kind_reasons)]
+    return {
+        "id": m.id,
+        "internaldate": m.internaldate,
+        "wave": m.wave,
+        "company": m.company,
+        "sender": m.sender,
+        "subject": m.subject,
+        "match_method": m.match_method,
+        "kind": m.kind,
+        "review": m.review,
+        "decided_by_hand": m.review in DECIDED_BY_HAND,
+        "why": reasons[0] if reasons else "",
+        "evidence": reasons,
+        "helpdesk": m.helpdesk,
+        "eml_path": m.eml_path,
+        "eml_sha256": m.eml_sha256,
+    }
 
 
 # The classes `audit review --kind` accepts: a contact event (human, auto_ack, bounce) or

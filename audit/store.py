@@ -653,6 +653,25 @@ class Store:
         with self.engine.connect() as c:
             return list(c.execute(q.order_by(messages.c.internaldate)))
 
+    def message_listing(self, wave_id: int | None = None) -> list[sa.Row[Any]]:
+        """Every message in arrival order with its company and wave (None when matched to
+        no submission); only those matched to a submission of ``wave_id`` when given."""
+        q = (
+            sa.select(
+                messages,
+                companies.c.name.label("company"),
+                waves.c.name.label("wave"),
+            )
+            .outerjoin(submissions, submissions.c.id == messages.c.submission_id)
+            .outerjoin(companies, companies.c.id == submissions.c.company_id)
+            .outerjoin(waves, waves.c.id == submissions.c.wave_id)
+            .order_by(messages.c.internaldate, messages.c.id)
+        )
+        if wave_id is not None:
+            q = q.where(submissions.c.wave_id == wave_id)
+        with self.engine.connect() as c:
+            return list(c.execute(q))
+
     def submission_for_message_ids(self, message_ids: list[str]) -> int | None:
         """Thread matching: the submission of a stored message whose Message-ID is given."""
         ids = [m for m in message_ids if m]

@@ -177,6 +177,16 @@ def test_review_lists_reclassifies_assigns_and_dismisses(
     assert (msg.review, events) == ("dismissed", [])
     assert json.loads(audit(root, "review", "--json").stdout) == []
 
+    # the per-message export shows every decision
+    listed = {r["id"]: r for r in json.loads(audit(root, "messages", "--json").stdout)}
+    assert {
+        k: (r["company"], r["kind"], r["review"], r["decided_by_hand"]) for k, r in listed.items()
+    } == {
+        ids["doubtful"]: ("Example Bank", "human", "dismissed", True),
+        ids["clear"]: ("Example Bank", "marketing", "reclassified", True),
+        ids["unmatched"]: ("Example Telecom", suggested.value, "assigned", True),
+    }
+
 
 def test_review_refuses_unknown_kinds_and_unmatched_reclassification(
     survey: tuple[Path, dict[str, int]],
@@ -191,3 +201,26 @@ def test_review_refuses_unknown_kinds_and_unmatched_reclassification(
     assert alone.returncode != 0 and "matched to no company" in alone.stderr
     msg, events, _ = _state(root, ids["doubtful"])
     assert (msg.kind, msg.review, [e.kind for e in events]) == ("auto_ack", "pending", ["auto_ack"])
+
+
+def test_messages_export_lists_every_message_with_its_evidence(
+    survey: tuple[Path, dict[str, int]],
+) -> None:
+    root, ids = survey
+    rows = json.loads(audit(root, "messages", "--json").stdout)
+    assert [r["id"] for r in rows] == [ids["doubtful"], ids["clear"], ids["unmatched"]]
+    first = rows[0]
+    assert first["company"] == "Example Bank" and first["wave"] == "wave-1"
+    assert (first["match_method"], first["kind"], first["review"]) == (
+        "token",
+        "auto_ack",
+        "pending",
+    )
+    assert first["decided_by_hand"] is False
+    assert first["why"].startswith("doubt (close call)") and first["evidence"][0] == first["why"]
+    assert first["internaldate"] == (SUBMITTED + timedelta(minutes=30)).isoformat()
+    assert rows[2]["company"] is None and rows[2]["kind"] == "unrelated"
+    in_wave = json.loads(audit(root, "messages", "--json", "--wave", "wave-1").stdout)
+    assert [r["id"] for r in in_wave] == [ids["doubtful"], ids["clear"]]
+    bad = audit(root, "messages", "--wave", "nope", check=False)
+    assert bad.returncode != 0 and "no wave named 'nope'" in bad.stderr
