@@ -372,13 +372,13 @@ def messages(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Every recorded message: company, match, class, decided by hand or not, why, arrival."""
+    """Every recorded message: company, match, class, by hand or not, DKIM, why, arrival."""
     rows = pipeline.message_list(workspace, wave=wave)
     if as_json:
         out.print_json(pipeline.to_json(rows))
         return
     table = Table(title=f"{len(rows)} message(s)")
-    for col in ("id", "arrived (UTC)", "company", "matched by", "kind", "by hand", "why"):
+    for col in ("id", "arrived (UTC)", "company", "matched by", "kind", "by hand", "dkim", "why"):
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -388,7 +388,8 @@ def messages(
             r["match_method"] or "",
             r["kind"] or "",
             r["review"] if r["decided_by_hand"] else "",
-            (r["why"] or "")[:90],
+            f"{r['dkim']} {r['dkim_domain'] or ''}".strip() if r["dkim"] else "",
+            (r["why"] or "")[:80],
         )
     err.print(table)
 

@@ -30,6 +30,7 @@ from audit.clock import Clock, current_clock
 from audit.config import COMPANIES_FILE, SURVEY_FILE, Workspace, load_workspace
 from audit.errors import AuditError, ConfigError, InboxError, ProbeError
 from audit.models import (
+    BLOCK_OUTSIDE_ENV,
     DECIDED_BY_HAND,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     BrowserSettings,
@@ -51,8 +52,6 @@ from audit.tokens import new_token, reference_code
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
-# Set to 1 (tests, CI) and the browser aborts every request that would leave loopback.
-BLOCK_OUTSIDE_ENV = "AUDIT_BLOCK_OUTSIDE"
 # Outcomes that say "something is wrong on our side" when they come many in a row.
 _LOCAL_TROUBLE = {Outcome.UNREACHABLE, Outcome.ERROR, Outcome.TIMEOUT}
 
@@ -711,7 +710,8 @@ def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def message_list(root: str | os.PathLike[str], wave: str | None = None) -> list[dict[str, Any]]:
     """Every recorded message, one row each, for an analyst to audit: its company and
     wave, how it was matched, its class, whether that was decided by hand, the deciding
-    evidence line (``why``) and all of it (``evidence``), its arrival time (INTERNALDATE)."""
+    evidence line (``why``) and all of it (``evidence``), its arrival time (INTERNALDATE)
+    and its DKIM verdict (signing domain, alignment with From)."""
     ws = load_workspace(root)
     store = Store.open(ws.store_url)
     try:
@@ -745,9 +745,22 @@ def _message_entry(m: Any) -> dict[str, Any]:
         "why": reasons[0] if reasons else "",
         "evidence": reasons,
         "helpdesk": m.helpdesk,
+        "dkim": m.dkim,
+        "dkim_domain": m.dkim_domain,
+        "dkim_aligned": _aligned_in(m.dkim_evidence),
         "eml_path": m.eml_path,
         "eml_sha256": m.eml_sha256,
     }
+
+
+def _aligned_in(evidence_json: str | None) -> bool | None:
+    """DMARC relaxed alignment of the signing domain with From, from the DKIM evidence."""
+    try:
+        value = json.loads(evidence_json or "null")
+    except ValueError:
+        return None
+    aligned = value.get("aligned") if isinstance(value, dict) else None
+    return aligned if isinstance(aligned, bool) else None
 
 
 # The classes `audit review --kind` accepts: a contact event (human, auto_ack, bounce) or

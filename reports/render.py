@@ -611,6 +611,23 @@ def _render_html(
     )
 
 
+def origin_of(verdict: Any, domain: Any, evidence_json: Any) -> dict[str, Any]:
+    """What a company page says of a message's DKIM verdict: "signed by company.com"
+    (and whether that domain is the sender's), "signature failed", ..."""
+    verdict = str(verdict) if isinstance(verdict, str) else ""
+    aligned = None
+    if isinstance(evidence_json, str):
+        try:
+            aligned = json.loads(evidence_json).get("aligned")
+        except (ValueError, AttributeError):
+            aligned = None
+    return {
+        "dkim": verdict,  # "" when never verified (recorded before schema 2)
+        "dkim_domain": str(domain) if isinstance(domain, str) else "",
+        "dkim_aligned": aligned is not False,
+    }
+
+
 def review_sentence(reviewed: dict[str, int]) -> str:
     """The methodology's line on the messages decided by hand in `audit review`."""
     n, by_hand, pending = (reviewed.get(k, 0) for k in ("messages", "by_hand", "pending"))
@@ -713,6 +730,7 @@ def _render_companies(
                         "match_method": str(m["match_method"] or ""),
                         "sha256": str(m["eml_sha256"] or ""),
                         "by_hand": str(m["review"] or "") in DECIDED_BY_HAND,
+                        **origin_of(m["dkim"], m["dkim_domain"], m["dkim_evidence"]),
                     }
             elapsed = ""
             if start is not None and not pd.isna(start):

@@ -84,6 +84,9 @@ def _row(n: int, submission_id: int | None, kind: str, reasons: list[str]) -> di
         eml_sha256=f"{n:064d}",
         in_reply_to=None,
         references=None,
+        dkim="pass" if n == 1 else None,
+        dkim_domain="example.com" if n == 1 else None,
+        dkim_evidence='{"verdict": "pass", "aligned": true}' if n == 1 else None,
     )
 
 
@@ -220,6 +223,10 @@ def test_messages_export_lists_every_message_with_its_evidence(
     assert first["why"].startswith("doubt (close call)") and first["evidence"][0] == first["why"]
     assert first["internaldate"] == (SUBMITTED + timedelta(minutes=30)).isoformat()
     assert rows[2]["company"] is None and rows[2]["kind"] == "unrelated"
+    assert (first["dkim"], first["dkim_domain"], first["dkim_aligned"]) == (
+        "pass", "example.com", True,
+    )  # fmt: skip
+    assert (rows[1]["dkim"], rows[1]["dkim_aligned"]) == (None, None)  # never verified
     in_wave = json.loads(audit(root, "messages", "--json", "--wave", "wave-1").stdout)
     assert [r["id"] for r in in_wave] == [ids["doubtful"], ids["clear"]]
     bad = audit(root, "messages", "--wave", "nope", check=False)

@@ -259,3 +259,28 @@ def test_decisions_by_hand_are_counted_and_shown(builder, tmp_path):
         p.name: len(soup(p).select(".by-hand")) for p in (paths.dir / "companies").glob("*.html")
     }
     assert sorted(by_hand.values()) == [0, 1, 1]
+
+
+def test_company_page_says_who_signed_each_reply(builder, tmp_path):
+    b = builder
+    w = b.wave("wave-1", close_at=datetime(2026, 12, 2, 18, 0, tzinfo=IL))
+    sids = {n: b.submit(b.company(n), w, START) for n in ("Leumi", "Cellcom", "Harel", "Orange")}
+    at = START + timedelta(minutes=33)
+    b.reply(sids["Leumi"], at, dkim="pass", dkim_domain="leumi.co.il",
+            dkim_evidence=json.dumps({"aligned": True}))  # fmt: skip
+    b.reply(sids["Cellcom"], at, dkim="pass", dkim_domain="zendesk.com",
+            dkim_evidence=json.dumps({"aligned": False}))  # fmt: skip
+    b.reply(sids["Harel"], at, dkim="fail", dkim_domain="harel.co.il")
+    b.reply(sids["Orange"], at)  # recorded before verification existed
+    paths = build_report(b.store, b.workspace(), out_dir=tmp_path / "r", now=NOW)
+    said = {}
+    for page in (paths.dir / "companies").glob("*.html"):
+        cp = soup(page)
+        span = cp.select_one(".message .origin")
+        said[cp.select_one("h1").get_text()] = span.get_text(" ", strip=True) if span else None
+    assert said == {
+        "Leumi": "signed by leumi.co.il",
+        "Cellcom": "signed by zendesk.com (not the sender's domain)",
+        "Harel": "signature failed",
+        "Orange": None,
+    }
