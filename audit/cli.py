@@ -365,6 +365,36 @@ def review(
 
 
 @app.command()
+def messages(
+    workspace: Workspace = Path("."),
+    wave: Annotated[
+        str | None, typer.Option(help="Only messages matched to this wave's companies.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every recorded message: company, match, class, by hand or not, DKIM, why, arrival."""
+    rows = pipeline.message_list(workspace, wave=wave)
+    if as_json:
+        out.print_json(pipeline.to_json(rows))
+        return
+    table = Table(title=f"{len(rows)} message(s)")
+    for col in ("id", "arrived (UTC)", "company", "matched by", "kind", "by hand", "dkim", "why"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            _t(r["internaldate"]),
+            r["company"] or "(none)",
+            r["match_method"] or "",
+            r["kind"] or "",
+            r["review"] if r["decided_by_hand"] else "",
+            f"{r['dkim']} {r['dkim_domain'] or ''}".strip() if r["dkim"] else "",
+            (r["why"] or "")[:80],
+        )
+    err.print(table)
+
+
+@app.command()
 def grade(
     company: Annotated[str, typer.Argument(help="Company name or id.")],
     score: Annotated[float, typer.Option(min=0, max=10, help="Quality 0-10.")],

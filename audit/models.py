@@ -32,6 +32,10 @@ DEFAULT_IMAP_TIMEOUT_S = 30.0
 DEFAULT_TIMEZONE = "Asia/Jerusalem"
 DEFAULT_COUNTRY = "IL"
 DEFAULT_PASSWORD_ENV = "AUDIT_IMAP_PASSWORD"
+# Set to 1 (tests, CI): nothing leaves the machine: the browser aborts every request that
+# would leave loopback, and DKIM key lookups in DNS are refused (verdict temperror).
+BLOCK_OUTSIDE_ENV = "AUDIT_BLOCK_OUTSIDE"
+DEFAULT_DNS_TIMEOUT_S = 5.0
 DEFAULT_HOURS: dict[str, str | None] = {
     "sun": "08:00-20:00",
     "mon": "08:00-20:00",
@@ -486,6 +490,19 @@ class MatchMethod(StrEnum):
     THREAD = "thread"
     SENDER_DOMAIN = "sender_domain"
     MANUAL = "manual"
+
+
+class ReviewState(StrEnum):
+    """A message's place in `audit review`: the watcher leaves None (decided by the
+    evidence) or PENDING; the consultant's decision leaves one of the others."""
+
+    PENDING = "pending"
+    ASSIGNED = "assigned"  # matched by hand to a company's submission
+    RECLASSIFIED = "reclassified"  # class confirmed or corrected by hand
+    DISMISSED = "dismissed"  # no company's reply; out of every figure
+
+
+DECIDED_BY_HAND = (ReviewState.ASSIGNED, ReviewState.RECLASSIFIED, ReviewState.DISMISSED)
 
 
 class Channel(StrEnum):

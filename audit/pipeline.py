@@ -30,13 +30,18 @@ from audit.clock import Clock, current_clock
 from audit.config import COMPANIES_FILE, SURVEY_FILE, Workspace, load_workspace
 from audit.errors import AuditError, ConfigError, InboxError, ProbeError
 from audit.models import (
+    BLOCK_OUTSIDE_ENV,
+    DECIDED_BY_HAND,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     BrowserSettings,
     Channel,
     Company,
+    MatchMethod,
+    MessageKind,
     Outcome,
     ProbeRequest,
     ProbeResult,
+    ReviewState,
     SubmissionState,
     parse_duration,
     state_for,
@@ -61,8 +66,6 @@ def fault_point(name: str) -> None:
 
 
 TEMPLATES = Path(__file__).parent / "templates"
-# Set to 1 (tests, CI) and the browser aborts every request that would leave loopback.
-BLOCK_OUTSIDE_ENV = "AUDIT_BLOCK_OUTSIDE"
 # Outcomes that say "something is wrong on our side" when they come many in a row.
 _LOCAL_TROUBLE = {Outcome.UNREACHABLE, Outcome.ERROR, Outcome.TIMEOUT}
 
@@ -724,6 +727,68 @@ def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
         store.close()
 
 
+def message_list(root: str | os.PathLike[str], wave: str | None = None) -> list[dict[str, Any]]:
+    """Every recorded message, one row each, for an analyst to audit: its company and
+    wave, how it was matched, its class, whether that was decided by hand, the deciding
+    evidence line (``why``) and all of it (``evidence``), its arrival time (INTERNALDATE)
+    and its DKIM verdict (signing domain, alignment with From)."""
+    ws = load_workspace(root)
+    store = Store.open(ws.store_url)
+    try:
+        wave_id = None
+        if wave is not None:
+            wrow = store.wave_row(wave)
+            if wrow is None:
+                raise ConfigError(f"no wave named {wave!r} in the store")
+            wave_id = int(wrow.id)
+        return [_message_entry(m) for m in store.message_listing(wave_id)]
+    finally:
+        store.close()
+
+
+def _message_entry(m: Any) -> dict[str, Any]:
+    try:
+        reasons = json.loads(m.kind_reasons or "[]")
+    except ValueError:
+        reasons = [str(m.kind_reasons)]
+    return {
+        "id": m.id,
+        "internaldate": m.internaldate,
+        "wave": m.wave,
+        "company": m.company,
+        "sender": m.sender,
+        "subject": m.subject,
+        "match_method": m.match_method,
+        "kind": m.kind,
+        "review": m.review,
+        "decided_by_hand": m.review in DECIDED_BY_HAND,
+        "why": reasons[0] if reasons else "",
+        "evidence": reasons,
+        "helpdesk": m.helpdesk,
+        "dkim": m.dkim,
+        "dkim_domain": m.dkim_domain,
+        "dkim_aligned": _aligned_in(m.dkim_evidence),
+        "eml_path": m.eml_path,
+        "eml_sha256": m.eml_sha256,
+    }
+
+
+def _aligned_in(evidence_json: str | None) -> bool | None:
+    """DMARC relaxed alignment of the signing domain with From, from the DKIM evidence."""
+    try:
+        value = json.loads(evidence_json or "null")
+    except ValueError:
+        return None
+    aligned = value.get("aligned") if isinstance(value, dict) else None
+    return aligned if isinstance(aligned, bool) else None
+
+
+# The classes `audit review --kind` accepts: a contact event (human, auto_ack, bounce) or
+# not (marketing, unrelated: the message stays out of every company's figures).
+REVIEW_KINDS = tuple(k.value for k in MessageKind)
+_EVENT_KINDS = (MessageKind.HUMAN.value, MessageKind.AUTO_ACK.value, MessageKind.BOUNCE.value)
+
+
 def review_decide(
     root: str | os.PathLike[str],
     message_id: int,
@@ -736,53 +801,51 @@ def review_decide(
     """Assign a message to a company's submission (as --kind, else as the class its
     evidence suggested), reclassify a matched message (--kind alone), or dismiss it."""
     clock = clock or current_clock()
+    if kind is not None and kind not in REVIEW_KINDS:
+        raise ConfigError(f"--kind must be one of {', '.join(REVIEW_KINDS)}, not {kind!r}")
     ws = load_workspace(root)
     store = Store.open(ws.store_url)
     try:
         msg = store.message_row(message_id)
         if msg is None:
             raise ConfigError(f"no message #{message_id} in the store")
+        now = clock.now()
         if dismiss:
-            store.update_message(message_id, review="dismissed")
-            store.delete_contact_event_for_message(message_id)
+            store.record_review(message_id, ReviewState.DISMISSED.value, now)
             return f"message #{message_id} dismissed"
         if not company_name and kind and msg.submission_id is not None:
             # reclassify a matched message (a doubtful one, or a correction)
-            store.update_message(message_id, review="reclassified", kind=kind)
-            store.delete_contact_event_for_message(message_id)
-            if kind in ("human", "auto_ack", "bounce"):
-                store.add_contact_event(
-                    msg.submission_id, "email", kind, msg.internaldate, "imap",
-                    now=clock.now(), message_id=message_id,
-                )  # fmt: skip
+            store.record_review(
+                message_id,
+                ReviewState.RECLASSIFIED.value,
+                now,
+                kind=kind,
+                event_kind=kind if kind in _EVENT_KINDS else None,
+            )
             return f"message #{message_id} reclassified as {kind}"
         if not company_name:
             raise ConfigError(
                 "give --company NAME to assign, --kind KIND to reclassify, or --dismiss"
+                + (
+                    ""
+                    if msg.submission_id is not None
+                    else " (this message is matched to no company)"
+                )
             )
         from inbox.classify import suggestion_in
 
         sub = _submission_for(ws, store, company_name, wave)
         suggested = suggestion_in(json.loads(msg.kind_reasons or "[]"))
         new_kind = kind or (suggested.value if suggested else None) or msg.kind or "human"
-        store.update_message(
+        store.record_review(
             message_id,
-            submission_id=sub.id,
-            match_method="manual",
-            review="assigned",
+            ReviewState.ASSIGNED.value,
+            now,
             kind=new_kind,
+            submission_id=sub.id,
+            match_method=MatchMethod.MANUAL.value,
+            event_kind=new_kind if new_kind in _EVENT_KINDS else None,
         )
-        store.delete_contact_event_for_message(message_id)
-        if new_kind in ("human", "auto_ack", "bounce"):
-            store.add_contact_event(
-                sub.id,
-                "email",
-                new_kind,
-                msg.internaldate,
-                "imap",
-                now=clock.now(),
-                message_id=message_id,
-            )
         return f"message #{message_id} assigned to {company_name} as {new_kind}"
     finally:
         store.close()

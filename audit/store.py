@@ -7,6 +7,14 @@ recorded in the ``meta`` table; a store from a newer version is refused.
 
 Schema version history (a schema change names its migration here):
   1: first version.
+  2: migration ``2_message_dkim``: messages.dkim (pass | fail | none | temperror),
+     messages.dkim_domain (the signing domain d=) and messages.dkim_evidence (JSON: every
+     signature's result, the alignment with the From domain, the DNS answers used).
+     Messages recorded before it keep NULL there: never verified.
+
+A store is migrated when it is opened: each migration from its version up to
+SCHEMA_VERSION runs in one transaction with the version bump, and is recorded in ``meta``
+as ``migration:<n>`` = its name.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +35,7 @@ from audit.models import Channel, Company, SubmissionState
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -168,6 +176,10 @@ messages = sa.Table(
     sa.Column("eml_sha256", sa.String(64)),
     sa.Column("in_reply_to", sa.Text),
     sa.Column("references", sa.Text),
+    # schema 2 (migration 2_message_dkim): proof of origin, verified when synced
+    sa.Column("dkim", sa.String(16)),  # pass | fail | none | temperror; NULL: not verified
+    sa.Column("dkim_domain", sa.Text),  # d= of the signature the verdict is about
+    sa.Column("dkim_evidence", sa.Text),  # JSON, DNS answers included (keys rotate)
 )
 # Thread matching looks messages up by Message-ID, the review queue by its state.
 sa.Index("ix_messages_message_id", messages.c.message_id)
@@ -219,6 +231,27 @@ grades = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("at", UTCDateTime, nullable=False),
 )
+
+
+def _add_columns(table: sa.Table, names: Sequence[str]) -> Callable[[Connection], None]:
+    """A migration that adds columns of ``table`` (as declared above) a store lacks."""
+
+    def run(c: Connection) -> None:
+        have = {col["name"] for col in sa.inspect(c).get_columns(table.name)}
+        for name in names:
+            if name in have:
+                continue
+            col = table.c[name]
+            kind = col.type.compile(dialect=c.dialect)
+            c.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {kind}')
+
+    return run
+
+
+# version -> (name, step): what takes a store from version - 1 to version.
+MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
+    2: ("2_message_dkim", _add_columns(messages, ("dkim", "dkim_domain", "dkim_evidence"))),
+}
 
 
 def utcnow() -> datetime:
@@ -288,7 +321,13 @@ class Store:
                 # Two processes creating the schema at the same moment, or a writer holding
                 # the file past the busy timeout: retry a few times before giving up.
                 racing = any(
-                    m in str(exc) for m in ("already exists", "UNIQUE constraint", "is locked")
+                    m in str(exc)
+                    for m in (
+                        "already exists",
+                        "UNIQUE constraint",
+                        "is locked",
+                        "duplicate column",
+                    )
                 )
                 if not racing or attempt == 4:
                     raise
@@ -301,12 +340,25 @@ class Store:
                 for index in table.indexes:
                     index.create(c, checkfirst=True)
             row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
-            if row is None:
+            if row is None:  # a new store: created_all at this version
                 c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif int(row.value) > SCHEMA_VERSION:
+                return
+            version = int(row.value)
+            if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"the store has schema version {row.value}, this contact-audit knows "
                     f"up to {SCHEMA_VERSION}: upgrade contact-audit"
+                )
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                name, step = MIGRATIONS[target]
+                log.info("store: migrating schema %d -> %d (%s)", target - 1, target, name)
+                step(c)
+                c.execute(meta.insert().values(key=f"migration:{target}", value=name))
+            if version < SCHEMA_VERSION:
+                c.execute(
+                    meta.update()
+                    .where(meta.c.key == "schema_version")
+                    .values(value=str(SCHEMA_VERSION))
                 )
 
     @property
@@ -653,6 +705,25 @@ class Store:
         with self.engine.connect() as c:
             return list(c.execute(q.order_by(messages.c.internaldate)))
 
+    def message_listing(self, wave_id: int | None = None) -> list[sa.Row[Any]]:
+        """Every message in arrival order with its company and wave (None when matched to
+        no submission); only those matched to a submission of ``wave_id`` when given."""
+        q = (
+            sa.select(
+                messages,
+                companies.c.name.label("company"),
+                waves.c.name.label("wave"),
+            )
+            .outerjoin(submissions, submissions.c.id == messages.c.submission_id)
+            .outerjoin(companies, companies.c.id == submissions.c.company_id)
+            .outerjoin(waves, waves.c.id == submissions.c.wave_id)
+            .order_by(messages.c.internaldate, messages.c.id)
+        )
+        if wave_id is not None:
+            q = q.where(submissions.c.wave_id == wave_id)
+        with self.engine.connect() as c:
+            return list(c.execute(q))
+
     def submission_for_message_ids(self, message_ids: list[str]) -> int | None:
         """Thread matching: the submission of a stored message whose Message-ID is given."""
         ids = [m for m in message_ids if m]
@@ -713,6 +784,53 @@ class Store:
                     )
                 ).inserted_primary_key[0]
             )
+
+    def record_review(
+        self,
+        message_id: int,
+        review: str,
+        now: datetime,
+        kind: str | None = None,
+        submission_id: int | None = None,
+        match_method: str | None = None,
+        event_kind: str | None = None,
+    ) -> None:
+        """A consultant's decision on a message, in ONE transaction: its review state (and
+        class, and submission when assigned), its .eml evidence following it, and its
+        contact event replaced: removed, then added again as ``event_kind`` when given, at
+        the message's INTERNALDATE."""
+        values: dict[str, Any] = {"review": review}
+        if kind is not None:
+            values["kind"] = kind
+        if submission_id is not None:
+            values.update(submission_id=submission_id, match_method=match_method)
+        with self.tx() as c:
+            c.execute(messages.update().where(messages.c.id == message_id).values(**values))
+            row = c.execute(
+                sa.select(messages.c.submission_id, messages.c.internaldate).where(
+                    messages.c.id == message_id
+                )
+            ).one()
+            if submission_id is not None:
+                c.execute(
+                    evidence.update()
+                    .where(evidence.c.message_id == message_id)
+                    .values(submission_id=submission_id)
+                )
+            c.execute(contact_events.delete().where(contact_events.c.message_id == message_id))
+            if event_kind is not None and row.submission_id is not None:
+                c.execute(
+                    contact_events.insert().values(
+                        submission_id=row.submission_id,
+                        channel=Channel.EMAIL.value,
+                        kind=event_kind,
+                        at=row.internaldate,
+                        source="imap",
+                        message_id=message_id,
+                        note=None,
+                        recorded_at=now,
+                    )
+                )
 
     def delete_contact_event_for_message(self, message_id: int) -> None:
         with self.tx() as c:

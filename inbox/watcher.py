@@ -52,6 +52,7 @@ from audit.store import Store
 from inbox.classify import Classification, classify
 from inbox.credentials import imap_password, oauth2_token, uses_oauth2
 from inbox.match import Candidate, Match, candidates_from_rows, match
+from inbox.origin import TEMPERROR, Origin, TxtLookup, caching, system_lookup, verify_origin
 from inbox.parse import ParsedMessage, parse_message
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ EVENT_KINDS = (MessageKind.HUMAN, MessageKind.AUTO_ACK, MessageKind.BOUNCE)
 REMATCH_WINDOW = timedelta(minutes=15)
 REMATCH_READ_BYTES = 2 << 20
 TEXT_STORE_CHARS = 100_000
+DKIM_MAX_BYTES = 32 << 20  # a larger message is not verified (temperror, with the reason)
 EML_DIR = Path("evidence") / "mail"  # raw messages, <sha256>.eml, under the workspace
 HEADER_ITEMS = ["INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -151,6 +153,7 @@ class _Ready:
     m: Match | None
     eml_path: str
     eml_sha256: str
+    origin: Origin | None = None
 
 
 def _row(folder: str, uidvalidity: int, r: _Ready) -> dict[str, Any]:
@@ -181,6 +184,9 @@ def _row(folder: str, uidvalidity: int, r: _Ready) -> dict[str, Any]:
         eml_sha256=r.eml_sha256,
         in_reply_to=parsed.in_reply_to,
         references=" ".join(parsed.references) or None,
+        dkim=r.origin.verdict if r.origin else None,
+        dkim_domain=r.origin.domain if r.origin else None,
+        dkim_evidence=r.origin.evidence_json() if r.origin else None,
     )
 
 
@@ -220,8 +226,13 @@ class Watcher:
         password: str | None = None,
         clock: Clock = SYSTEM_CLOCK,
         run_id: int | None = None,
+        dns_lookup: TxtLookup | None = None,
     ):
+        """``dns_lookup``: TXT lookups for DKIM keys (default: the system's DNS, refused
+        when AUDIT_BLOCK_OUTSIDE=1); each sync asks for a key once."""
         self.store = store
+        self.dns_lookup = dns_lookup or system_lookup()
+        self._lookup = caching(self.dns_lookup)
         self.mailbox = mailbox
         self.workspace = Path(workspace)
         self.clock = clock
@@ -344,6 +355,7 @@ class Watcher:
     def _sync_all(self, client: IMAPClient) -> SyncStats:
         started = time.monotonic()
         stats = SyncStats()
+        self._lookup = caching(self.dns_lookup)  # keys fetched once per sync
         rows = self.store.all_submissions()
         candidates = candidates_from_rows(rows)
         stats.matched += self._rematch_pending(rows, candidates)
@@ -586,7 +598,33 @@ class Watcher:
         cls = self._classify(parsed, m, candidates, ready)
         now = self.clock.now()
         rel, digest = self._keep_eml(client, f.uid, raw, truncated, f.size)
-        return _Ready(f.uid, f.internaldate, now, parsed, fp, cls, m, rel, digest)
+        origin = self._verify_origin(raw, truncated, rel, f.size, parsed)
+        return _Ready(f.uid, f.internaldate, now, parsed, fp, cls, m, rel, digest, origin)
+
+    def _verify_origin(
+        self, raw: bytes, truncated: bool, rel: str, size: int, parsed: ParsedMessage
+    ) -> Origin:
+        """The DKIM verdict, on the whole message (a large one read back from its .eml).
+        Never raises: whatever goes wrong is a temperror with the reason."""
+        try:
+            if truncated:
+                head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+                if b"dkim-signature:" not in head.lower():  # unsigned: no need to read it
+                    return verify_origin(head + b"\r\n\r\n", parsed.sender_domain, self._lookup)
+                if size > DKIM_MAX_BYTES:
+                    return Origin(
+                        TEMPERROR, None, None,
+                        f"not verified: {size} bytes, above the {DKIM_MAX_BYTES}-byte cap",
+                        parsed.sender_domain,
+                    )  # fmt: skip
+                raw = (self.workspace / rel).read_bytes()
+            return verify_origin(raw, parsed.sender_domain, self._lookup)
+        except Exception as exc:
+            log.warning("DKIM verification failed: %s", exc)
+            return Origin(
+                TEMPERROR, None, None, f"verifier error: {type(exc).__name__}: {exc}",
+                parsed.sender_domain,
+            )  # fmt: skip
 
     def _record(
         self, folder: str, uidvalidity: int, last_uid: int, ready: list[_Ready], stats: SyncStats

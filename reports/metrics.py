@@ -36,8 +36,10 @@ import sqlalchemy as sa
 
 from audit import store as st
 from audit.models import (
+    DECIDED_BY_HAND,
     Company,
     MessageKind,
+    ReviewState,
     SubmissionState,
     SurveyConfig,
     Tier,
@@ -129,6 +131,10 @@ _FRAME_COLUMNS: dict[str, list[str]] = {
         "submission_id",
         "match_method",
         "eml_sha256",
+        "review",
+        "dkim",
+        "dkim_domain",
+        "dkim_evidence",
     ],
     "evidence": ["id", "submission_id", "attempt_id", "message_id", "kind", "path", "sha256"],
     "grades": ["id", "submission_id", "score", "note", "at"],
@@ -519,6 +525,21 @@ def compute(
         ["wave", "rank", "business_seconds", "company"], na_position="last", kind="stable"
     ).reset_index(drop=True)
     return out
+
+
+def review_counts(frames: Frames, submission_ids: Sequence[int]) -> dict[str, int]:
+    """How the messages matched to these submissions were decided: ``by_hand`` in
+    `audit review` (assigned to a company, reclassified, dismissed), and ``pending``:
+    still waiting for review, counted meanwhile with the class the evidence gave them."""
+    msgs = frames.messages[frames.messages["submission_id"].isin(list(submission_ids))]
+    review = msgs["review"].fillna("").astype(str)
+    counts = {s.value: int((review == s.value).sum()) for s in DECIDED_BY_HAND}
+    return {
+        "messages": len(msgs),
+        "by_hand": sum(counts.values()),
+        **counts,
+        "pending": int((review == ReviewState.PENDING.value).sum()),
+    }
 
 
 UNREACHABLE_OUTCOMES = ("unreachable", "no_form", "timeout", "error")

@@ -37,7 +37,7 @@ from markupsafe import Markup, escape
 from audit import store as st
 from audit.config import Workspace
 from audit.errors import ReportError
-from audit.models import SurveyConfig
+from audit.models import DECIDED_BY_HAND, SurveyConfig
 from reports import charts
 from reports.calendar import BusinessCalendar
 from reports.i18n import LANGS, fmt_duration, strings, tier_label
@@ -50,6 +50,7 @@ from reports.metrics import (
     compute,
     funnel,
     load_frames,
+    review_counts,
 )
 from reports.safety import neutralise, relative_href, safe_filename, safe_href, sheet_safe
 from reports.survival import SurvivalCurve, survival_by_sector
@@ -205,6 +206,7 @@ def build_report(
     results = all_results[all_results["wave"] == wave_name].reset_index(drop=True)
     curves = survival_by_sector(results, basis=basis)
     steps = funnel(results)
+    reviewed = review_counts(frames, results["submission_id"].astype(int).tolist())
 
     paths = ReportPaths(
         dir=out,
@@ -216,7 +218,9 @@ def build_report(
     try:
         table = export_table(results)
         write_csv(table, paths.results_csv)
-        write_json(table, curves, steps, survey, wave_name, offset, now, paths.results_json)
+        write_json(
+            table, curves, steps, survey, wave_name, offset, now, paths.results_json, reviewed
+        )
         xlsx = _XlsxWriter(table, curves, steps, paths.results_xlsx)
         try:
             _render_html(
@@ -232,6 +236,7 @@ def build_report(
                 lang,
                 basis,
                 out,
+                reviewed,
             )
         finally:
             xlsx.finish()
@@ -314,7 +319,9 @@ def write_json(
     offset: float,
     now: datetime,
     path: Path,
+    reviewed: dict[str, int] | None = None,
 ) -> None:
+    """``reviewed``: how the wave's messages were decided (metrics.review_counts)."""
     doc = {
         "survey": survey.survey.name,
         "wave": wave_name,
@@ -323,6 +330,7 @@ def write_json(
         "calendar": survey.calendar.model_dump(),
         "tiers": [{"name": t.name, "max_seconds": num(t.seconds)} for t in survey.tiers],
         "funnel": [{"step": s, "count": n} for s, n in steps],
+        "review": reviewed or {},
         "survival": [_curve_dict(c) for c in curves],
         "results": [dict(zip(table[0], row, strict=True)) for row in table[1]],
     }
@@ -461,6 +469,7 @@ def _render_html(
     lang: str,
     basis: str,
     out: Path,
+    reviewed: dict[str, int] | None = None,
 ) -> None:
     env = environment()
     t = ui_strings(lang)
@@ -597,7 +606,45 @@ def _render_html(
     _render_companies(
         env, common, frames, all_results, results, workspace, tz, lang, out, file_of, status_label
     )
-    _render_methodology(env, common, frames, results, workspace, wave_row, lang, out)
+    _render_methodology(
+        env, common, frames, results, workspace, wave_row, lang, out, reviewed or {}
+    )
+
+
+def origin_of(verdict: Any, domain: Any, evidence_json: Any) -> dict[str, Any]:
+    """What a company page says of a message's DKIM verdict: "signed by company.com"
+    (and whether that domain is the sender's), "signature failed", ..."""
+    verdict = str(verdict) if isinstance(verdict, str) else ""
+    aligned = None
+    if isinstance(evidence_json, str):
+        try:
+            aligned = json.loads(evidence_json).get("aligned")
+        except (ValueError, AttributeError):
+            aligned = None
+    return {
+        "dkim": verdict,  # "" when never verified (recorded before schema 2)
+        "dkim_domain": str(domain) if isinstance(domain, str) else "",
+        "dkim_aligned": aligned is not False,
+    }
+
+
+def review_sentence(reviewed: dict[str, int]) -> str:
+    """The methodology's line on the messages decided by hand in `audit review`."""
+    n, by_hand, pending = (reviewed.get(k, 0) for k in ("messages", "by_hand", "pending"))
+    parts = ", ".join(
+        f"{reviewed.get(k, 0)} {label}"
+        for k, label in (
+            ("assigned", "assigned to a company"),
+            ("reclassified", "reclassified"),
+            ("dismissed", "dismissed"),
+        )
+    )
+    return (
+        f"Of the {n} e-mail messages matched to this wave's companies, {by_hand} were "
+        f"decided by hand in `audit review` ({parts}); the figures use those decisions. "
+        f"{pending} still await review and count meanwhile with the class their evidence "
+        "gave them."
+    )
 
 
 def _render_companies(
@@ -682,6 +729,8 @@ def _render_companies(
                         "text": text,
                         "match_method": str(m["match_method"] or ""),
                         "sha256": str(m["eml_sha256"] or ""),
+                        "by_hand": str(m["review"] or "") in DECIDED_BY_HAND,
+                        **origin_of(m["dkim"], m["dkim_domain"], m["dkim_evidence"]),
                     }
             elapsed = ""
             if start is not None and not pd.isna(start):
@@ -756,6 +805,7 @@ def _render_methodology(
     wave_row: pd.Series,
     lang: str,
     out: Path,
+    reviewed: dict[str, int],
 ) -> None:
     t = strings(lang)
     survey = workspace.survey
@@ -804,6 +854,7 @@ def _render_methodology(
         "CAPTCHA) are listed as not reachable: not ranked and not counted as slow.",
         "Replies that arrived after the close are shown on the company's page but not counted.",
         "Marketing and unrelated messages are not contact events.",
+        review_sentence(reviewed),
     ]
     m = {
         "opened": _local(opened, tz) if opened is not None else t["none"],

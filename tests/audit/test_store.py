@@ -208,3 +208,40 @@ def test_a_message_matched_later_takes_its_eml_evidence_with_it(tmp_path: Path) 
     with store.engine.connect() as c:
         rows = c.execute(sa.select(evidence).where(evidence.c.message_id == mid)).all()
     assert [(r.kind, r.submission_id) for r in rows] == [("eml", sid)]
+
+
+def test_a_version_1_store_is_migrated_to_2_message_dkim_and_keeps_its_messages(
+    tmp_path: Path,
+) -> None:
+    """A store written before proof of origin (schema 1: no dkim columns) opens, gains the
+    columns in migration 2_message_dkim, and keeps every message, unverified (NULL)."""
+    from audit.store import MIGRATIONS, messages
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    store = Store.open(url)
+    [mid] = store.add_messages([_message_row(1, None, at)], [None], None, at)
+    store.close()
+    conn = sqlite3.connect(tmp_path / "s.db")  # make it the schema-1 file it would have been
+    for col in ("dkim", "dkim_domain", "dkim_evidence"):
+        conn.execute(f"ALTER TABLE messages DROP COLUMN {col}")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+    store = Store.open(url)
+    assert store.schema_version == SCHEMA_VERSION == 2
+    assert MIGRATIONS[2][0] == "2_message_dkim"
+    with store.engine.connect() as c:
+        names = dict(c.execute(sa.select(meta.c.key, meta.c.value)).all())
+        row = c.execute(sa.select(messages).where(messages.c.id == mid)).one()
+    assert names["migration:2"] == "2_message_dkim"
+    assert (row.subject, row.dkim, row.dkim_domain, row.dkim_evidence) == (
+        "subject 1",
+        None,
+        None,
+        None,
+    )
+    store.update_message(mid, dkim="pass", dkim_domain="x.example")
+    store.close()
+    assert Store.open(url).message_row(mid).dkim == "pass"  # type: ignore[union-attr]

@@ -15,6 +15,12 @@ from audit.store import Store
 EML_DIR = Path(__file__).parent / "eml"
 
 
+@pytest.fixture(autouse=True)
+def _no_dns_leaves_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Watcher built without a stub resolver gets the refusing one (verdict temperror)."""
+    monkeypatch.setenv("AUDIT_BLOCK_OUTSIDE", "1")
+
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[MailServer]:
     reason = dovecot_available()

@@ -93,7 +93,11 @@ class SurveyBuilder:
         text: str | None = None,
         sender: str = "service@example.com",
         match_method: str = "address_tag",
+        review: str | None = None,
+        **message: Any,
     ) -> int:
+        """A reply; ``review``: the message's review state; ``message``: more of its
+        columns (e.g. the DKIM verdict)."""
         message_id = None
         source = "manual"
         if channel == "email":
@@ -114,6 +118,8 @@ class SurveyBuilder:
                 submission_id=submission_id,
                 match_method=match_method,
                 eml_sha256=hashlib.sha256(body.encode()).hexdigest(),
+                review=review,
+                **message,
             )
             source = "imap"
         eid = self.store.add_contact_event(

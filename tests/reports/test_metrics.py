@@ -283,3 +283,24 @@ def test_funnel_counts():
         ("acknowledged", 1),
         ("answered", 0),
     ]
+
+
+def test_review_counts_by_hand_and_pending_for_the_given_submissions() -> None:
+    from reports.metrics import frames_from, review_counts
+
+    frames = frames_from(
+        messages=[
+            {"id": 1, "submission_id": 10, "review": None},
+            {"id": 2, "submission_id": 10, "review": "reclassified"},
+            {"id": 3, "submission_id": 11, "review": "assigned"},
+            {"id": 4, "submission_id": 11, "review": "dismissed"},
+            {"id": 5, "submission_id": 11, "review": "pending"},
+            {"id": 6, "submission_id": 99, "review": "assigned"},  # another wave
+            {"id": 7, "submission_id": None, "review": "pending"},  # unmatched
+        ]
+    )
+    assert review_counts(frames, [10, 11]) == {
+        "messages": 5, "by_hand": 3, "assigned": 1, "reclassified": 1, "dismissed": 1,
+        "pending": 1,
+    }  # fmt: skip
+    assert review_counts(frames, [])["messages"] == 0

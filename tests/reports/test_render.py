@@ -234,3 +234,55 @@ def test_hostile_strings_are_inert_in_every_output(builder, tmp_path):
     # CSV and JSON keep the raw text (they are data, not documents)
     doc = json.loads(paths.results_json.read_text("utf-8"))
     assert {r["company"] for r in doc["results"]} >= {f"{HOSTILE[0]} #0"}
+
+
+def test_decisions_by_hand_are_counted_and_shown(builder, tmp_path):
+    """The report uses `audit review`'s decisions (they rewrite the contact events) and
+    says how many there were: in results.json, the methodology and the company page."""
+    b = builder
+    w = b.wave("wave-1", close_at=datetime(2026, 12, 2, 18, 0, tzinfo=IL))
+    sids = [b.submit(b.company(n), w, START) for n in ("Leumi", "Cellcom", "Harel")]
+    b.reply(sids[0], START + timedelta(minutes=33), review="reclassified")
+    b.reply(sids[1], START + timedelta(minutes=40), review="assigned", match_method="manual")
+    b.reply(sids[2], START + timedelta(minutes=50), kind="auto_ack", review="pending")
+    b.reply(sids[2], START + timedelta(minutes=70))
+    paths = build_report(b.store, b.workspace(), out_dir=tmp_path / "r", now=NOW)
+    doc = json.loads(paths.results_json.read_text("utf-8"))
+    assert doc["review"] == {
+        "messages": 4, "by_hand": 2, "assigned": 1, "reclassified": 1, "dismissed": 0,
+        "pending": 1,
+    }  # fmt: skip
+    text = soup(paths.dir / "methodology.html").get_text(" ")
+    assert (
+        "Of the 4 e-mail messages matched to this wave's companies, 2 were decided by hand" in text
+    )
+    assert "1 still await review" in text
+    by_hand = {
+        p.name: len(soup(p).select(".by-hand")) for p in (paths.dir / "companies").glob("*.html")
+    }
+    assert sorted(by_hand.values()) == [0, 1, 1]
+
+
+def test_company_page_says_who_signed_each_reply(builder, tmp_path):
+    b = builder
+    w = b.wave("wave-1", close_at=datetime(2026, 12, 2, 18, 0, tzinfo=IL))
+    sids = {n: b.submit(b.company(n), w, START) for n in ("Leumi", "Cellcom", "Harel", "Orange")}
+    at = START + timedelta(minutes=33)
+    b.reply(sids["Leumi"], at, dkim="pass", dkim_domain="leumi.co.il",
+            dkim_evidence=json.dumps({"aligned": True}))  # fmt: skip
+    b.reply(sids["Cellcom"], at, dkim="pass", dkim_domain="zendesk.com",
+            dkim_evidence=json.dumps({"aligned": False}))  # fmt: skip
+    b.reply(sids["Harel"], at, dkim="fail", dkim_domain="harel.co.il")
+    b.reply(sids["Orange"], at)  # recorded before verification existed
+    paths = build_report(b.store, b.workspace(), out_dir=tmp_path / "r", now=NOW)
+    said = {}
+    for page in (paths.dir / "companies").glob("*.html"):
+        cp = soup(page)
+        span = cp.select_one(".message .origin")
+        said[cp.select_one("h1").get_text()] = span.get_text(" ", strip=True) if span else None
+    assert said == {
+        "Leumi": "signed by leumi.co.il",
+        "Cellcom": "signed by zendesk.com (not the sender's domain)",
+        "Harel": "signature failed",
+        "Orange": None,
+    }
