@@ -175,6 +175,9 @@ class RunOptions:
 
 @dataclass
 class CompanyRun:
+    """What one company's turn in a run came to (``outcome`` is a probe outcome, or
+    ``not-started`` / ``interrupted`` when the run was stopped before or during it)."""
+
     company: str
     slug: str
     outcome: str
@@ -191,6 +194,7 @@ class RunSummary:
     submit: bool
     results: list[CompanyRun]
     stopped_early: str | None = None
+    interrupted: str | None = None  # "interrupted: N done, M left, K uncertain"
 
     @property
     def counts(self) -> dict[str, int]:
@@ -281,8 +285,12 @@ def run_survey(
     clock: Clock | None = None,
     on_result: Callable[[CompanyRun], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> RunSummary:
-    """Submit (or, without opts.submit, dry-run) every company's form once in the wave."""
+    """Submit (or, without opts.submit, dry-run) every company's form once in the wave.
+
+    Ctrl-C / SIGTERM stop the run safely (see Interrupt); ``on_notice`` hears about it.
+    """
     clock = clock or current_clock()
     ws = load_workspace(root)
     if os.environ.get(BLOCK_OUTSIDE_ENV) == "1":
@@ -291,9 +299,63 @@ def run_survey(
     browser = resolved_browser_settings(ws, opts)
     store = Store.open(ws.store_url)
     try:
-        return asyncio.run(_run_async(ws, store, chosen, browser, opts, clock, on_result, on_start))
+        interrupt = Interrupt(on_notice=on_notice)
+        return asyncio.run(
+            _run_async(ws, store, chosen, browser, opts, clock, on_result, on_start, interrupt)
+        )
     finally:
         store.close()
+
+
+@dataclass
+class Interrupt:
+    """Ctrl-C / SIGTERM during a run: the first stops starting companies and lets the ones
+    in flight finish; the second stops those at once. Either way every company ends by the
+    lifecycle rule: not clicked -> planned again, clicked and unconfirmed -> uncertain."""
+
+    count: int = 0
+    on_notice: Callable[[str], None] | None = None
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    probing: int = 0  # companies whose probe has started and not ended
+
+    @property
+    def requested(self) -> bool:
+        return self.count > 0
+
+    def signal(self) -> None:
+        self.count += 1
+        in_flight = self.probing
+        if self.count == 1:
+            self.notify(
+                f"interrupt: no new company is started; {in_flight} in flight finish "
+                "(Ctrl-C again to stop them now)"
+            )
+        else:
+            self.notify(f"interrupt: stopping {in_flight} in flight now")
+            for t in self.tasks:
+                t.cancel()
+
+    def notify(self, text: str) -> None:
+        if self.on_notice:
+            self.on_notice(text)
+        else:
+            log.warning("%s", text)
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """Handle SIGINT and SIGTERM on the loop (main thread only); returns the undo."""
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        sigs = [signal.SIGINT, signal.SIGTERM]
+        for sig in sigs:
+            loop.add_signal_handler(sig, self.signal)
+
+        def undo() -> None:
+            for sig in sigs:
+                loop.remove_signal_handler(sig)
+
+        return undo
 
 
 def _only(ws: Workspace, names: list[str]) -> set[str]:
@@ -309,9 +371,32 @@ async def _run_async(
     clock: Clock,
     on_result: Callable[[CompanyRun], None] | None,
     on_start: Callable[[int], None] | None,
+    interrupt: Interrupt | None = None,
 ) -> RunSummary:
     from probes.runner import ProbeSession
 
+    interrupt = interrupt or Interrupt()
+    undo_signals = interrupt.install(asyncio.get_running_loop())
+    try:
+        return await _run_companies(
+            ws, store, chosen, browser, opts, clock, on_result, on_start, interrupt, ProbeSession
+        )
+    finally:
+        undo_signals()
+
+
+async def _run_companies(
+    ws: Workspace,
+    store: Store,
+    chosen: list[Company],
+    browser: BrowserSettings,
+    opts: RunOptions,
+    clock: Clock,
+    on_result: Callable[[CompanyRun], None] | None,
+    on_start: Callable[[int], None] | None,
+    interrupt: Interrupt,
+    session_type: Any,
+) -> RunSummary:
     wave_name = ws.survey.survey.wave
     wave_id = store.ensure_wave(wave_name, ws.survey.survey.close_at, now=clock.now())
     run_id = store.begin_run(
@@ -339,12 +424,19 @@ async def _run_async(
         sub = store.plan_submission(company_id, wave_id, token, addr, now=clock.now())
         sub = _recover(store, sub, opts, clock)
         if sub.state != SubmissionState.PLANNED.value:
+            hint = ""
+            if sub.state in (SubmissionState.FAILED.value, SubmissionState.BLOCKED.value):
+                hint = (
+                    " (never clicked: --retry-failed tries it again)"
+                    if sub.clicked_at is None
+                    else " (clicked: never re-sent)"
+                )
             results.append(
                 CompanyRun(
                     company.name,
                     company.slug,
                     "already-" + sub.state,
-                    f"{sub.state} in wave {wave_name}; not sent again",
+                    f"{sub.state} in wave {wave_name}; not sent again{hint}",
                     state=sub.state,
                     submitted_at=sub.submitted_at,
                     skipped=True,
@@ -362,43 +454,77 @@ async def _run_async(
     site_locks: dict[str, asyncio.Lock] = {}
     stop_reason: list[str] = []
     consecutive = [0]
-    if todo:
-        async with ProbeSession(
+
+    def not_started(company: Company, why: str) -> CompanyRun:
+        return CompanyRun(
+            company.name, company.slug, "not-started", why, state="planned", skipped=True
+        )
+
+    if todo and not interrupt.requested:
+        async with session_type(
             browser, assist=opts.assist, block_outside=opts.block_outside
         ) as session:
             store.update_run(run_id, browser_version=session.browser_version)
 
+            def count(res: CompanyRun) -> None:
+                results.append(res)
+                if on_result:
+                    on_result(res)
+                if res.outcome in _LOCAL_TROUBLE:
+                    consecutive[0] += 1
+                    if consecutive[0] >= DEFAULT_MAX_CONSECUTIVE_FAILURES and not stop_reason:
+                        stop_reason.append(
+                            f"stopped after {consecutive[0]} consecutive failures "
+                            "(is the network or the browser broken here?)"
+                        )
+                elif res.outcome not in ("interrupted", "not-started"):
+                    consecutive[0] = 0
+
             async def one(company: Company, sub: Any) -> None:
                 lock = site_locks.setdefault(_site_key(company), asyncio.Lock())
-                async with lock, sem:
-                    if stop_reason:
-                        return
-                    res = await _probe_one(
-                        ws, store, session, company, sub, wave_id, run_id, opts, clock
-                    )
-                    results.append(res)
-                    if on_result:
-                        on_result(res)
-                    if res.outcome in _LOCAL_TROUBLE:
-                        consecutive[0] += 1
-                        if consecutive[0] >= DEFAULT_MAX_CONSECUTIVE_FAILURES and not stop_reason:
-                            stop_reason.append(
-                                f"stopped after {consecutive[0]} consecutive failures "
-                                "(is the network or the browser broken here?)"
+                try:
+                    async with lock, sem:
+                        if stop_reason or interrupt.requested:
+                            why = "interrupted" if interrupt.requested else stop_reason[0]
+                            count(not_started(company, f"not started: {why}"))
+                            return
+                        interrupt.probing += 1
+                        try:
+                            res = await _probe_one(
+                                ws, store, session, company, sub, wave_id, run_id, opts, clock
                             )
-                    else:
-                        consecutive[0] = 0
-                    if browser.site_delay_s:
-                        await asyncio.sleep(browser.site_delay_s)
+                        finally:
+                            interrupt.probing -= 1
+                        count(res)
+                        if browser.site_delay_s and not interrupt.requested:
+                            await asyncio.sleep(browser.site_delay_s)  # polite to one site
+                except asyncio.CancelledError:
+                    if not interrupt.requested:
+                        raise
+                    if not any(r.slug == company.slug for r in results):
+                        count(not_started(company, "not started: interrupted"))
 
-            await asyncio.gather(*(one(c, s) for c, s in todo))
+            tasks = [asyncio.ensure_future(one(c, s)) for c, s in todo]
+            interrupt.tasks.update(tasks)
+            await asyncio.gather(*tasks)
+    elif todo:
+        results.extend(not_started(c, "not started: interrupted") for c, _ in todo)
     summary = RunSummary(
         run_id, wave_name, opts.submit, results, stop_reason[0] if stop_reason else None
     )
+    if interrupt.requested:
+        left = sum(1 for r in results if r.outcome in ("not-started", "interrupted"))
+        uncertain = sum(1 for r in results if r.state == SubmissionState.UNCERTAIN.value)
+        done = len(todo) - left
+        summary.interrupted = f"interrupted: {done} done, {left} left, {uncertain} uncertain"
     store.update_run(
         run_id,
         finished_at=clock.now(),
-        summary={"counts": summary.counts, "stopped": summary.stopped_early},
+        summary={
+            "counts": summary.counts,
+            "stopped": summary.stopped_early,
+            "interrupted": summary.interrupted,
+        },
     )
     return summary
 
@@ -473,6 +599,8 @@ async def _probe_one(
     )
     try:
         result: ProbeResult = await session.probe(req)
+    except asyncio.CancelledError:
+        return _interrupted(store, sub, company, opts, clock)
     except ProbeError:
         raise
     except Exception as exc:  # the probe promises outcomes; a bug must not lose the state
@@ -546,6 +674,17 @@ async def _probe_one(
         state=state,
         submitted_at=result.submitted_at,
     )
+
+
+def _interrupted(store: Store, sub: Any, company: Company, opts: RunOptions, clock: Clock) -> Any:
+    """A probe stopped by a second Ctrl-C ends by the lifecycle rule (as after a crash)."""
+    fresh = store.submission_by_id(sub.id) or sub
+    state = _recover(store, fresh, opts, clock).state if opts.submit else fresh.state
+    if state == SubmissionState.UNCERTAIN.value:
+        reason = "interrupted after the submit click; not re-sent"
+    else:
+        reason = "interrupted before the submit click; tried again on the next run"
+    return CompanyRun(company.name, company.slug, "interrupted", reason, state=state)
 
 
 def _open_wave(ws: Workspace, store: Store, wave_id: int, at: datetime) -> None:
