@@ -358,6 +358,18 @@ class Interrupt:
         return undo
 
 
+def company_facts(ws: Workspace, company: Company) -> dict[str, Any]:
+    """What a wave's report needs to know about a company, as the wave ran it."""
+    return {
+        "name": company.name,
+        "sector": company.sector,
+        "hours": company.hours or {},
+        "promise": company.promise or "",
+        "domains": company.domains,
+        "calendar": ws.survey.calendar.model_dump(mode="json"),
+    }
+
+
 def _only(ws: Workspace, names: list[str]) -> set[str]:
     return {ws.company(n).slug for n in names}
 
@@ -422,6 +434,7 @@ async def _run_companies(
             else ws.survey.reply_address.address_for(token)
         )
         sub = store.plan_submission(company_id, wave_id, token, addr, now=clock.now())
+        store.snapshot_company(wave_id, company_id, company_facts(ws, company), clock.now())
         sub = _recover(store, sub, opts, clock)
         if sub.state != SubmissionState.PLANNED.value:
             hint = ""

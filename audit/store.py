@@ -220,6 +220,20 @@ grades = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
 )
 
+# What a wave was run with, per company (name, sector, hours, promise, domains, the survey
+# calendar): written when the company is planned and refreshed until its form is clicked,
+# then frozen, so that editing or removing a company later never rewrites the wave's
+# history (reports read these, not today's YAML). A new table: stores made before it get it
+# when they open (create_all), with no facts for their old waves.
+wave_facts = sa.Table(
+    "wave_facts",
+    metadata,
+    sa.Column("wave_id", sa.ForeignKey("waves.id"), primary_key=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), primary_key=True),
+    sa.Column("facts_json", sa.Text, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -442,6 +456,41 @@ class Store:
         row = self.submission(company_id, wave_id)
         assert row is not None
         return row
+
+    def snapshot_company(
+        self, wave_id: int, company_id: int, facts: dict[str, Any], now: datetime
+    ) -> bool:
+        """Keep the company facts this wave runs with; frozen once its form was clicked.
+
+        Returns True when the snapshot was written (new or refreshed before the click).
+        """
+        text = json.dumps(facts, ensure_ascii=False, sort_keys=True, default=str)
+        with self.tx() as c:
+            clicked = c.execute(
+                sa.select(submissions.c.clicked_at).where(
+                    submissions.c.wave_id == wave_id, submissions.c.company_id == company_id
+                )
+            ).scalar()
+            row = c.execute(
+                sa.select(wave_facts.c.facts_json).where(
+                    wave_facts.c.wave_id == wave_id, wave_facts.c.company_id == company_id
+                )
+            ).first()
+            if row is None:
+                c.execute(
+                    wave_facts.insert().values(
+                        wave_id=wave_id, company_id=company_id, facts_json=text, recorded_at=now
+                    )
+                )
+                return True
+            if clicked is not None or row.facts_json == text:
+                return False
+            c.execute(
+                wave_facts.update()
+                .where(wave_facts.c.wave_id == wave_id, wave_facts.c.company_id == company_id)
+                .values(facts_json=text, recorded_at=now)
+            )
+            return True
 
     def update_submission(self, submission_id: int, **values: Any) -> None:
         for key in ("values", "request"):

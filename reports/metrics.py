@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from audit import store as st
 from audit.models import (
+    Calendar,
     Company,
     MessageKind,
     SubmissionState,
@@ -133,6 +134,7 @@ _FRAME_COLUMNS: dict[str, list[str]] = {
     "evidence": ["id", "submission_id", "attempt_id", "message_id", "kind", "path", "sha256"],
     "grades": ["id", "submission_id", "score", "note", "at"],
     "runs": ["id", "kind", "started_at", "clock_offset_s", "tool_version", "browser_version"],
+    "wave_facts": ["wave_id", "company_id", "facts_json"],
 }
 _TIME_COLUMNS = {
     "created_at",
@@ -159,6 +161,7 @@ class Frames:
     evidence: pd.DataFrame
     grades: pd.DataFrame
     runs: pd.DataFrame
+    wave_facts: pd.DataFrame  # the company facts each wave ran with (audit.store.wave_facts)
 
     @classmethod
     def empty(cls) -> Frames:
@@ -202,6 +205,7 @@ def load_frames(store: st.Store) -> Frames:
         "evidence": st.evidence,
         "grades": st.grades,
         "runs": st.runs,
+        "wave_facts": st.wave_facts,
     }
     out: dict[str, pd.DataFrame] = {}
     with store.engine.connect() as conn:
@@ -297,6 +301,30 @@ def _company_table(frames: Frames, companies: Sequence[Company]) -> pd.DataFrame
     return df
 
 
+def _lay_wave_facts(df: pd.DataFrame, facts: pd.DataFrame) -> None:
+    """Each wave's own company facts over today's YAML: history is not rewritten.
+
+    Waves run before snapshots were kept have none and keep today's facts.
+    """
+    if facts.empty or df.empty:
+        return
+    by_key = {
+        (int(w), int(c)): json.loads(t)
+        for w, c, t in zip(facts["wave_id"], facts["company_id"], facts["facts_json"], strict=True)
+    }
+    for i, w, c in zip(df.index, df["wave_id"], df["company_id"], strict=True):
+        f = by_key.get((int(w), int(c)))
+        if f is None:
+            continue
+        df.at[i, "name"] = f.get("name") or df.at[i, "name"]
+        df.at[i, "sector"] = f.get("sector") or "other"
+        hours = f.get("hours") or {}
+        df.at[i, "hours_key"] = json.dumps(hours, sort_keys=True) if hours else ""
+        df.at[i, "promise"] = f.get("promise") or ""
+        if f.get("calendar"):
+            df.at[i, "calendar_key"] = json.dumps(f["calendar"], sort_keys=True)
+
+
 def _first_events(events: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
     """The earliest in-window event per submission among the given kinds."""
     ev = events[events["kind"].isin(kinds) & events["in_window"]]
@@ -362,6 +390,8 @@ def compute(
     df["sector"] = df["sector"].fillna("other")
     df["hours_key"] = df["hours_key"].fillna("")
     df["promise"] = df["promise"].fillna("")
+    df["calendar_key"] = ""
+    _lay_wave_facts(df, frames.wave_facts)
 
     # -- status of the submission itself ------------------------------------------
     state = df["state"].fillna("")
@@ -448,10 +478,12 @@ def compute(
     df["business_seconds"] = np.nan
     df["first_contact_business_seconds"] = np.nan
     df["observed_business_seconds"] = np.nan
-    calendars: dict[str, BusinessCalendar] = {}
-    for key, idx in df.groupby("hours_key").groups.items():
-        cal = calendars[key] = BusinessCalendar.from_config(
-            survey.calendar, json.loads(key) if key else None
+    calendars: dict[tuple[str, str], BusinessCalendar] = {}
+    for key, idx in df.groupby(["calendar_key", "hours_key"]).groups.items():
+        cal_key, hours_key = key  # type: ignore[misc]
+        base = Calendar.model_validate_json(cal_key) if cal_key else survey.calendar
+        cal = calendars[(cal_key, hours_key)] = BusinessCalendar.from_config(
+            base, json.loads(hours_key) if hours_key else None
         )
         part = df.loc[idx]
         for col, end in (
@@ -485,6 +517,7 @@ def compute(
     for row in df[
         [
             "promise",
+            "calendar_key",
             "hours_key",
             "submitted_at",
             "first_human_reply_at",
@@ -496,7 +529,7 @@ def compute(
         kept.append(
             _promise_kept(
                 row.promise,
-                calendars[row.hours_key],
+                calendars[(row.calendar_key, row.hours_key)],
                 row.submitted_at,
                 row.first_human_reply_at,
                 row.censor_at,
