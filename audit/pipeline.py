@@ -474,52 +474,67 @@ async def _run_companies(
         )
 
     if todo and not interrupt.requested:
-        async with session_type(
-            browser, assist=opts.assist, block_outside=opts.block_outside
-        ) as session:
-            store.update_run(run_id, browser_version=session.browser_version)
+        try:
+            async with session_type(
+                browser, assist=opts.assist, block_outside=opts.block_outside
+            ) as session:
+                store.update_run(run_id, browser_version=session.browser_version)
 
-            def count(res: CompanyRun) -> None:
-                results.append(res)
-                if on_result:
-                    on_result(res)
-                if res.outcome in _LOCAL_TROUBLE:
-                    consecutive[0] += 1
-                    if consecutive[0] >= DEFAULT_MAX_CONSECUTIVE_FAILURES and not stop_reason:
-                        stop_reason.append(
-                            f"stopped after {consecutive[0]} consecutive failures "
-                            "(is the network or the browser broken here?)"
-                        )
-                elif res.outcome not in ("interrupted", "not-started"):
-                    consecutive[0] = 0
-
-            async def one(company: Company, sub: Any) -> None:
-                lock = site_locks.setdefault(_site_key(company), asyncio.Lock())
-                try:
-                    async with lock, sem:
-                        if stop_reason or interrupt.requested:
-                            why = "interrupted" if interrupt.requested else stop_reason[0]
-                            count(not_started(company, f"not started: {why}"))
-                            return
-                        interrupt.probing += 1
-                        try:
-                            res = await _probe_one(
-                                ws, store, session, company, sub, wave_id, run_id, opts, clock
+                def count(res: CompanyRun) -> None:
+                    results.append(res)
+                    if on_result:
+                        on_result(res)
+                    if res.outcome in _LOCAL_TROUBLE:
+                        consecutive[0] += 1
+                        if consecutive[0] >= DEFAULT_MAX_CONSECUTIVE_FAILURES and not stop_reason:
+                            stop_reason.append(
+                                f"stopped after {consecutive[0]} consecutive failures "
+                                "(is the network or the browser broken here?)"
                             )
-                        finally:
-                            interrupt.probing -= 1
-                        count(res)
-                        if browser.site_delay_s and not interrupt.requested:
-                            await asyncio.sleep(browser.site_delay_s)  # polite to one site
-                except asyncio.CancelledError:
-                    if not interrupt.requested:
-                        raise
-                    if not any(r.slug == company.slug for r in results):
-                        count(not_started(company, "not started: interrupted"))
+                    elif res.outcome not in ("interrupted", "not-started"):
+                        consecutive[0] = 0
 
-            tasks = [asyncio.ensure_future(one(c, s)) for c, s in todo]
-            interrupt.tasks.update(tasks)
-            await asyncio.gather(*tasks)
+                async def one(company: Company, sub: Any) -> None:
+                    lock = site_locks.setdefault(_site_key(company), asyncio.Lock())
+                    try:
+                        async with lock, sem:
+                            if stop_reason or interrupt.requested:
+                                why = "interrupted" if interrupt.requested else stop_reason[0]
+                                count(not_started(company, f"not started: {why}"))
+                                return
+                            interrupt.probing += 1
+                            try:
+                                res = await _probe_one(
+                                    ws, store, session, company, sub, wave_id, run_id, opts, clock
+                                )
+                            finally:
+                                interrupt.probing -= 1
+                            count(res)
+                            if browser.site_delay_s and not interrupt.requested:
+                                await asyncio.sleep(browser.site_delay_s)  # polite to one site
+                    except asyncio.CancelledError:
+                        if not interrupt.requested:
+                            raise
+                        if not any(r.slug == company.slug for r in results):
+                            count(not_started(company, "not started: interrupted"))
+
+                tasks = [asyncio.ensure_future(one(c, s)) for c, s in todo]
+                interrupt.tasks.update(tasks)
+                await asyncio.gather(*tasks)
+        except Exception:
+            # Ctrl-C while the Playwright driver was still starting reaches the driver too
+            # (it ignores SIGINT only once started): that is the interrupt, not a failure.
+            if not interrupt.requested:
+                raise
+            log.info("run interrupted while the browser started or stopped", exc_info=True)
+            for _c, sub in todo:  # anything left half-way ends by the lifecycle rule
+                fresh = store.submission_by_id(sub.id)
+                if opts.submit and fresh is not None:
+                    _recover(store, fresh, opts, clock)
+            started = {r.slug for r in results}
+            results.extend(
+                not_started(c, "not started: interrupted") for c, _ in todo if c.slug not in started
+            )
     elif todo:
         results.extend(not_started(c, "not started: interrupted") for c, _ in todo)
     summary = RunSummary(
