@@ -51,9 +51,11 @@ log = logging.getLogger(__name__)
 
 CONTACT_KINDS = (MessageKind.HUMAN.value, MessageKind.AUTO_ACK.value, MessageKind.BOUNCE.value)
 REACHABLE_STATUSES = ("answered", "auto_ack_only", "bounced", "no_reply")
-UNREACHABLE_STATUSES = ("form_failed", "blocked")
+UNREACHABLE_STATUSES = ("form_failed", "blocked", "not_sent")
 NO_REPLY_TIER = "no reply"
 NOT_REACHABLE_TIER = "not reachable"
+NOT_SENT_TIER = "not sent"
+RETRY_HINT = "audit run --submit --retry-failed (never clicked: safe to try again)"
 
 RESULT_COLUMNS = [
     "rank",
@@ -90,6 +92,7 @@ EXTRA_COLUMNS = [
     "reply_quotes_inquiry",
     "outcome",
     "submission_id",
+    "next_step",  # what to run next for a company not sent or failed before its click
 ]
 
 _FRAME_COLUMNS: dict[str, list[str]] = {
@@ -408,9 +411,28 @@ def compute(
     blocked = state == SubmissionState.BLOCKED.value
     status[~sent] = "form_failed"
     status[blocked] = "blocked"
+    # Never sent and never failed: planned (or dry-run only), or stopped before its click.
+    planned = state == SubmissionState.PLANNED.value
+    stopped = (state == SubmissionState.RUNNING.value) & df["clicked_at"].isna()
+    status[planned | stopped] = "not_sent"
     fallback = np.where(outcome != "", outcome, "state " + state)
     reason = reason.where((reason != "") | sent, pd.Series(fallback, index=df.index))
     reason = reason.where(~(sent & uncertain), "submit uncertain; timed from the click")
+    reason = reason.where(~planned, "planned, never submitted (a dry run sends nothing)")
+    reason = reason.where(~stopped, "stopped before the submit click (interrupted)")
+    retry = (
+        state.isin([SubmissionState.FAILED.value, SubmissionState.BLOCKED.value])
+        & df["clicked_at"].isna()
+    )
+    next_step = pd.Series("", index=df.index, dtype="object")
+    next_step[planned | stopped] = "audit run --submit"
+    next_step[retry] = RETRY_HINT
+    by_hand = retry & blocked
+    next_step[by_hand] = [
+        f"audit run --submit --retry-failed --assist --only '{n}' (complete it by hand)"
+        for n in df.loc[by_hand, "name"]
+    ]
+    df["next_step"] = next_step
 
     # -- censoring point --------------------------------------------------------------
     close = df["wave_close_at"]
@@ -498,8 +520,8 @@ def compute(
     reachable = df["status"].isin(REACHABLE_STATUSES)
     tiers = list(survey.tiers)
     df["tier"] = [
-        tier_for(v, tiers) if ok else NOT_REACHABLE_TIER
-        for v, ok in zip(metric.where(answered), reachable, strict=True)
+        tier_for(v, tiers) if ok else (NOT_SENT_TIER if st == "not_sent" else NOT_REACHABLE_TIER)
+        for v, ok, st in zip(metric.where(answered), reachable, df["status"], strict=True)
     ]
     df["rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
     for _, idx in df.groupby("wave_id").groups.items():
