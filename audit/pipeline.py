@@ -25,10 +25,11 @@ import sqlalchemy as sa
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from audit import __version__
+from audit import __version__, lifecycle
 from audit.clock import Clock, current_clock
 from audit.config import COMPANIES_FILE, SURVEY_FILE, Workspace, load_workspace
 from audit.errors import AuditError, ConfigError, InboxError, ProbeError
+from audit.lifecycle import Submission
 from audit.models import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     BrowserSettings,
@@ -39,7 +40,6 @@ from audit.models import (
     ProbeResult,
     SubmissionState,
     parse_duration,
-    state_for,
 )
 from audit.store import Store
 from audit.tokens import new_token, reference_code
@@ -437,13 +437,7 @@ async def _run_companies(
         store.snapshot_company(wave_id, company_id, company_facts(ws, company), clock.now())
         sub = _recover(store, sub, opts, clock)
         if sub.state != SubmissionState.PLANNED.value:
-            hint = ""
-            if sub.state in (SubmissionState.FAILED.value, SubmissionState.BLOCKED.value):
-                hint = (
-                    " (never clicked: --retry-failed tries it again)"
-                    if sub.clicked_at is None
-                    else " (clicked: never re-sent)"
-                )
+            hint = lifecycle.retry_hint(sub)
             results.append(
                 CompanyRun(
                     company.name,
@@ -557,31 +551,9 @@ async def _run_companies(
     return summary
 
 
-def _recover(store: Store, sub: Any, opts: RunOptions, clock: Clock) -> Any:
+def _recover(store: Store, sub: Submission, opts: RunOptions, clock: Clock) -> Submission:
     """Bring a submission left behind by a crash or a failure into a safe state."""
-    if sub.state == SubmissionState.RUNNING.value:
-        if sub.clicked_at is not None:
-            store.update_submission(
-                sub.id,
-                state=SubmissionState.UNCERTAIN.value,
-                outcome=Outcome.UNCERTAIN.value,
-                reason="interrupted after the submit click; not re-sent",
-                finished_at=clock.now(),
-            )
-        else:  # crashed before the click: nothing left the browser, safe to try again
-            store.update_submission(
-                sub.id,
-                state=SubmissionState.PLANNED.value,
-                reason="recovered: interrupted before submit",
-            )
-    elif (
-        opts.retry_failed
-        and opts.submit
-        and sub.state in (SubmissionState.FAILED.value, SubmissionState.BLOCKED.value)
-        and sub.clicked_at is None
-    ):
-        store.update_submission(sub.id, state=SubmissionState.PLANNED.value)
-    return store.submission_by_id(sub.id)
+    return store.apply(sub, lifecycle.recover(sub, opts.retry_failed and opts.submit, clock.now()))
 
 
 async def _probe_one(
@@ -636,8 +608,6 @@ async def _probe_one(
         result = ProbeResult(
             outcome=Outcome.ERROR, reason=f"internal error: {type(exc).__name__}: {exc}"
         )
-        if store.submission_by_id(sub.id).clicked_at is not None:  # type: ignore[union-attr]
-            result.outcome, result.clicked = Outcome.UNCERTAIN, True
     finished = clock.now()
     values = {f.role: f.value_sent for f in result.fields if f.value_sent is not None}
     attempt_id = store.add_attempt(
@@ -668,22 +638,16 @@ async def _probe_one(
             )
     state = sub.state
     if opts.submit:
-        new_state = state_for(result.outcome)
-        if (
-            result.clicked
-            and new_state is SubmissionState.FAILED
-            and result.outcome in _LOCAL_TROUBLE
-        ):
-            new_state = SubmissionState.UNCERTAIN  # clicked, then lost: never re-send blindly
-        updates: dict[str, Any] = dict(
-            state=new_state.value,
-            outcome=result.outcome.value,
-            reason=result.reason,
+        running = store.submission_by_id(sub.id) or sub  # clicked_at as recorded
+        updates: dict[str, Any] = lifecycle.finish(
+            running, result.outcome, result.reason, result.clicked, finished
+        )
+        new_state = SubmissionState(updates["state"])
+        updates.update(
             signal=result.signal,
             page_url=result.url,
             values=values,
             request=result.request,
-            finished_at=finished,
         )
         email_sent = values.get("email")
         if email_sent and email_sent != sub.reply_address:
@@ -704,7 +668,9 @@ async def _probe_one(
     )
 
 
-def _interrupted(store: Store, sub: Any, company: Company, opts: RunOptions, clock: Clock) -> Any:
+def _interrupted(
+    store: Store, sub: Submission, company: Company, opts: RunOptions, clock: Clock
+) -> CompanyRun:
     """A probe stopped by a second Ctrl-C ends by the lifecycle rule (as after a crash)."""
     fresh = store.submission_by_id(sub.id) or sub
     state = _recover(store, fresh, opts, clock).state if opts.submit else fresh.state

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from audit.errors import StoreError
+from audit.lifecycle import Change, Submission
 from audit.models import Channel, Company, SubmissionState
 
 log = logging.getLogger(__name__)
@@ -421,23 +422,31 @@ class Store:
             c.execute(waves.update().where(waves.c.id == wave_id).values(**values))
 
     # -- submissions -----------------------------------------------------------------
-    def submission(self, company_id: int, wave_id: int) -> sa.Row[Any] | None:
+    def submission(self, company_id: int, wave_id: int) -> Submission | None:
         with self.engine.connect() as c:
-            return c.execute(
+            row = c.execute(
                 sa.select(submissions).where(
                     submissions.c.company_id == company_id, submissions.c.wave_id == wave_id
                 )
             ).first()
+        return Submission.from_row(row) if row is not None else None
 
-    def submission_by_id(self, submission_id: int) -> sa.Row[Any] | None:
+    def submission_by_id(self, submission_id: int) -> Submission | None:
         with self.engine.connect() as c:
-            return c.execute(
-                sa.select(submissions).where(submissions.c.id == submission_id)
-            ).first()
+            row = c.execute(sa.select(submissions).where(submissions.c.id == submission_id)).first()
+        return Submission.from_row(row) if row is not None else None
+
+    def apply(self, sub: Submission, change: Change | None) -> Submission:
+        """Write a lifecycle transition's change (audit.lifecycle) and read the row back."""
+        if change:
+            self.update_submission(sub.id, **change)
+        fresh = self.submission_by_id(sub.id)
+        assert fresh is not None
+        return fresh
 
     def plan_submission(
         self, company_id: int, wave_id: int, token: str, reply_address: str, now: datetime
-    ) -> sa.Row[Any]:
+    ) -> Submission:
         """The company's submission in this wave: the existing one, or a new planned one."""
         existing = self.submission(company_id, wave_id)
         if existing is not None:
