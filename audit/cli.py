@@ -171,7 +171,10 @@ def _run_with_progress(
         if not r.skipped:
             progress.update(task, advance=1, last=f"{r.company}: {r.outcome}")
 
-    kwargs: dict[str, Any] = {"on_result": on_result, "on_start": on_start}
+    def on_notice(text: str) -> None:
+        progress.console.print(f"[yellow]{text}[/]")
+
+    kwargs: dict[str, Any] = {"on_result": on_result, "on_start": on_start, "on_notice": on_notice}
     if clock is not None:
         kwargs["clock"] = clock
     with progress:
@@ -181,6 +184,9 @@ def _run_with_progress(
 def _print_run(summary: pipeline.RunSummary, as_json: bool) -> None:
     if as_json:
         out.print_json(pipeline.to_json(summary))
+        if summary.interrupted:
+            err_line.print(summary.interrupted)
+            raise typer.Exit(130)
         return
     table = Table(title=f"{'Submissions' if summary.submit else 'Dry run'} in wave {summary.wave}")
     for col in ("company", "outcome", "reason"):
@@ -189,6 +195,9 @@ def _print_run(summary: pipeline.RunSummary, as_json: bool) -> None:
         table.add_row(r.company, r.outcome, r.reason[:90])
     err.print(table)
     err.print("Counts: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items())))
+    if summary.interrupted:
+        err_line.print(f"[red]{summary.interrupted}[/]", highlight=False)
+        raise typer.Exit(130)
     if summary.stopped_early:
         err.print(f"[red]{summary.stopped_early}[/]")
         raise typer.Exit(3)

@@ -402,7 +402,7 @@ FINAL_STATES = {
 
 
 class Outcome(StrEnum):
-    """What a probe found. Maps onto a submission state (see state_for)."""
+    """What a probe found. Maps onto a submission state (audit.lifecycle.state_after)."""
 
     SUBMITTED = "submitted"
     FILLED = "filled"  # dry run: filled and screenshotted, not sent
@@ -416,16 +416,6 @@ class Outcome(StrEnum):
     FAILED = "failed"  # e.g. "upload required", "national_id required"
     ERROR = "error"
     UNCERTAIN = "uncertain"  # clicked, then lost sight of what happened
-
-
-def state_for(outcome: Outcome) -> SubmissionState:
-    if outcome is Outcome.SUBMITTED:
-        return SubmissionState.SUBMITTED
-    if outcome in (Outcome.CAPTCHA, Outcome.LOGIN_WALL):
-        return SubmissionState.BLOCKED
-    if outcome is Outcome.UNCERTAIN:
-        return SubmissionState.UNCERTAIN
-    return SubmissionState.FAILED
 
 
 @dataclass

@@ -25,10 +25,11 @@ import sqlalchemy as sa
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from audit import __version__
+from audit import __version__, lifecycle
 from audit.clock import Clock, current_clock
 from audit.config import COMPANIES_FILE, SURVEY_FILE, Workspace, load_workspace
 from audit.errors import AuditError, ConfigError, InboxError, ProbeError
+from audit.lifecycle import Submission
 from audit.models import (
     BLOCK_OUTSIDE_ENV,
     DECIDED_BY_HAND,
@@ -44,7 +45,6 @@ from audit.models import (
     ReviewState,
     SubmissionState,
     parse_duration,
-    state_for,
 )
 from audit.store import Store
 from audit.tokens import new_token, reference_code
@@ -178,6 +178,9 @@ class RunOptions:
 
 @dataclass
 class CompanyRun:
+    """What one company's turn in a run came to (``outcome`` is a probe outcome, or
+    ``not-started`` / ``interrupted`` when the run was stopped before or during it)."""
+
     company: str
     slug: str
     outcome: str
@@ -194,6 +197,7 @@ class RunSummary:
     submit: bool
     results: list[CompanyRun]
     stopped_early: str | None = None
+    interrupted: str | None = None  # "interrupted: N done, M left, K uncertain"
 
     @property
     def counts(self) -> dict[str, int]:
@@ -284,8 +288,12 @@ def run_survey(
     clock: Clock | None = None,
     on_result: Callable[[CompanyRun], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> RunSummary:
-    """Submit (or, without opts.submit, dry-run) every company's form once in the wave."""
+    """Submit (or, without opts.submit, dry-run) every company's form once in the wave.
+
+    Ctrl-C / SIGTERM stop the run safely (see Interrupt); ``on_notice`` hears about it.
+    """
     clock = clock or current_clock()
     ws = load_workspace(root)
     if os.environ.get(BLOCK_OUTSIDE_ENV) == "1":
@@ -294,9 +302,75 @@ def run_survey(
     browser = resolved_browser_settings(ws, opts)
     store = Store.open(ws.store_url)
     try:
-        return asyncio.run(_run_async(ws, store, chosen, browser, opts, clock, on_result, on_start))
+        interrupt = Interrupt(on_notice=on_notice)
+        return asyncio.run(
+            _run_async(ws, store, chosen, browser, opts, clock, on_result, on_start, interrupt)
+        )
     finally:
         store.close()
+
+
+@dataclass
+class Interrupt:
+    """Ctrl-C / SIGTERM during a run: the first stops starting companies and lets the ones
+    in flight finish; the second stops those at once. Either way every company ends by the
+    lifecycle rule: not clicked -> planned again, clicked and unconfirmed -> uncertain."""
+
+    count: int = 0
+    on_notice: Callable[[str], None] | None = None
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    probing: int = 0  # companies whose probe has started and not ended
+
+    @property
+    def requested(self) -> bool:
+        return self.count > 0
+
+    def signal(self) -> None:
+        self.count += 1
+        in_flight = self.probing
+        if self.count == 1:
+            self.notify(
+                f"interrupt: no new company is started; {in_flight} in flight finish "
+                "(Ctrl-C again to stop them now)"
+            )
+        else:
+            self.notify(f"interrupt: stopping {in_flight} in flight now")
+            for t in self.tasks:
+                t.cancel()
+
+    def notify(self, text: str) -> None:
+        if self.on_notice:
+            self.on_notice(text)
+        else:
+            log.warning("%s", text)
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """Handle SIGINT and SIGTERM on the loop (main thread only); returns the undo."""
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        sigs = [signal.SIGINT, signal.SIGTERM]
+        for sig in sigs:
+            loop.add_signal_handler(sig, self.signal)
+
+        def undo() -> None:
+            for sig in sigs:
+                loop.remove_signal_handler(sig)
+
+        return undo
+
+
+def company_facts(ws: Workspace, company: Company) -> dict[str, Any]:
+    """What a wave's report needs to know about a company, as the wave ran it."""
+    return {
+        "name": company.name,
+        "sector": company.sector,
+        "hours": company.hours or {},
+        "promise": company.promise or "",
+        "domains": company.domains,
+        "calendar": ws.survey.calendar.model_dump(mode="json"),
+    }
 
 
 def _only(ws: Workspace, names: list[str]) -> set[str]:
@@ -312,9 +386,32 @@ async def _run_async(
     clock: Clock,
     on_result: Callable[[CompanyRun], None] | None,
     on_start: Callable[[int], None] | None,
+    interrupt: Interrupt | None = None,
 ) -> RunSummary:
     from probes.runner import ProbeSession
 
+    interrupt = interrupt or Interrupt()
+    undo_signals = interrupt.install(asyncio.get_running_loop())
+    try:
+        return await _run_companies(
+            ws, store, chosen, browser, opts, clock, on_result, on_start, interrupt, ProbeSession
+        )
+    finally:
+        undo_signals()
+
+
+async def _run_companies(
+    ws: Workspace,
+    store: Store,
+    chosen: list[Company],
+    browser: BrowserSettings,
+    opts: RunOptions,
+    clock: Clock,
+    on_result: Callable[[CompanyRun], None] | None,
+    on_start: Callable[[int], None] | None,
+    interrupt: Interrupt,
+    session_type: Any,
+) -> RunSummary:
     wave_name = ws.survey.survey.wave
     wave_id = store.ensure_wave(wave_name, ws.survey.survey.close_at, now=clock.now())
     run_id = store.begin_run(
@@ -340,14 +437,16 @@ async def _run_async(
             else ws.survey.reply_address.address_for(token)
         )
         sub = store.plan_submission(company_id, wave_id, token, addr, now=clock.now())
+        store.snapshot_company(wave_id, company_id, company_facts(ws, company), clock.now())
         sub = _recover(store, sub, opts, clock)
         if sub.state != SubmissionState.PLANNED.value:
+            hint = lifecycle.retry_hint(sub)
             results.append(
                 CompanyRun(
                     company.name,
                     company.slug,
                     "already-" + sub.state,
-                    f"{sub.state} in wave {wave_name}; not sent again",
+                    f"{sub.state} in wave {wave_name}; not sent again{hint}",
                     state=sub.state,
                     submitted_at=sub.submitted_at,
                     skipped=True,
@@ -365,20 +464,20 @@ async def _run_async(
     site_locks: dict[str, asyncio.Lock] = {}
     stop_reason: list[str] = []
     consecutive = [0]
-    if todo:
-        async with ProbeSession(
-            browser, assist=opts.assist, block_outside=opts.block_outside
-        ) as session:
-            store.update_run(run_id, browser_version=session.browser_version)
 
-            async def one(company: Company, sub: Any) -> None:
-                lock = site_locks.setdefault(_site_key(company), asyncio.Lock())
-                async with lock, sem:
-                    if stop_reason:
-                        return
-                    res = await _probe_one(
-                        ws, store, session, company, sub, wave_id, run_id, opts, clock
-                    )
+    def not_started(company: Company, why: str) -> CompanyRun:
+        return CompanyRun(
+            company.name, company.slug, "not-started", why, state="planned", skipped=True
+        )
+
+    if todo and not interrupt.requested:
+        try:
+            async with session_type(
+                browser, assist=opts.assist, block_outside=opts.block_outside
+            ) as session:
+                store.update_run(run_id, browser_version=session.browser_version)
+
+                def count(res: CompanyRun) -> None:
                     results.append(res)
                     if on_result:
                         on_result(res)
@@ -389,48 +488,75 @@ async def _run_async(
                                 f"stopped after {consecutive[0]} consecutive failures "
                                 "(is the network or the browser broken here?)"
                             )
-                    else:
+                    elif res.outcome not in ("interrupted", "not-started"):
                         consecutive[0] = 0
-                    if browser.site_delay_s:
-                        await asyncio.sleep(browser.site_delay_s)
 
-            await asyncio.gather(*(one(c, s) for c, s in todo))
+                async def one(company: Company, sub: Any) -> None:
+                    lock = site_locks.setdefault(_site_key(company), asyncio.Lock())
+                    try:
+                        async with lock, sem:
+                            if stop_reason or interrupt.requested:
+                                why = "interrupted" if interrupt.requested else stop_reason[0]
+                                count(not_started(company, f"not started: {why}"))
+                                return
+                            interrupt.probing += 1
+                            try:
+                                res = await _probe_one(
+                                    ws, store, session, company, sub, wave_id, run_id, opts, clock
+                                )
+                            finally:
+                                interrupt.probing -= 1
+                            count(res)
+                            if browser.site_delay_s and not interrupt.requested:
+                                await asyncio.sleep(browser.site_delay_s)  # polite to one site
+                    except asyncio.CancelledError:
+                        if not interrupt.requested:
+                            raise
+                        if not any(r.slug == company.slug for r in results):
+                            count(not_started(company, "not started: interrupted"))
+
+                tasks = [asyncio.ensure_future(one(c, s)) for c, s in todo]
+                interrupt.tasks.update(tasks)
+                await asyncio.gather(*tasks)
+        except Exception:
+            # Ctrl-C while the Playwright driver was still starting reaches the driver too
+            # (it ignores SIGINT only once started): that is the interrupt, not a failure.
+            if not interrupt.requested:
+                raise
+            log.info("run interrupted while the browser started or stopped", exc_info=True)
+            for _c, sub in todo:  # anything left half-way ends by the lifecycle rule
+                fresh = store.submission_by_id(sub.id)
+                if opts.submit and fresh is not None:
+                    _recover(store, fresh, opts, clock)
+            started = {r.slug for r in results}
+            results.extend(
+                not_started(c, "not started: interrupted") for c, _ in todo if c.slug not in started
+            )
+    elif todo:
+        results.extend(not_started(c, "not started: interrupted") for c, _ in todo)
     summary = RunSummary(
         run_id, wave_name, opts.submit, results, stop_reason[0] if stop_reason else None
     )
+    if interrupt.requested:
+        left = sum(1 for r in results if r.outcome in ("not-started", "interrupted"))
+        uncertain = sum(1 for r in results if r.state == SubmissionState.UNCERTAIN.value)
+        done = len(todo) - left
+        summary.interrupted = f"interrupted: {done} done, {left} left, {uncertain} uncertain"
     store.update_run(
         run_id,
         finished_at=clock.now(),
-        summary={"counts": summary.counts, "stopped": summary.stopped_early},
+        summary={
+            "counts": summary.counts,
+            "stopped": summary.stopped_early,
+            "interrupted": summary.interrupted,
+        },
     )
     return summary
 
 
-def _recover(store: Store, sub: Any, opts: RunOptions, clock: Clock) -> Any:
+def _recover(store: Store, sub: Submission, opts: RunOptions, clock: Clock) -> Submission:
     """Bring a submission left behind by a crash or a failure into a safe state."""
-    if sub.state == SubmissionState.RUNNING.value:
-        if sub.clicked_at is not None:
-            store.update_submission(
-                sub.id,
-                state=SubmissionState.UNCERTAIN.value,
-                outcome=Outcome.UNCERTAIN.value,
-                reason="interrupted after the submit click; not re-sent",
-                finished_at=clock.now(),
-            )
-        else:  # crashed before the click: nothing left the browser, safe to try again
-            store.update_submission(
-                sub.id,
-                state=SubmissionState.PLANNED.value,
-                reason="recovered: interrupted before submit",
-            )
-    elif (
-        opts.retry_failed
-        and opts.submit
-        and sub.state in (SubmissionState.FAILED.value, SubmissionState.BLOCKED.value)
-        and sub.clicked_at is None
-    ):
-        store.update_submission(sub.id, state=SubmissionState.PLANNED.value)
-    return store.submission_by_id(sub.id)
+    return store.apply(sub, lifecycle.recover(sub, opts.retry_failed and opts.submit, clock.now()))
 
 
 async def _probe_one(
@@ -476,6 +602,8 @@ async def _probe_one(
     )
     try:
         result: ProbeResult = await session.probe(req)
+    except asyncio.CancelledError:
+        return _interrupted(store, sub, company, opts, clock)
     except ProbeError:
         raise
     except Exception as exc:  # the probe promises outcomes; a bug must not lose the state
@@ -483,8 +611,6 @@ async def _probe_one(
         result = ProbeResult(
             outcome=Outcome.ERROR, reason=f"internal error: {type(exc).__name__}: {exc}"
         )
-        if store.submission_by_id(sub.id).clicked_at is not None:  # type: ignore[union-attr]
-            result.outcome, result.clicked = Outcome.UNCERTAIN, True
     finished = clock.now()
     values = {f.role: f.value_sent for f in result.fields if f.value_sent is not None}
     attempt_id = store.add_attempt(
@@ -515,22 +641,16 @@ async def _probe_one(
             )
     state = sub.state
     if opts.submit:
-        new_state = state_for(result.outcome)
-        if (
-            result.clicked
-            and new_state is SubmissionState.FAILED
-            and result.outcome in _LOCAL_TROUBLE
-        ):
-            new_state = SubmissionState.UNCERTAIN  # clicked, then lost: never re-send blindly
-        updates: dict[str, Any] = dict(
-            state=new_state.value,
-            outcome=result.outcome.value,
-            reason=result.reason,
+        running = store.submission_by_id(sub.id) or sub  # clicked_at as recorded
+        updates: dict[str, Any] = lifecycle.finish(
+            running, result.outcome, result.reason, result.clicked, finished
+        )
+        new_state = SubmissionState(updates["state"])
+        updates.update(
             signal=result.signal,
             page_url=result.url,
             values=values,
             request=result.request,
-            finished_at=finished,
         )
         email_sent = values.get("email")
         if email_sent and email_sent != sub.reply_address:
@@ -549,6 +669,19 @@ async def _probe_one(
         state=state,
         submitted_at=result.submitted_at,
     )
+
+
+def _interrupted(
+    store: Store, sub: Submission, company: Company, opts: RunOptions, clock: Clock
+) -> CompanyRun:
+    """A probe stopped by a second Ctrl-C ends by the lifecycle rule (as after a crash)."""
+    fresh = store.submission_by_id(sub.id) or sub
+    state = _recover(store, fresh, opts, clock).state if opts.submit else fresh.state
+    if state == SubmissionState.UNCERTAIN.value:
+        reason = "interrupted after the submit click; not re-sent"
+    else:
+        reason = "interrupted before the submit click; tried again on the next run"
+    return CompanyRun(company.name, company.slug, "interrupted", reason, state=state)
 
 
 def _open_wave(ws: Workspace, store: Store, wave_id: int, at: datetime) -> None:

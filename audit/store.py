@@ -11,6 +11,9 @@ Schema version history (a schema change names its migration here):
      messages.dkim_domain (the signing domain d=) and messages.dkim_evidence (JSON: every
      signature's result, the alignment with the From domain, the DNS answers used).
      Messages recorded before it keep NULL there: never verified.
+  3: migration ``3_wave_facts``: the table wave_facts (the company facts each wave ran
+     with, frozen at the submit click). A new table, created when the store opens; waves
+     recorded before it have no facts and their reports use today's companies.yaml.
 
 A store is migrated when it is opened: each migration from its version up to
 SCHEMA_VERSION runs in one transaction with the version bump, and is recorded in ``meta``
@@ -31,11 +34,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from audit.errors import StoreError
+from audit.lifecycle import Change, Submission
 from audit.models import Channel, Company, SubmissionState
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -232,6 +236,20 @@ grades = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
 )
 
+# What a wave was run with, per company (name, sector, hours, promise, domains, the survey
+# calendar): written when the company is planned and refreshed until its form is clicked,
+# then frozen, so that editing or removing a company later never rewrites the wave's
+# history (reports read these, not today's YAML). A new table: stores made before it get it
+# when they open (create_all), with no facts for their old waves.
+wave_facts = sa.Table(
+    "wave_facts",
+    metadata,
+    sa.Column("wave_id", sa.ForeignKey("waves.id"), primary_key=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id"), primary_key=True),
+    sa.Column("facts_json", sa.Text, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+
 
 def _add_columns(table: sa.Table, names: Sequence[str]) -> Callable[[Connection], None]:
     """A migration that adds columns of ``table`` (as declared above) a store lacks."""
@@ -251,6 +269,7 @@ def _add_columns(table: sa.Table, names: Sequence[str]) -> Callable[[Connection]
 # version -> (name, step): what takes a store from version - 1 to version.
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     2: ("2_message_dkim", _add_columns(messages, ("dkim", "dkim_domain", "dkim_evidence"))),
+    3: ("3_wave_facts", lambda c: wave_facts.create(c, checkfirst=True)),
 }
 
 
@@ -459,23 +478,31 @@ class Store:
             c.execute(waves.update().where(waves.c.id == wave_id).values(**values))
 
     # -- submissions -----------------------------------------------------------------
-    def submission(self, company_id: int, wave_id: int) -> sa.Row[Any] | None:
+    def submission(self, company_id: int, wave_id: int) -> Submission | None:
         with self.engine.connect() as c:
-            return c.execute(
+            row = c.execute(
                 sa.select(submissions).where(
                     submissions.c.company_id == company_id, submissions.c.wave_id == wave_id
                 )
             ).first()
+        return Submission.from_row(row) if row is not None else None
 
-    def submission_by_id(self, submission_id: int) -> sa.Row[Any] | None:
+    def submission_by_id(self, submission_id: int) -> Submission | None:
         with self.engine.connect() as c:
-            return c.execute(
-                sa.select(submissions).where(submissions.c.id == submission_id)
-            ).first()
+            row = c.execute(sa.select(submissions).where(submissions.c.id == submission_id)).first()
+        return Submission.from_row(row) if row is not None else None
+
+    def apply(self, sub: Submission, change: Change | None) -> Submission:
+        """Write a lifecycle transition's change (audit.lifecycle) and read the row back."""
+        if change:
+            self.update_submission(sub.id, **change)
+        fresh = self.submission_by_id(sub.id)
+        assert fresh is not None
+        return fresh
 
     def plan_submission(
         self, company_id: int, wave_id: int, token: str, reply_address: str, now: datetime
-    ) -> sa.Row[Any]:
+    ) -> Submission:
         """The company's submission in this wave: the existing one, or a new planned one."""
         existing = self.submission(company_id, wave_id)
         if existing is not None:
@@ -494,6 +521,41 @@ class Store:
         row = self.submission(company_id, wave_id)
         assert row is not None
         return row
+
+    def snapshot_company(
+        self, wave_id: int, company_id: int, facts: dict[str, Any], now: datetime
+    ) -> bool:
+        """Keep the company facts this wave runs with; frozen once its form was clicked.
+
+        Returns True when the snapshot was written (new or refreshed before the click).
+        """
+        text = json.dumps(facts, ensure_ascii=False, sort_keys=True, default=str)
+        with self.tx() as c:
+            clicked = c.execute(
+                sa.select(submissions.c.clicked_at).where(
+                    submissions.c.wave_id == wave_id, submissions.c.company_id == company_id
+                )
+            ).scalar()
+            row = c.execute(
+                sa.select(wave_facts.c.facts_json).where(
+                    wave_facts.c.wave_id == wave_id, wave_facts.c.company_id == company_id
+                )
+            ).first()
+            if row is None:
+                c.execute(
+                    wave_facts.insert().values(
+                        wave_id=wave_id, company_id=company_id, facts_json=text, recorded_at=now
+                    )
+                )
+                return True
+            if clicked is not None or row.facts_json == text:
+                return False
+            c.execute(
+                wave_facts.update()
+                .where(wave_facts.c.wave_id == wave_id, wave_facts.c.company_id == company_id)
+                .values(facts_json=text, recorded_at=now)
+            )
+            return True
 
     def update_submission(self, submission_id: int, **values: Any) -> None:
         for key in ("values", "request"):

@@ -195,6 +195,12 @@ async def launch(
         "headless": headless,
         "args": launch_args(block_outside),
         "timeout": max(30_000, settings.timeout_s * 1000),
+        # Ctrl-C belongs to the run, not to the browser: the run stops starting companies and
+        # lets the ones in flight end by the lifecycle rule, which needs the browser alive.
+        # (Chromium runs in its own process group, so the terminal's SIGINT reaches only us.)
+        "handle_sigint": False,
+        "handle_sigterm": False,
+        "handle_sighup": False,
     }
     if info.path:
         kwargs["executable_path"] = info.path

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from audit import store as st
 from audit.models import (
     DECIDED_BY_HAND,
+    Calendar,
     Company,
     MessageKind,
     ReviewState,
@@ -52,9 +53,11 @@ log = logging.getLogger(__name__)
 
 CONTACT_KINDS = (MessageKind.HUMAN.value, MessageKind.AUTO_ACK.value, MessageKind.BOUNCE.value)
 REACHABLE_STATUSES = ("answered", "auto_ack_only", "bounced", "no_reply")
-UNREACHABLE_STATUSES = ("form_failed", "blocked")
+UNREACHABLE_STATUSES = ("form_failed", "blocked", "not_sent")
 NO_REPLY_TIER = "no reply"
 NOT_REACHABLE_TIER = "not reachable"
+NOT_SENT_TIER = "not sent"
+RETRY_HINT = "audit run --submit --retry-failed (never clicked: safe to try again)"
 
 RESULT_COLUMNS = [
     "rank",
@@ -91,6 +94,7 @@ EXTRA_COLUMNS = [
     "reply_quotes_inquiry",
     "outcome",
     "submission_id",
+    "next_step",  # what to run next for a company not sent or failed before its click
 ]
 
 _FRAME_COLUMNS: dict[str, list[str]] = {
@@ -139,6 +143,7 @@ _FRAME_COLUMNS: dict[str, list[str]] = {
     "evidence": ["id", "submission_id", "attempt_id", "message_id", "kind", "path", "sha256"],
     "grades": ["id", "submission_id", "score", "note", "at"],
     "runs": ["id", "kind", "started_at", "clock_offset_s", "tool_version", "browser_version"],
+    "wave_facts": ["wave_id", "company_id", "facts_json"],
 }
 _TIME_COLUMNS = {
     "created_at",
@@ -165,6 +170,7 @@ class Frames:
     evidence: pd.DataFrame
     grades: pd.DataFrame
     runs: pd.DataFrame
+    wave_facts: pd.DataFrame  # the company facts each wave ran with (audit.store.wave_facts)
 
     @classmethod
     def empty(cls) -> Frames:
@@ -208,6 +214,7 @@ def load_frames(store: st.Store) -> Frames:
         "evidence": st.evidence,
         "grades": st.grades,
         "runs": st.runs,
+        "wave_facts": st.wave_facts,
     }
     out: dict[str, pd.DataFrame] = {}
     with store.engine.connect() as conn:
@@ -303,6 +310,30 @@ def _company_table(frames: Frames, companies: Sequence[Company]) -> pd.DataFrame
     return df
 
 
+def _lay_wave_facts(df: pd.DataFrame, facts: pd.DataFrame) -> None:
+    """Each wave's own company facts over today's YAML: history is not rewritten.
+
+    Waves run before snapshots were kept have none and keep today's facts.
+    """
+    if facts.empty or df.empty:
+        return
+    by_key = {
+        (int(w), int(c)): json.loads(t)
+        for w, c, t in zip(facts["wave_id"], facts["company_id"], facts["facts_json"], strict=True)
+    }
+    for i, w, c in zip(df.index, df["wave_id"], df["company_id"], strict=True):
+        f = by_key.get((int(w), int(c)))
+        if f is None:
+            continue
+        df.at[i, "name"] = f.get("name") or df.at[i, "name"]
+        df.at[i, "sector"] = f.get("sector") or "other"
+        hours = f.get("hours") or {}
+        df.at[i, "hours_key"] = json.dumps(hours, sort_keys=True) if hours else ""
+        df.at[i, "promise"] = f.get("promise") or ""
+        if f.get("calendar"):
+            df.at[i, "calendar_key"] = json.dumps(f["calendar"], sort_keys=True)
+
+
 def _first_events(events: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
     """The earliest in-window event per submission among the given kinds."""
     ev = events[events["kind"].isin(kinds) & events["in_window"]]
@@ -368,6 +399,8 @@ def compute(
     df["sector"] = df["sector"].fillna("other")
     df["hours_key"] = df["hours_key"].fillna("")
     df["promise"] = df["promise"].fillna("")
+    df["calendar_key"] = ""
+    _lay_wave_facts(df, frames.wave_facts)
 
     # -- status of the submission itself ------------------------------------------
     state = df["state"].fillna("")
@@ -384,9 +417,28 @@ def compute(
     blocked = state == SubmissionState.BLOCKED.value
     status[~sent] = "form_failed"
     status[blocked] = "blocked"
+    # Never sent and never failed: planned (or dry-run only), or stopped before its click.
+    planned = state == SubmissionState.PLANNED.value
+    stopped = (state == SubmissionState.RUNNING.value) & df["clicked_at"].isna()
+    status[planned | stopped] = "not_sent"
     fallback = np.where(outcome != "", outcome, "state " + state)
     reason = reason.where((reason != "") | sent, pd.Series(fallback, index=df.index))
     reason = reason.where(~(sent & uncertain), "submit uncertain; timed from the click")
+    reason = reason.where(~planned, "planned, never submitted (a dry run sends nothing)")
+    reason = reason.where(~stopped, "stopped before the submit click (interrupted)")
+    retry = (
+        state.isin([SubmissionState.FAILED.value, SubmissionState.BLOCKED.value])
+        & df["clicked_at"].isna()
+    )
+    next_step = pd.Series("", index=df.index, dtype="object")
+    next_step[planned | stopped] = "audit run --submit"
+    next_step[retry] = RETRY_HINT
+    by_hand = retry & blocked
+    next_step[by_hand] = [
+        f"audit run --submit --retry-failed --assist --only '{n}' (complete it by hand)"
+        for n in df.loc[by_hand, "name"]
+    ]
+    df["next_step"] = next_step
 
     # -- censoring point --------------------------------------------------------------
     close = df["wave_close_at"]
@@ -454,10 +506,12 @@ def compute(
     df["business_seconds"] = np.nan
     df["first_contact_business_seconds"] = np.nan
     df["observed_business_seconds"] = np.nan
-    calendars: dict[str, BusinessCalendar] = {}
-    for key, idx in df.groupby("hours_key").groups.items():
-        cal = calendars[key] = BusinessCalendar.from_config(
-            survey.calendar, json.loads(key) if key else None
+    calendars: dict[tuple[str, str], BusinessCalendar] = {}
+    for key, idx in df.groupby(["calendar_key", "hours_key"]).groups.items():
+        cal_key, hours_key = key  # type: ignore[misc]
+        base = Calendar.model_validate_json(cal_key) if cal_key else survey.calendar
+        cal = calendars[(cal_key, hours_key)] = BusinessCalendar.from_config(
+            base, json.loads(hours_key) if hours_key else None
         )
         part = df.loc[idx]
         for col, end in (
@@ -472,8 +526,8 @@ def compute(
     reachable = df["status"].isin(REACHABLE_STATUSES)
     tiers = list(survey.tiers)
     df["tier"] = [
-        tier_for(v, tiers) if ok else NOT_REACHABLE_TIER
-        for v, ok in zip(metric.where(answered), reachable, strict=True)
+        tier_for(v, tiers) if ok else (NOT_SENT_TIER if st == "not_sent" else NOT_REACHABLE_TIER)
+        for v, ok, st in zip(metric.where(answered), reachable, df["status"], strict=True)
     ]
     df["rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
     for _, idx in df.groupby("wave_id").groups.items():
@@ -491,6 +545,7 @@ def compute(
     for row in df[
         [
             "promise",
+            "calendar_key",
             "hours_key",
             "submitted_at",
             "first_human_reply_at",
@@ -502,7 +557,7 @@ def compute(
         kept.append(
             _promise_kept(
                 row.promise,
-                calendars[row.hours_key],
+                calendars[(row.calendar_key, row.hours_key)],
                 row.submitted_at,
                 row.first_human_reply_at,
                 row.censor_at,

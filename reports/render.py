@@ -491,7 +491,15 @@ def _render_html(
     }
     status_label = {
         s: t[f"status_{s}"]
-        for s in ("answered", "auto_ack_only", "no_reply", "bounced", "form_failed", "blocked")
+        for s in (
+            "answered",
+            "auto_ack_only",
+            "no_reply",
+            "bounced",
+            "form_failed",
+            "blocked",
+            "not_sent",
+        )
     }
 
     # previous wave, for the change column
@@ -522,7 +530,11 @@ def _render_html(
             "href": href,
         }
         if status in UNREACHABLE_STATUSES:
-            unreachable.append({**base, "reason": r["reason"] or ""})
+            reason = r["reason"] or ""
+            if r.get("next_step"):
+                step = f"{t['next_step']}: {r['next_step']}"
+                reason = f"{reason} ({step})" if reason else step
+            unreachable.append({**base, "reason": reason})
             continue
         rank = r["rank"]
         rank_txt = "" if rank is None or pd.isna(rank) else str(int(rank))

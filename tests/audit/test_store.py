@@ -225,17 +225,18 @@ def test_a_version_1_store_is_migrated_to_2_message_dkim_and_keeps_its_messages(
     conn = sqlite3.connect(tmp_path / "s.db")  # make it the schema-1 file it would have been
     for col in ("dkim", "dkim_domain", "dkim_evidence"):
         conn.execute(f"ALTER TABLE messages DROP COLUMN {col}")
+    conn.execute("DROP TABLE wave_facts")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
 
     store = Store.open(url)
-    assert store.schema_version == SCHEMA_VERSION == 2
-    assert MIGRATIONS[2][0] == "2_message_dkim"
+    assert store.schema_version == SCHEMA_VERSION == 3
+    assert MIGRATIONS[2][0] == "2_message_dkim" and MIGRATIONS[3][0] == "3_wave_facts"
     with store.engine.connect() as c:
         names = dict(c.execute(sa.select(meta.c.key, meta.c.value)).all())
         row = c.execute(sa.select(messages).where(messages.c.id == mid)).one()
-    assert names["migration:2"] == "2_message_dkim"
+    assert names["migration:2"] == "2_message_dkim" and names["migration:3"] == "3_wave_facts"
     assert (row.subject, row.dkim, row.dkim_domain, row.dkim_evidence) == (
         "subject 1",
         None,

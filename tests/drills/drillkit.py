@@ -31,7 +31,7 @@ def audit_env(password: str | None = None) -> dict[str, str]:
 
 
 def audit_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "audit.cli", *args]
+    return [sys.executable, "-m", "audit", *args]  # the installed `audit` command's entry
 
 
 def run_audit(

@@ -187,8 +187,10 @@ def test_statuses_bounce_blocked_uncertain_and_reply_before_submit():
     assert df.loc["c3", "business_seconds"] == 45 * 60
     assert "uncertain" in df.loc["c3", "reason"]
     assert df.loc["c4", "response_seconds"] == 0 and df.loc["c4", "business_seconds"] == 0
-    assert df.loc["c5", "status"] == "form_failed"
-    assert df.loc["c5", "reason"] == "state planned"
+    # planned and never sent is said as it is, with what to run next (issue 12)
+    assert df.loc["c5", "status"] == "not_sent" and df.loc["c5", "tier"] == "not sent"
+    assert df.loc["c5", "reason"] == "planned, never submitted (a dry run sends nothing)"
+    assert df.loc["c5", "next_step"] == "audit run --submit"
 
 
 def test_phone_call_counts_and_is_matched_by_hand():

@@ -1,0 +1,160 @@
+"""A submission's life, in one place: a typed Submission and pure transitions (STYLE 3).
+
+    planned -> running (claimed) -> [clicked] -> submitted | failed | blocked | uncertain
+
+The one rule that keeps a survey honest and never sends a form twice: once the moment
+before the submit click is recorded (``clicked_at``), the submission is never planned
+again. Whatever then stops it without proof that the form arrived (a crash, Ctrl-C, a lost
+browser, a timeout, an error) makes it ``uncertain``: the reply address will tell. Before
+the click nothing has left the browser, so a stopped submission is simply planned again.
+
+The run, the interrupt handling, crash recovery and the reports call these functions; the
+store writes what they return (a ``Change``) and reads rows back as ``Submission``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from audit.models import Outcome, SubmissionState
+
+# Outcomes that are the server's own definite "no": the form reached it and was refused,
+# so a clicked submission with one of these is failed, not uncertain.
+DEFINITE_REFUSALS = frozenset({Outcome.VALIDATION_ERROR, Outcome.SPAM_BLOCKED})
+BLOCKING = frozenset({Outcome.CAPTCHA, Outcome.LOGIN_WALL})
+
+UNCERTAIN_AFTER_CLICK = "interrupted after the submit click; not re-sent"
+PLANNED_AGAIN = "recovered: interrupted before submit"
+
+
+class LifecycleError(ValueError):
+    """A transition the lifecycle does not allow (a bug, never a site's fault)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One company in one wave (and channel), as the store holds it."""
+
+    id: int
+    company_id: int
+    wave_id: int
+    state: SubmissionState
+    token: str
+    reply_address: str
+    outcome: str | None = None
+    reason: str | None = None
+    signal: str | None = None
+    page_url: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    clicked_at: datetime | None = None
+    submitted_at: datetime | None = None
+    finished_at: datetime | None = None
+    run_id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Submission:
+        m = row._mapping
+        return cls(
+            id=int(m["id"]),
+            company_id=int(m["company_id"]),
+            wave_id=int(m["wave_id"]),
+            state=SubmissionState(m["state"]),
+            token=m["token"],
+            reply_address=m["reply_address"],
+            outcome=m.get("outcome"),
+            reason=m.get("reason"),
+            signal=m.get("signal"),
+            page_url=m.get("page_url"),
+            created_at=m.get("created_at"),
+            started_at=m.get("started_at"),
+            clicked_at=m.get("clicked_at"),
+            submitted_at=m.get("submitted_at"),
+            finished_at=m.get("finished_at"),
+            run_id=m.get("run_id"),
+        )
+
+    @property
+    def clicked(self) -> bool:
+        return self.clicked_at is not None
+
+    @property
+    def final(self) -> bool:
+        return self.state in (
+            SubmissionState.SUBMITTED,
+            SubmissionState.FAILED,
+            SubmissionState.BLOCKED,
+            SubmissionState.UNCERTAIN,
+        )
+
+
+Change = dict[str, Any]  # the columns a transition writes
+
+
+def state_after(outcome: Outcome, clicked: bool) -> SubmissionState:
+    """The state a finished probe leaves the submission in.
+
+    Clicked and not proven, and not the server's own definite refusal: uncertain.
+    """
+    if outcome is Outcome.SUBMITTED:
+        return SubmissionState.SUBMITTED
+    if outcome in BLOCKING:
+        return SubmissionState.BLOCKED
+    if outcome is Outcome.UNCERTAIN:
+        return SubmissionState.UNCERTAIN
+    if clicked and outcome not in DEFINITE_REFUSALS:
+        return SubmissionState.UNCERTAIN
+    return SubmissionState.FAILED
+
+
+def finish(sub: Submission, outcome: Outcome, reason: str, clicked: bool, now: datetime) -> Change:
+    """running -> submitted | failed | blocked | uncertain."""
+    if sub.state is not SubmissionState.RUNNING:
+        raise LifecycleError(f"submission {sub.id} finished while {sub.state}")
+    clicked = clicked or sub.clicked
+    state = state_after(outcome, clicked)
+    if state is SubmissionState.UNCERTAIN and outcome is not Outcome.UNCERTAIN:
+        reason = f"{reason} (after the submit click: not re-sent)" if reason else reason
+    return {
+        "state": state.value,
+        "outcome": outcome.value,
+        "reason": reason,
+        "finished_at": now,
+    }
+
+
+def recover(sub: Submission, retry_failed: bool, now: datetime) -> Change | None:
+    """What a submission left behind by a crash, an interrupt or a failure becomes.
+
+    running + clicked -> uncertain; running, not clicked -> planned; failed/blocked and
+    never clicked -> planned when the consultant asked (--retry-failed); otherwise nothing.
+    """
+    if sub.state is SubmissionState.RUNNING:
+        if sub.clicked:
+            return {
+                "state": SubmissionState.UNCERTAIN.value,
+                "outcome": Outcome.UNCERTAIN.value,
+                "reason": UNCERTAIN_AFTER_CLICK,
+                "finished_at": now,
+            }
+        return {"state": SubmissionState.PLANNED.value, "reason": PLANNED_AGAIN}
+    if (
+        retry_failed
+        and sub.state in (SubmissionState.FAILED, SubmissionState.BLOCKED)
+        and not sub.clicked
+    ):
+        return {"state": SubmissionState.PLANNED.value}
+    return None
+
+
+def retry_hint(sub: Submission) -> str:
+    """What a re-run says about a submission it will not send again."""
+    if sub.state in (SubmissionState.FAILED, SubmissionState.BLOCKED):
+        return (
+            " (never clicked: --retry-failed tries it again)"
+            if not sub.clicked
+            else " (clicked: never re-sent)"
+        )
+    return ""
