@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from audit.models import MatchMethod, SubmissionState
@@ -141,6 +141,11 @@ def match(
     return _by_sender_domain(msg, candidates, at)
 
 
+# INTERNALDATE has whole seconds: a reply that arrived 0.3 s after the click can carry an
+# arrival time up to a second before it.
+ARRIVAL_GRAIN = timedelta(seconds=1)
+
+
 def domain_matches(sender_domain: str, company_domain: str) -> bool:
     """mail.acme.example matches acme.example; acme.example.evil.test does not."""
     s, d = sender_domain.lower().strip("."), company_domain.lower().strip(".")
@@ -157,7 +162,7 @@ def _by_sender_domain(
     for c in candidates:
         if not any(domain_matches(domain, d) for d in c.domains):
             continue
-        if at is not None and (c.submitted_at is None or c.submitted_at > at):
+        if at is not None and (c.submitted_at is None or c.submitted_at > at + ARRIVAL_GRAIN):
             continue  # a reply cannot answer a form submitted after it arrived
         prev = latest.get(c.company)
         if prev is None or _later(c, prev):
