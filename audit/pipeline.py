@@ -220,22 +220,24 @@ def tls_mode_verdict(tls: str, port: int, greeting: bytes | None, speaks_tls: bo
 
 
 def tls_mode_problem(mb: Mailbox, wait_s: float = TLS_PROBE_S) -> str | None:
-    """A short look at the first bytes the server sends (no login, nothing sent in clear)."""
+    """A short look at how the server opens the conversation (no login, nothing sent in
+    clear but a TLS hello). Costs one extra connection when the mode fits the port; waits
+    up to ``wait_s`` only where the server stays silent, which is the mismatch named."""
     import socket
     import ssl
 
     host, port = mb.host, mb.resolved_port
     wait = max(0.2, min(float(mb.timeout_s), wait_s))
-    try:
+
+    def greeting() -> bytes | None:
+        """What the server sends before we say anything (None: silence)."""
         with socket.create_connection((host, port), timeout=wait) as sock:
             try:
-                greeting: bytes | None = sock.recv(64) or b""
+                return sock.recv(64) or b""
             except TimeoutError:
-                greeting = None
-    except OSError:
-        return None  # refused, unreachable, closed: the login check names it
-    speaks_tls = False
-    if greeting is None and mb.tls != "ssl":
+                return None
+
+    def speaks_tls() -> bool:
         ctx = ssl.create_default_context()
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # only: is it TLS at all?
         try:
@@ -243,10 +245,19 @@ def tls_mode_problem(mb: Mailbox, wait_s: float = TLS_PROBE_S) -> str | None:
                 socket.create_connection((host, port), timeout=wait) as raw,
                 ctx.wrap_socket(raw, server_hostname=host),
             ):
-                speaks_tls = True
-        except (OSError, ssl.SSLError):
-            speaks_tls = False
-    return tls_mode_verdict(mb.tls, port, greeting, speaks_tls)
+                return True
+        except ssl.SSLError:
+            return False
+
+    try:
+        if mb.tls == "ssl":
+            if speaks_tls():
+                return None
+            return tls_mode_verdict(mb.tls, port, greeting(), False)
+        first = greeting()
+        return tls_mode_verdict(mb.tls, port, first, first is None and speaks_tls())
+    except OSError:
+        return None  # refused, unreachable, timed out: the login check names it
 
 
 # ---------------------------------------------------------------------------------------

@@ -342,3 +342,13 @@ def test_check_names_starttls_against_an_imaps_port(ws: Path, imaps_server: _Ser
         "in clear: use tls: ssl (tls: starttls waits for a greeting that never comes)"
     )
     assert PASSWORD not in proc.stdout + proc.stderr
+
+
+def test_fitting_modes_raise_no_alarm(plain_server: _Server, imaps_server: _Server) -> None:
+    assert tls_mode_problem(Mailbox(host="127.0.0.1", port=imaps_server.port, tls="ssl")) is None
+    plain = Mailbox(host="127.0.0.1", port=plain_server.port, tls="starttls")
+    assert tls_mode_problem(plain) is None
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # refused: not a TLS mode problem, the login check names it
+    assert tls_mode_problem(Mailbox(host="127.0.0.1", port=port, tls="ssl")) is None
