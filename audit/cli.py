@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -84,10 +85,19 @@ def _root(
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create.")] = Path("."),
-    force: Annotated[bool, typer.Option(help="Overwrite existing YAML files.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite existing YAML files (an edited one is backed up).")
+    ] = False,
 ) -> None:
     """Scaffold a survey workspace: survey.yaml, companies.yaml, evidence/, reports/."""
-    root = pipeline.init_workspace(directory, force=force)
+
+    def on_backup(original: Path, backup: Path) -> None:
+        err_line.print(
+            escape(f"{original.name} replaced by the template; your version is kept in {backup}"),
+            highlight=False,
+        )
+
+    root = pipeline.init_workspace(directory, force=force, on_backup=on_backup)
     err.print(
         f"Workspace ready in [bold]{root}[/]. Edit survey.yaml and companies.yaml, then run 'audit check'."
     )
@@ -107,7 +117,7 @@ def check(
     else:
         for item in items:
             mark = "[green]ok[/]" if item.ok else "[red]FAIL[/]"
-            err.print(f"{mark:>14} {item.name:8} {item.detail}")
+            err_line.print(f"{mark:>14} {item.name:8} {escape(item.detail)}", highlight=False)
     if not all(i.ok for i in items):
         raise typer.Exit(1)
 
@@ -459,7 +469,8 @@ def main() -> None:
     try:
         app()
     except AuditError as exc:
-        err_line.print(f"[red]error:[/] {exc}", highlight=False)
+        # escape: a message may hold brackets (contact-audit[postgres], input[name=...])
+        err_line.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; everything recorded so far is kept.")

@@ -7,6 +7,7 @@ Stage outputs (probe outcomes, parsed messages) are plain dataclasses.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -89,11 +90,43 @@ def parse_duration(text: str | int | float) -> float:
     return total
 
 
+# A company's id names its evidence folder: at most one file-name component (255 bytes on
+# common file systems). Ids that fit are kept exactly as before (they key stored companies);
+# longer ones are cut and given a hash of the whole, so they stay unique and stable.
+MAX_SLUG_BYTES = 255
+
+
 def slugify(name: str) -> str:
     """A stable ASCII-ish identifier for a company name (Hebrew letters are kept)."""
     norm = unicodedata.normalize("NFKC", name).strip().lower()
     slug = re.sub(r"[^\w]+", "-", norm, flags=re.UNICODE).strip("-")
-    return slug or "company"
+    return cap_slug(slug or "company")
+
+
+def cap_slug(slug: str) -> str:
+    """``slug`` if it fits in one file name, else its head and a hash of the whole."""
+    raw = slug.encode("utf-8")
+    if len(raw) <= MAX_SLUG_BYTES:
+        return slug
+    digest = hashlib.sha256(raw).hexdigest()[:10]
+    head = raw[: MAX_SLUG_BYTES - len(digest) - 1].decode("utf-8", "ignore").rstrip("-")
+    return f"{head}-{digest}"
+
+
+# Reserved example domains (RFC 2606, RFC 6761): no mail to them reaches anyone. `.test`
+# and `.localhost` are reserved too but serve local surveys (the demo, the tests).
+_PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org")
+_PLACEHOLDER_TLDS = ("example", "invalid")
+
+
+def is_placeholder_domain(domain: str | None) -> bool:
+    """True for the scaffold's replies.example.com and every other reserved example domain."""
+    d = (domain or "").strip().lower().rstrip(".")
+    if not d:
+        return True
+    if d.rsplit(".", 1)[-1] in _PLACEHOLDER_TLDS:
+        return True
+    return any(d == p or d.endswith("." + p) for p in _PLACEHOLDER_DOMAINS)
 
 
 def site_of(url: str | None) -> str | None:
@@ -308,6 +341,36 @@ class SurveyConfig(_Strict):
 # ---------------------------------------------------------------------------------------
 # companies.yaml
 # ---------------------------------------------------------------------------------------
+# The roles a field can have (probes.roles.ROLES owns them; a test keeps the two equal):
+# the ground cannot import a stage, and companies.yaml is checked here, before a browser.
+FIELD_ROLES: tuple[str, ...] = (
+    "full_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "subject",
+    "message",
+    "topic",
+    "consent",
+    "marketing_opt_in",
+    "honeypot",
+    "captcha",
+    "submit",
+    "other",
+)
+# Keys of overrides.values that name a role, not a selector: the fillable roles and the
+# persona's local details (as probes.runner reads them).
+VALUE_ROLES: tuple[str, ...] = FIELD_ROLES[: FIELD_ROLES.index("marketing_opt_in") + 1] + (
+    "national_id",
+    "city",
+    "is_customer",
+    "phone_prefix",
+    "phone_number",
+)
+
+
 class Overrides(_Strict):
     """For the few sites that beat the heuristics."""
 
@@ -332,6 +395,16 @@ class Company(_Strict):
     hours: dict[str, str | None] | None = None
     overrides: Overrides = Field(default_factory=Overrides)
 
+    @field_validator("name")
+    @classmethod
+    def _named(cls, v: str) -> str:
+        if not v:
+            raise ValueError("must not be empty")
+        if not re.sub(r"[\W_]+", "", v):
+            shown = v if len(v) <= 40 else v[:40] + "..."
+            raise ValueError(f"must contain a letter or a digit, not {shown!r}")
+        return v
+
     @field_validator("homepage", "contact_url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
@@ -352,6 +425,8 @@ class Company(_Strict):
             raise ValueError(
                 f"id must be letters, digits, '.', '-' or '_' (it names files), not {self.id!r}"
             )
+        elif len(self.id.encode("utf-8")) > MAX_SLUG_BYTES:
+            raise ValueError(f"id is too long for a file name (at most {MAX_SLUG_BYTES} bytes)")
         if self.hours is not None:
             Calendar(hours=self.hours)
         return self

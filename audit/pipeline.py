@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +27,14 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from audit import __version__, lifecycle
 from audit.clock import Clock, current_clock
-from audit.config import COMPANIES_FILE, SURVEY_FILE, Workspace, load_workspace
+from audit.config import (
+    COMPANIES_FILE,
+    SURVEY_FILE,
+    Workspace,
+    load_workspace,
+    mailbox_host_problem,
+    reply_domain_problem,
+)
 from audit.errors import AuditError, ConfigError, InboxError, ProbeError
 from audit.lifecycle import Submission
 from audit.models import (
@@ -37,6 +44,7 @@ from audit.models import (
     BrowserSettings,
     Channel,
     Company,
+    Mailbox,
     MatchMethod,
     MessageKind,
     Outcome,
@@ -73,8 +81,17 @@ _LOCAL_TROUBLE = {Outcome.UNREACHABLE, Outcome.ERROR, Outcome.TIMEOUT}
 # ---------------------------------------------------------------------------------------
 # init
 # ---------------------------------------------------------------------------------------
-def init_workspace(directory: str | os.PathLike[str], force: bool = False) -> Path:
-    """Scaffold a survey workspace: survey.yaml, companies.yaml, evidence/, reports/."""
+def init_workspace(
+    directory: str | os.PathLike[str],
+    force: bool = False,
+    on_backup: Callable[[Path, Path], None] | None = None,
+    clock: Clock | None = None,
+) -> Path:
+    """Scaffold a survey workspace: survey.yaml, companies.yaml, evidence/, reports/.
+
+    With ``force`` the templates replace the YAML files, but a file the consultant edited
+    is first copied to ``<name>.bak-<UTC time>`` (``on_backup(original, backup)``).
+    """
     root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)
     for name in (SURVEY_FILE, COMPANIES_FILE):
@@ -82,10 +99,24 @@ def init_workspace(directory: str | os.PathLike[str], force: bool = False) -> Pa
         if target.exists() and not force:
             log.info("%s exists, kept", target)
             continue
+        if target.exists() and target.read_bytes() != (TEMPLATES / name).read_bytes():
+            backup = _backup(target, clock or current_clock())
+            if on_backup:
+                on_backup(target, backup)
         shutil.copyfile(TEMPLATES / name, target)
     (root / "evidence").mkdir(exist_ok=True)
     (root / "reports").mkdir(exist_ok=True)
     return root
+
+
+def _backup(target: Path, clock: Clock) -> Path:
+    """Copy ``target`` to a new ``<name>.bak-<UTC time>[-n]`` beside it; never overwrite one."""
+    stamp = clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    backup, n = target.with_name(f"{target.name}.bak-{stamp}"), 2
+    while backup.exists():
+        backup, n = target.with_name(f"{target.name}.bak-{stamp}-{n}"), n + 1
+    shutil.copy2(target, backup)
+    return backup
 
 
 # ---------------------------------------------------------------------------------------
@@ -110,6 +141,9 @@ def check(
     items.append(
         CheckItem("config", True, f"{len(ws.companies)} companies, wave {ws.survey.survey.wave!r}")
     )
+    placeholder = reply_domain_problem(ws)
+    example = ws.survey.reply_address.address_for("TOKEN")
+    items.append(CheckItem("reply", placeholder is None, placeholder or f"replies to {example}"))
     try:
         clock = current_clock()
         items.append(CheckItem("clock", True, f"{clock.describe()}: now {clock.now().isoformat()}"))
@@ -151,11 +185,82 @@ def _check_mailbox(ws: Workspace) -> CheckItem:
     from inbox.watcher import check_login
 
     mb = ws.survey.mailbox
+    problem = mailbox_host_problem(ws) or tls_mode_problem(mb)
+    if problem:
+        return CheckItem("mailbox", False, problem)
     try:
         detail = check_login(mb)
         return CheckItem("mailbox", True, detail)
     except InboxError as exc:
         return CheckItem("mailbox", False, str(exc))
+
+
+# How long a server may take to greet before its silence counts (IMAP greets at once).
+TLS_PROBE_S = 3.0
+_GREETINGS = (b"* OK", b"* PREAUTH", b"* BYE")
+
+
+def tls_mode_verdict(tls: str, port: int, greeting: bytes | None, speaks_tls: bool) -> str | None:
+    """Name a TLS mode that does not fit the port, from what the server did first.
+
+    An IMAPS port says nothing in clear (it waits for our TLS hello); a plain IMAP port
+    (STARTTLS) greets in clear with ``* OK``. ``greeting`` is what arrived before we sent
+    anything (None: silence), ``speaks_tls`` whether a TLS handshake then succeeded.
+    """
+    if tls == "ssl" and greeting is not None and greeting.startswith(_GREETINGS):
+        first = greeting.splitlines()[0].decode("ascii", "replace")[:40]
+        return (
+            f"port {port} greets in clear ({first!r}): "
+            "it is plain IMAP, not IMAPS; use tls: starttls (or tls: ssl with the IMAPS port, "
+            "usually 993)"
+        )
+    if tls in ("starttls", "plain") and greeting is None and speaks_tls:
+        return (
+            f"port {port} speaks TLS from the first byte (IMAPS) and sends no greeting in "
+            f"clear: use tls: ssl (tls: {tls} waits for a greeting that never comes)"
+        )
+    return None
+
+
+def tls_mode_problem(mb: Mailbox, wait_s: float = TLS_PROBE_S) -> str | None:
+    """A short look at how the server opens the conversation (no login, nothing sent in
+    clear but a TLS hello). Costs one extra connection when the mode fits the port; waits
+    up to ``wait_s`` only where the server stays silent, which is the mismatch named."""
+    import socket
+    import ssl
+
+    host, port = mb.host, mb.resolved_port
+    wait = max(0.2, min(float(mb.timeout_s), wait_s))
+
+    def greeting() -> bytes | None:
+        """What the server sends before we say anything (None: silence)."""
+        with socket.create_connection((host, port), timeout=wait) as sock:
+            try:
+                return sock.recv(64) or b""
+            except TimeoutError:
+                return None
+
+    def speaks_tls() -> bool:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # only: is it TLS at all?
+        try:
+            with (
+                socket.create_connection((host, port), timeout=wait) as raw,
+                ctx.wrap_socket(raw, server_hostname=host),
+            ):
+                return True
+        except ssl.SSLError:
+            return False
+
+    try:
+        if mb.tls == "ssl":
+            if speaks_tls():
+                return None
+            return tls_mode_verdict(mb.tls, port, greeting(), False)
+        first = greeting()
+        return tls_mode_verdict(mb.tls, port, first, first is None and speaks_tls())
+    except OSError:
+        return None  # refused, unreachable, timed out: the login check names it
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,6 +401,8 @@ def run_survey(
     """
     clock = clock or current_clock()
     ws = load_workspace(root)
+    if opts.submit and (placeholder := reply_domain_problem(ws)):
+        raise ConfigError(f"{placeholder} before run --submit (nothing was sent)")
     if os.environ.get(BLOCK_OUTSIDE_ENV) == "1":
         opts = replace(opts, block_outside=True)
     chosen = [c for c in ws.companies if not opts.only or c.slug in _only(ws, opts.only)]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -305,12 +306,18 @@ class Store:
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
     def open(cls, url: str) -> Store:
+        _hide_url_password(url)
         try:
             is_sqlite = url.startswith("sqlite")
             # The busy timeout is set at connect time, so it already covers the pragmas below.
-            engine = sa.create_engine(
-                url, future=True, connect_args={"timeout": _BUSY_TIMEOUT_S} if is_sqlite else {}
-            )
+            try:
+                engine = sa.create_engine(
+                    url,
+                    future=True,
+                    connect_args={"timeout": _BUSY_TIMEOUT_S} if is_sqlite else {},
+                )
+            except ImportError as exc:  # the URL's DB-API driver is not installed
+                raise StoreError(_missing_driver(url, exc)) from None
             if engine.dialect.name == "sqlite":
 
                 @sa.event.listens_for(engine, "connect")
@@ -415,7 +422,9 @@ class Store:
                         started_at=now or utcnow(),
                         tool_version=tool_version,
                         browser_version=browser_version,
-                        config_json=json.dumps(config, default=str) if config else None,
+                        config_json=(
+                            json.dumps(redact_urls(config), default=str) if config else None
+                        ),
                         clock_offset_s=clock_offset_s,
                     )
                 ).inserted_primary_key[0]
@@ -955,3 +964,61 @@ def _redact_url(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "<store url>"
+
+
+# scheme://user:PASSWORD@host...: the password is everything up to the last '@' (more is
+# hidden rather than less when a password holds an unescaped '@').
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][\w+.-]*://[^:/@\s]*:)(?P<password>[^\s]*)@")
+
+
+def redact_url_text(text: str) -> str:
+    """Any URL password in ``text`` replaced by ***."""
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}***@", text)
+
+
+def redact_urls(value: Any) -> Any:
+    """A copy of a JSON-like value with the password of every URL in it replaced by ***.
+
+    The resolved config of a run is stored with it: a store URL (``store:``) or a proxy
+    with credentials must not reach the ``runs`` table in clear.
+    """
+    if isinstance(value, str):
+        return redact_url_text(value) if "://" in value else value
+    if isinstance(value, dict):
+        return {k: redact_urls(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_urls(v) for v in value]
+    return value
+
+
+def _hide_url_password(url: str) -> None:
+    """Register the store URL's password with the logging filter (never logged in clear)."""
+    try:
+        password = sa.engine.make_url(url).password
+    except Exception:
+        m = _URL_PASSWORD.search(url)
+        password = m["password"] if m else None
+    if password:
+        from audit.logs import install_secret_filter
+
+        install_secret_filter(str(password))
+
+
+# DB-API modules SQLAlchemy imports for a URL, and what to install for them.
+_DRIVER_EXTRAS = {
+    "psycopg": 'pip install "contact-audit[postgres]"',
+    "psycopg2": 'pip install "contact-audit[postgres]" and write the URL as postgresql+psycopg://',
+}
+
+
+def _missing_driver(url: str, exc: ImportError) -> str:
+    module = (exc.name or str(exc)).split(".")[0]
+    try:
+        dialect = sa.engine.make_url(url).drivername
+    except Exception:
+        dialect = url.split(":", 1)[0]
+    fix = _DRIVER_EXTRAS.get(module, f"pip install {module}")
+    return (
+        f"cannot open the store {_redact_url(url)}: its {dialect} driver, the Python module "
+        f"{module!r}, is not installed: {fix}"
+    )

@@ -291,11 +291,14 @@ def _csv_text(value: Any) -> str:
 
 
 def write_csv(table: tuple[list[str], list[list[Any]]], path: Path) -> None:
+    """results.csv: opened in a spreadsheet as often as read by a program, so a text cell
+    that a spreadsheet would run as a formula (a company named ``=HYPERLINK(...)``) gets a
+    leading quote, as in the XLSX; numbers and ISO times are written as they are."""
     cols, rows = table
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
-        w.writerows([_csv_text(v) for v in row] for row in rows)
+        w.writerows([_csv_text(sheet_safe(v)) for v in row] for row in rows)
 
 
 def _curve_dict(c: SurvivalCurve) -> dict[str, Any]:

@@ -62,7 +62,12 @@ def relative_href(path: str) -> str:
 
 
 def sheet_safe(value: object) -> object:
-    """Cell values for a spreadsheet: strings that a spreadsheet would run get a quote."""
+    """Cell values for a spreadsheet: strings that a spreadsheet would run get a quote.
+
+    OWASP's rule for CSV injection: a text cell starting with =, +, -, @, tab or carriage
+    return is prefixed with a single quote. Numbers, booleans and None pass unchanged (a
+    negative number is a number, not text); ISO times start with a digit.
+    """
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

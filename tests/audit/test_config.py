@@ -80,7 +80,7 @@ def test_company_errors_name_file_line_company_and_key(
         ("calendar:\n  hours: {fri: '13:00-08:00'}\n", "opening hours end before they start"),
         ("survey:\n  close_at: 2026-12-01T10:00:00\n", "close_at needs a time zone"),
         ("reply_address:\n  scheme: bcc\n", "reply_address.scheme"),
-        ("mailbox:\n  password: hunter2\n", "mailbox.password: unknown key"),
+        ("mailbox:\n  password: hunter2\n", "mailbox.password: a password never goes in"),
         ("[1, 2]", "expected a mapping of sections"),
     ],
 )

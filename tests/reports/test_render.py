@@ -239,7 +239,8 @@ def test_hostile_strings_are_inert_in_every_output(builder, tmp_path):
     values = [c.value for row in wb["results"].iter_rows() for c in row]
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
     assert any(isinstance(v, str) and v.startswith("'=HYPERLINK") for v in values)
-    # CSV and JSON keep the raw text (they are data, not documents)
+    # JSON keeps the raw text (it is data for programs; results.csv is neutralised, see
+    # test_exports_security.py)
     doc = json.loads(paths.results_json.read_text("utf-8"))
     assert {r["company"] for r in doc["results"]} >= {f"{HOSTILE[0]} #0"}
 
