@@ -818,6 +818,9 @@ def watch_mailbox(
     from inbox.watcher import Watcher
 
     ws = load_workspace(root)
+    problem = tls_mode_problem(ws.survey.mailbox)  # instead of a long timeout, the cause
+    if problem:
+        raise InboxError(f"survey.yaml mailbox: {problem}")
     store = Store.open(ws.store_url)
     run_id = store.begin_run(
         "watch",

@@ -344,6 +344,18 @@ def test_check_names_starttls_against_an_imaps_port(ws: Path, imaps_server: _Ser
     assert PASSWORD not in proc.stdout + proc.stderr
 
 
+def test_watch_names_starttls_against_an_imaps_port(ws: Path, imaps_server: _Server) -> None:
+    edit_survey(
+        ws,
+        reply_address={"scheme": "plus", "local": "survey", "domain": "replies.demo.test"},
+        mailbox={"host": "127.0.0.1", "port": imaps_server.port, "tls": "starttls", "timeout_s": 1},
+    )
+    proc = audit("watch", "-w", str(ws), "--once")
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode != 0 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: survey.yaml mailbox: port ") and "use tls: ssl" in lines[0]
+
+
 def test_fitting_modes_raise_no_alarm(plain_server: _Server, imaps_server: _Server) -> None:
     assert tls_mode_problem(Mailbox(host="127.0.0.1", port=imaps_server.port, tls="ssl")) is None
     plain = Mailbox(host="127.0.0.1", port=plain_server.port, tls="starttls")
