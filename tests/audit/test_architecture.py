@@ -34,3 +34,49 @@ def test_cli_holds_no_stage_code() -> None:
     banned = {"playwright", "imapclient", "pandas", "probes", "inbox", "reports", "sqlalchemy"}
     used = _imports(ROOT / "audit" / "cli.py") & banned
     assert not used, f"audit/cli.py imports {used}: move it into the pipeline"
+
+
+# -- the layers (issue 12): ground <- stages <- application <- demo, bench -----------------
+GROUND = ("models", "lifecycle", "config", "store", "clock", "errors", "tokens", "logs")
+APPLICATION = ("audit.app", "audit.pipeline", "audit.cli", "audit.__main__", "audit.demo")
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module a file imports, anywhere in it (lazy imports inside functions too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+def _above(names: set[str], layers: tuple[str, ...]) -> set[str]:
+    return {n for n in names if any(n == x or n.startswith(x + ".") for x in layers)}
+
+
+@pytest.mark.parametrize("module", GROUND)
+def test_the_ground_imports_no_stage_and_no_application(module: str) -> None:
+    used = _modules(ROOT / "audit" / f"{module}.py")
+    assert not _above(used, STAGES + APPLICATION), f"audit/{module}.py imports {used}"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_stages_import_only_the_ground(stage: str) -> None:
+    for f in (ROOT / stage).rglob("*.py"):
+        wrong = _above(_modules(f), APPLICATION)
+        assert not wrong, f"{f.relative_to(ROOT)} imports the application layer: {wrong}"
+
+
+def test_the_application_does_not_import_the_demo_or_the_cli() -> None:
+    for f in (ROOT / "audit" / "app").rglob("*.py"):
+        wrong = _above(_modules(f), ("audit.demo", "audit.cli", "audit.__main__"))
+        assert not wrong, f"{f.relative_to(ROOT)} imports {wrong}"
+
+
+def test_pipeline_is_only_a_facade() -> None:
+    tree = ast.parse((ROOT / "audit" / "pipeline.py").read_text(encoding="utf-8"))
+    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    assert not defs, "audit/pipeline.py re-exports audit.app; commands live there"

@@ -1,0 +1,57 @@
+"""Shared by the commands: the fault point for drills, hashing, JSON for --json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+FAULT_ENV = "AUDIT_FAULT"  # fault drills only (tests/drills): the point where a run stalls
+
+
+def fault_point(name: str) -> None:
+    """Stall here until killed when AUDIT_FAULT names this point: a drill forces its race.
+
+    A drill that must kill a run between two writes sets the variable, waits (by reading
+    the store) until the run reached the point, and kills it: no timing is hoped for.
+    """
+    if os.environ.get(FAULT_ENV) == name:
+        log.warning("fault point %s reached: stalled until killed (%s)", name, FAULT_ENV)
+        threading.Event().wait()
+
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _as_dict(obj: Any) -> Any:
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _as_dict(getattr(obj, k)) for k in obj.__dataclass_fields__}
+    if isinstance(obj, dict):
+        return {str(k): _as_dict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_as_dict(v) for v in obj]
+    return obj
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(
+        _as_dict(obj),
+        default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o),
+        ensure_ascii=False,
+    )

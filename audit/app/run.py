@@ -1,0 +1,575 @@
+"""`audit run`: submit (or dry-run) every company's form once per wave, safe to interrupt."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from audit import __version__, lifecycle
+from audit.app.common import fault_point, sha256_file
+from audit.app.session import session
+from audit.clock import Clock, current_clock
+from audit.config import (
+    SURVEY_FILE,
+    Workspace,
+    load_workspace,
+    reply_domain_problem,
+)
+from audit.errors import ConfigError, ProbeError
+from audit.lifecycle import Submission
+from audit.models import (
+    BLOCK_OUTSIDE_ENV,
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    BrowserSettings,
+    Company,
+    Outcome,
+    ProbeRequest,
+    ProbeResult,
+    SubmissionState,
+    parse_duration,
+)
+from audit.store import Store
+from audit.tokens import new_token, reference_code
+
+log = logging.getLogger(__name__)
+
+# Outcomes that say "something is wrong on our side" when they come many in a row.
+_LOCAL_TROUBLE = {Outcome.UNREACHABLE, Outcome.ERROR, Outcome.TIMEOUT}
+
+
+@dataclass
+class RunOptions:
+    submit: bool = False
+    only: list[str] = field(default_factory=list)
+    concurrency: int | None = None
+    assist: bool = False
+    proxy: str | None = None
+    ignore_https_errors: bool | None = None
+    retry_failed: bool = False
+    block_outside: bool = False  # tests and the demo: nothing leaves loopback
+    min_fill_seconds: float | None = None
+    typing_delay_ms: tuple[int, int] | None = None
+    site_delay_s: float | None = None
+
+
+@dataclass
+class CompanyRun:
+    """What one company's turn in a run came to (``outcome`` is a probe outcome, or
+    ``not-started`` / ``interrupted`` when the run was stopped before or during it)."""
+
+    company: str
+    slug: str
+    outcome: str
+    reason: str = ""
+    state: str = ""
+    submitted_at: datetime | None = None
+    skipped: bool = False
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    wave: str
+    submit: bool
+    results: list[CompanyRun]
+    stopped_early: str | None = None
+    interrupted: str | None = None  # "interrupted: N done, M left, K uncertain"
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(r.outcome for r in self.results))
+
+
+def render_message(ws: Workspace, company: Company, token: str) -> tuple[str, str]:
+    """The subject and body sent to a company, with its reference code."""
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+    ctx = {
+        "ref": reference_code(token),
+        "persona": ws.survey.persona,
+        "company": company,
+    }
+    out = []
+    for key in ("subject", "body"):
+        try:
+            out.append(env.from_string(getattr(ws.survey.message, key)).render(ctx).strip())
+        except TemplateError as exc:
+            raise ConfigError(f"{SURVEY_FILE}: message.{key}: template error: {exc}") from None
+    return out[0], out[1]
+
+
+def resolved_browser_settings(ws: Workspace, opts: RunOptions) -> BrowserSettings:
+    """Named default <- survey.yaml <- command-line flag, and HTTP(S)_PROXY from the env."""
+    b = ws.survey.browser.model_copy()
+    if opts.concurrency is not None:
+        b.concurrency = opts.concurrency
+    if opts.proxy is not None:
+        b.proxy = opts.proxy
+    elif b.proxy is None:
+        b.proxy = os.environ.get("HTTPS_PROXY") or os.environ.get("HTTP_PROXY") or None
+    if opts.ignore_https_errors is not None:
+        b.ignore_https_errors = opts.ignore_https_errors
+    if opts.min_fill_seconds is not None:
+        b.min_fill_seconds = opts.min_fill_seconds
+    if opts.typing_delay_ms is not None:
+        b.typing_delay_ms = opts.typing_delay_ms
+    if opts.site_delay_s is not None:
+        b.site_delay_s = opts.site_delay_s
+    if opts.assist:
+        b.headless = False
+        b.concurrency = 1
+    return b
+
+
+def _site_key(company: Company) -> str:
+    parts = urlsplit(company.start_url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _public_config(ws: Workspace, browser: BrowserSettings) -> dict[str, Any]:
+    cfg = ws.survey.model_dump(mode="json")
+    cfg["browser"] = browser.model_dump(mode="json")
+    if cfg["browser"].get("proxy"):
+        cfg["browser"]["proxy"] = _redact_proxy(cfg["browser"]["proxy"])
+    return cfg
+
+
+def _redact_proxy(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def _wave_close(ws: Workspace, opened_at: datetime) -> datetime:
+    s = ws.survey.survey
+    if s.close_at is not None:
+        return s.close_at
+    return opened_at + timedelta(seconds=parse_duration(s.close_after))
+
+
+def run_survey(
+    root: str | os.PathLike[str],
+    opts: RunOptions,
+    clock: Clock | None = None,
+    on_result: Callable[[CompanyRun], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Submit (or, without opts.submit, dry-run) every company's form once in the wave.
+
+    Ctrl-C / SIGTERM stop the run safely (see Interrupt); ``on_notice`` hears about it.
+    """
+    clock = clock or current_clock()
+    ws = load_workspace(root)
+    if opts.submit and (placeholder := reply_domain_problem(ws)):
+        raise ConfigError(f"{placeholder} before run --submit (nothing was sent)")
+    if os.environ.get(BLOCK_OUTSIDE_ENV) == "1":
+        opts = replace(opts, block_outside=True)
+    chosen = [c for c in ws.companies if not opts.only or c.slug in _only(ws, opts.only)]
+    browser = resolved_browser_settings(ws, opts)
+    interrupt = Interrupt(on_notice=on_notice)
+    with session(ws=ws, clock=clock) as s:  # the run row is begun once the wave is known
+        return asyncio.run(
+            _run_async(ws, s.store, chosen, browser, opts, clock, on_result, on_start, interrupt)
+        )
+
+
+@dataclass
+class Interrupt:
+    """Ctrl-C / SIGTERM during a run: the first stops starting companies and lets the ones
+    in flight finish; the second stops those at once. Either way every company ends by the
+    lifecycle rule: not clicked -> planned again, clicked and unconfirmed -> uncertain."""
+
+    count: int = 0
+    on_notice: Callable[[str], None] | None = None
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    probing: int = 0  # companies whose probe has started and not ended
+
+    @property
+    def requested(self) -> bool:
+        return self.count > 0
+
+    def signal(self) -> None:
+        self.count += 1
+        in_flight = self.probing
+        if self.count == 1:
+            self.notify(
+                f"interrupt: no new company is started; {in_flight} in flight finish "
+                "(Ctrl-C again to stop them now)"
+            )
+        else:
+            self.notify(f"interrupt: stopping {in_flight} in flight now")
+            for t in self.tasks:
+                t.cancel()
+
+    def notify(self, text: str) -> None:
+        if self.on_notice:
+            self.on_notice(text)
+        else:
+            log.warning("%s", text)
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """Handle SIGINT and SIGTERM on the loop (main thread only); returns the undo."""
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        sigs = [signal.SIGINT, signal.SIGTERM]
+        for sig in sigs:
+            loop.add_signal_handler(sig, self.signal)
+
+        def undo() -> None:
+            for sig in sigs:
+                loop.remove_signal_handler(sig)
+
+        return undo
+
+
+def company_facts(ws: Workspace, company: Company) -> dict[str, Any]:
+    """What a wave's report needs to know about a company, as the wave ran it."""
+    return {
+        "name": company.name,
+        "sector": company.sector,
+        "hours": company.hours or {},
+        "promise": company.promise or "",
+        "domains": company.domains,
+        "calendar": ws.survey.calendar.model_dump(mode="json"),
+    }
+
+
+def _only(ws: Workspace, names: list[str]) -> set[str]:
+    return {ws.company(n).slug for n in names}
+
+
+async def _run_async(
+    ws: Workspace,
+    store: Store,
+    chosen: list[Company],
+    browser: BrowserSettings,
+    opts: RunOptions,
+    clock: Clock,
+    on_result: Callable[[CompanyRun], None] | None,
+    on_start: Callable[[int], None] | None,
+    interrupt: Interrupt | None = None,
+) -> RunSummary:
+    from probes.runner import ProbeSession
+
+    interrupt = interrupt or Interrupt()
+    undo_signals = interrupt.install(asyncio.get_running_loop())
+    try:
+        return await _run_companies(
+            ws, store, chosen, browser, opts, clock, on_result, on_start, interrupt, ProbeSession
+        )
+    finally:
+        undo_signals()
+
+
+async def _run_companies(
+    ws: Workspace,
+    store: Store,
+    chosen: list[Company],
+    browser: BrowserSettings,
+    opts: RunOptions,
+    clock: Clock,
+    on_result: Callable[[CompanyRun], None] | None,
+    on_start: Callable[[int], None] | None,
+    interrupt: Interrupt,
+    session_type: Any,
+) -> RunSummary:
+    wave_name = ws.survey.survey.wave
+    wave_id = store.ensure_wave(wave_name, ws.survey.survey.close_at, now=clock.now())
+    run_id = store.begin_run(
+        "run" if opts.submit else "dry-run",
+        __version__,
+        config=_public_config(ws, browser),
+        clock_offset_s=clock.offset_s,
+        now=clock.now(),
+    )
+    results: list[CompanyRun] = []
+    todo: list[tuple[Company, Any]] = []
+    for company in chosen:
+        company_id = store.upsert_company(company)
+        if company.skip:
+            results.append(
+                CompanyRun(company.name, company.slug, "skipped", "skip: true", skipped=True)
+            )
+            continue
+        token = new_token()
+        addr = (
+            ws.survey.reply_address.fallback_for(token)
+            if company.overrides.accepts_plus is False
+            else ws.survey.reply_address.address_for(token)
+        )
+        sub = store.plan_submission(company_id, wave_id, token, addr, now=clock.now())
+        store.snapshot_company(wave_id, company_id, company_facts(ws, company), clock.now())
+        sub = _recover(store, sub, opts, clock)
+        if sub.state != SubmissionState.PLANNED.value:
+            hint = lifecycle.retry_hint(sub)
+            results.append(
+                CompanyRun(
+                    company.name,
+                    company.slug,
+                    "already-" + sub.state,
+                    f"{sub.state} in wave {wave_name}; not sent again{hint}",
+                    state=sub.state,
+                    submitted_at=sub.submitted_at,
+                    skipped=True,
+                )
+            )
+            continue
+        todo.append((company, sub))
+    for r in results:
+        if on_result:
+            on_result(r)
+    if on_start:
+        on_start(len(todo))
+
+    sem = asyncio.Semaphore(browser.concurrency)
+    site_locks: dict[str, asyncio.Lock] = {}
+    stop_reason: list[str] = []
+    consecutive = [0]
+
+    def not_started(company: Company, why: str) -> CompanyRun:
+        return CompanyRun(
+            company.name, company.slug, "not-started", why, state="planned", skipped=True
+        )
+
+    if todo and not interrupt.requested:
+        try:
+            async with session_type(
+                browser, assist=opts.assist, block_outside=opts.block_outside
+            ) as session:
+                store.update_run(run_id, browser_version=session.browser_version)
+
+                def count(res: CompanyRun) -> None:
+                    results.append(res)
+                    if on_result:
+                        on_result(res)
+                    if res.outcome in _LOCAL_TROUBLE:
+                        consecutive[0] += 1
+                        if consecutive[0] >= DEFAULT_MAX_CONSECUTIVE_FAILURES and not stop_reason:
+                            stop_reason.append(
+                                f"stopped after {consecutive[0]} consecutive failures "
+                                "(is the network or the browser broken here?)"
+                            )
+                    elif res.outcome not in ("interrupted", "not-started"):
+                        consecutive[0] = 0
+
+                async def one(company: Company, sub: Any) -> None:
+                    lock = site_locks.setdefault(_site_key(company), asyncio.Lock())
+                    try:
+                        async with lock, sem:
+                            if stop_reason or interrupt.requested:
+                                why = "interrupted" if interrupt.requested else stop_reason[0]
+                                count(not_started(company, f"not started: {why}"))
+                                return
+                            interrupt.probing += 1
+                            try:
+                                res = await _probe_one(
+                                    ws, store, session, company, sub, wave_id, run_id, opts, clock
+                                )
+                            finally:
+                                interrupt.probing -= 1
+                            count(res)
+                            if browser.site_delay_s and not interrupt.requested:
+                                await asyncio.sleep(browser.site_delay_s)  # polite to one site
+                    except asyncio.CancelledError:
+                        if not interrupt.requested:
+                            raise
+                        if not any(r.slug == company.slug for r in results):
+                            count(not_started(company, "not started: interrupted"))
+
+                tasks = [asyncio.ensure_future(one(c, s)) for c, s in todo]
+                interrupt.tasks.update(tasks)
+                await asyncio.gather(*tasks)
+        except Exception:
+            # Ctrl-C while the Playwright driver was still starting reaches the driver too
+            # (it ignores SIGINT only once started): that is the interrupt, not a failure.
+            if not interrupt.requested:
+                raise
+            log.info("run interrupted while the browser started or stopped", exc_info=True)
+            for _c, sub in todo:  # anything left half-way ends by the lifecycle rule
+                fresh = store.submission_by_id(sub.id)
+                if opts.submit and fresh is not None:
+                    _recover(store, fresh, opts, clock)
+            started = {r.slug for r in results}
+            results.extend(
+                not_started(c, "not started: interrupted") for c, _ in todo if c.slug not in started
+            )
+    elif todo:
+        results.extend(not_started(c, "not started: interrupted") for c, _ in todo)
+    summary = RunSummary(
+        run_id, wave_name, opts.submit, results, stop_reason[0] if stop_reason else None
+    )
+    if interrupt.requested:
+        left = sum(1 for r in results if r.outcome in ("not-started", "interrupted"))
+        uncertain = sum(1 for r in results if r.state == SubmissionState.UNCERTAIN.value)
+        done = len(todo) - left
+        summary.interrupted = f"interrupted: {done} done, {left} left, {uncertain} uncertain"
+    store.update_run(
+        run_id,
+        finished_at=clock.now(),
+        summary={
+            "counts": summary.counts,
+            "stopped": summary.stopped_early,
+            "interrupted": summary.interrupted,
+        },
+    )
+    return summary
+
+
+def _recover(store: Store, sub: Submission, opts: RunOptions, clock: Clock) -> Submission:
+    """Bring a submission left behind by a crash or a failure into a safe state."""
+    return store.apply(sub, lifecycle.recover(sub, opts.retry_failed and opts.submit, clock.now()))
+
+
+async def _probe_one(
+    ws: Workspace,
+    store: Store,
+    session: Any,
+    company: Company,
+    sub: Any,
+    wave_id: int,
+    run_id: int,
+    opts: RunOptions,
+    clock: Clock,
+) -> CompanyRun:
+    started = clock.now()
+    if opts.submit and not store.claim_submission(sub.id, run_id, started):
+        return CompanyRun(
+            company.name, company.slug, "already-running", "claimed by another run", skipped=True
+        )
+    subject, body = render_message(ws, company, sub.token)
+    folder = "dry-run" if not opts.submit else "submissions"
+    evidence_dir = ws.evidence_dir / folder / ws.survey.survey.wave / company.slug
+    if not opts.submit:
+        evidence_dir = evidence_dir / f"run-{run_id}"
+
+    def before_submit() -> None:
+        # Written before the click: a crash after this point is never re-sent blindly.
+        store.update_submission(sub.id, clicked_at=clock.now())
+        fault_point("after-click-recorded")
+
+    req = ProbeRequest(
+        company=company,
+        token=sub.token,
+        reply_address=sub.reply_address,
+        fallback_address=ws.survey.reply_address.fallback_for(sub.token),
+        subject=subject,
+        message=body,
+        persona=ws.survey.persona,
+        submit=opts.submit,
+        evidence_dir=str(evidence_dir),
+        workspace=str(ws.root),
+        before_submit=before_submit,
+        now=clock.now,
+    )
+    try:
+        result: ProbeResult = await session.probe(req)
+    except asyncio.CancelledError:
+        return _interrupted(store, sub, company, opts, clock)
+    except ProbeError:
+        raise
+    except Exception as exc:  # the probe promises outcomes; a bug must not lose the state
+        log.exception("probe crashed on %s", company.name)
+        result = ProbeResult(
+            outcome=Outcome.ERROR, reason=f"internal error: {type(exc).__name__}: {exc}"
+        )
+    finished = clock.now()
+    values = {f.role: f.value_sent for f in result.fields if f.value_sent is not None}
+    attempt_id = store.add_attempt(
+        run_id=run_id,
+        submission_id=sub.id,
+        company_id=sub.company_id,
+        wave_id=wave_id,
+        dry_run=not opts.submit,
+        outcome=result.outcome.value,
+        reason=result.reason,
+        signal=result.signal,
+        url=result.url,
+        fields=[f.__dict__ for f in result.fields],
+        timings=result.timings,
+        started_at=started,
+        finished_at=finished,
+    )
+    for ev in result.evidence:
+        path = ws.root / ev.path
+        if path.is_file():
+            store.add_evidence(
+                ev.kind,
+                ev.path,
+                sha256_file(path),
+                now=finished,
+                submission_id=sub.id if opts.submit else None,
+                attempt_id=attempt_id,
+            )
+    state = sub.state
+    if opts.submit:
+        running = store.submission_by_id(sub.id) or sub  # clicked_at as recorded
+        updates: dict[str, Any] = lifecycle.finish(
+            running, result.outcome, result.reason, result.clicked, finished
+        )
+        new_state = SubmissionState(updates["state"])
+        updates.update(
+            signal=result.signal,
+            page_url=result.url,
+            values=values,
+            request=result.request,
+        )
+        email_sent = values.get("email")
+        if email_sent and email_sent != sub.reply_address:
+            updates["reply_address"] = email_sent
+        if result.submitted_at is not None:
+            updates["submitted_at"] = result.submitted_at
+        store.update_submission(sub.id, **updates)
+        state = new_state.value
+        if new_state is SubmissionState.SUBMITTED:
+            _open_wave(ws, store, wave_id, result.submitted_at or finished)
+    return CompanyRun(
+        company.name,
+        company.slug,
+        result.outcome.value,
+        result.reason,
+        state=state,
+        submitted_at=result.submitted_at,
+    )
+
+
+def _interrupted(
+    store: Store, sub: Submission, company: Company, opts: RunOptions, clock: Clock
+) -> CompanyRun:
+    """A probe stopped by a second Ctrl-C ends by the lifecycle rule (as after a crash)."""
+    fresh = store.submission_by_id(sub.id) or sub
+    state = _recover(store, fresh, opts, clock).state if opts.submit else fresh.state
+    if state == SubmissionState.UNCERTAIN.value:
+        reason = "interrupted after the submit click; not re-sent"
+    else:
+        reason = "interrupted before the submit click; tried again on the next run"
+    return CompanyRun(company.name, company.slug, "interrupted", reason, state=state)
+
+
+def _open_wave(ws: Workspace, store: Store, wave_id: int, at: datetime) -> None:
+    with store.engine.connect() as c:
+        from audit.store import waves
+
+        row = c.execute(sa.select(waves).where(waves.c.id == wave_id)).one()
+    if row.opened_at is None or at < row.opened_at:
+        values: dict[str, Any] = {"opened_at": at}
+        if row.close_at is None:
+            values["close_at"] = _wave_close(ws, at)
+        store.update_wave(wave_id, **values)
