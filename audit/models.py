@@ -341,8 +341,8 @@ class SurveyConfig(_Strict):
 # ---------------------------------------------------------------------------------------
 # companies.yaml
 # ---------------------------------------------------------------------------------------
-# The roles a field can have (probes.roles.ROLES owns them; a test keeps the two equal):
-# the ground cannot import a stage, and companies.yaml is checked here, before a browser.
+# The roles a field can have. The ground owns them (probes.roles.ROLES is this tuple):
+# companies.yaml's overrides are checked here, before a browser.
 FIELD_ROLES: tuple[str, ...] = (
     "full_name",
     "first_name",

@@ -10,25 +10,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from audit.models import FIELD_ROLES
 from probes import lexicon as lx
 
-ROLES = (
-    "full_name",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "subject",
-    "message",
-    "topic",
-    "consent",
-    "marketing_opt_in",
-    "honeypot",
-    "captcha",
-    "submit",
-    "other",
-)
+ROLES = FIELD_ROLES  # owned by the ground, which checks companies.yaml's overrides
 FORM_KINDS = (
     "contact", "search", "login", "signup", "newsletter", "comment", "share", "checkout", "other",
 )  # fmt: skip

@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -185,7 +185,12 @@ def run_survey(
     interrupt = Interrupt(on_notice=on_notice)
     with session(ws=ws, clock=clock) as s:  # the run row is begun once the wave is known
         return asyncio.run(
-            _run_async(ws, s.store, chosen, browser, opts, clock, on_result, on_start, interrupt)
+            _with_signals(
+                interrupt,
+                _run_companies(
+                    ws, s.store, chosen, browser, opts, clock, on_result, on_start, interrupt
+                ),
+            )
         )
 
 
@@ -256,25 +261,11 @@ def _only(ws: Workspace, names: list[str]) -> set[str]:
     return {ws.company(n).slug for n in names}
 
 
-async def _run_async(
-    ws: Workspace,
-    store: Store,
-    chosen: list[Company],
-    browser: BrowserSettings,
-    opts: RunOptions,
-    clock: Clock,
-    on_result: Callable[[CompanyRun], None] | None,
-    on_start: Callable[[int], None] | None,
-    interrupt: Interrupt | None = None,
-) -> RunSummary:
-    from probes.runner import ProbeSession
-
-    interrupt = interrupt or Interrupt()
+async def _with_signals(interrupt: Interrupt, work: Coroutine[Any, Any, RunSummary]) -> RunSummary:
+    """Run ``work`` with Ctrl-C / SIGTERM handled by ``interrupt`` (see Interrupt)."""
     undo_signals = interrupt.install(asyncio.get_running_loop())
     try:
-        return await _run_companies(
-            ws, store, chosen, browser, opts, clock, on_result, on_start, interrupt, ProbeSession
-        )
+        return await work
     finally:
         undo_signals()
 
@@ -289,8 +280,10 @@ async def _run_companies(
     on_result: Callable[[CompanyRun], None] | None,
     on_start: Callable[[int], None] | None,
     interrupt: Interrupt,
-    session_type: Any,
+    session_type: Any = None,
 ) -> RunSummary:
+    if session_type is None:
+        from probes.runner import ProbeSession as session_type
     wave_name = ws.survey.survey.wave
     wave_id = store.ensure_wave(wave_name, ws.survey.survey.close_at, now=clock.now())
     run_id = store.begin_run(

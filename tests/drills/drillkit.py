@@ -72,6 +72,17 @@ def kill_tree(proc: subprocess.Popen[Any]) -> None:
     time.sleep(0.05)
 
 
+def quick_browser(concurrency: int) -> dict[str, Any]:
+    """survey.yaml browser settings for drills: short human-like delays, local sites."""
+    return {
+        "concurrency": concurrency,
+        "min_fill_seconds": 0.5,
+        "typing_delay_ms": [5, 20],
+        "site_delay_s": 0,
+        "timeout_s": 30,
+    }
+
+
 def plain_companies(n: int, prefix: str = "drill") -> tuple[DemoCompany, ...]:
     """n simple companies that never reply (varied language and contact-page discovery)."""
     return tuple(

@@ -28,6 +28,7 @@ from drillkit import (
     audit_env,
     kill_tree,
     plain_companies,
+    quick_browser,
     run_audit,
     set_wave,
     start_world,
@@ -60,13 +61,7 @@ def test_ctrl_c_never_lies_and_never_submits_twice(tmp_path: Path) -> None:
         ws = write_workspace(
             tmp_path / "ws",
             world,
-            browser={
-                "concurrency": 3,
-                "min_fill_seconds": 0.5,
-                "typing_delay_ms": [5, 20],
-                "site_delay_s": 0,
-                "timeout_s": 30,
-            },
+            browser=quick_browser(3),
         )
         db = ws / "survey.db"
         interrupts = 0

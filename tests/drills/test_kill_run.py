@@ -25,6 +25,7 @@ from drillkit import (
     audit_env,
     kill_tree,
     plain_companies,
+    quick_browser,
     run_audit,
     set_wave,
     start_world,
@@ -88,13 +89,7 @@ def test_kill_9_never_submits_twice(tmp_path: Path) -> None:
         ws = write_workspace(
             tmp_path / "ws",
             world,
-            browser={
-                "concurrency": 2,
-                "min_fill_seconds": 0.5,
-                "typing_delay_ms": [5, 20],
-                "site_delay_s": 0,
-                "timeout_s": 30,
-            },
+            browser=quick_browser(2),
         )
         db = ws / "survey.db"
         log = tmp_path / "runs.log"
