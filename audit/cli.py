@@ -437,6 +437,35 @@ def grade(
 
 
 @app.command()
+def alerts(
+    workspace: Workspace = Path("."),
+    wave: Annotated[
+        str | None, typer.Option(help="The wave to check (default: the latest).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """What changed for the worse since the previous wave; exit 1 when anything did (cron)."""
+    from audit.app.alerts import alerts as find_alerts
+
+    found = find_alerts(workspace, wave=wave)
+    if as_json:
+        out.print_json(json.dumps(found.as_dict(), ensure_ascii=False))
+    elif found.previous is None:
+        err.print(f"Wave {found.wave!r} is the first: nothing to compare with.")
+    elif not found.alerts:
+        err.print(f"Nothing changed for the worse in {found.wave!r} since {found.previous!r}.")
+    else:
+        table = Table(title=f"Changes for the worse: {found.previous} -> {found.wave}")
+        for col in ("company", "change", "before", "after", "detail"):
+            table.add_column(col)
+        for a in found.alerts:
+            table.add_row(a.company, a.kind, a.before, a.after, a.detail[:90])
+        err.print(table)
+    if found.alerts:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Workspace for the demo survey.")] = Path(
         "demo-survey"

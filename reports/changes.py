@@ -1,0 +1,123 @@
+"""What changed for the worse between two waves, per company (``audit alerts``). Pure.
+
+Works on the rows ``reports.metrics.compute`` returns (one per company x wave). A company
+is compared only when it was surveyed in both waves (matched by its stable id, the slug).
+The changes, worst first:
+
+- ``stopped_answering``: a human answer in the previous wave, none by this wave's close
+  (or so far, for an open wave);
+- ``form_broke``: the form was sent in the previous wave and could not be this time
+  (form failed or blocked: the reason says why);
+- ``slower_tier``: answered both times, but in a slower tier (e.g. good -> fair);
+- ``promise_broken``: the company's published promise was kept and now is broken.
+
+A company not sent yet in this wave is never an alert: nothing is known about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+
+from audit.models import Tier
+from reports.metrics import REACHABLE_STATUSES
+
+KINDS = ("stopped_answering", "form_broke", "slower_tier", "promise_broken")
+_NOT_SENT_YET = "not_sent"
+
+
+@dataclass(frozen=True)
+class Alert:
+    company: str
+    slug: str
+    kind: str
+    before: str
+    after: str
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _tier_rank(tiers: Sequence[Tier]) -> dict[str, int]:
+    return {t.name: i for i, t in enumerate(sorted(tiers, key=lambda t: t.seconds))}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def changes_for_worse(
+    results: pd.DataFrame, wave: str, previous: str, tiers: Sequence[Tier]
+) -> list[Alert]:
+    """The alerts for ``wave`` against ``previous`` (both wave names in ``results``)."""
+    cols = ["slug", "company", "status", "tier", "promise", "promise_kept", "reason"]
+    now = results.loc[results["wave"] == wave, cols].set_index("slug")
+    before = results.loc[results["wave"] == previous, cols].set_index("slug")
+    rank = _tier_rank(tiers)
+    alerts: list[Alert] = []
+    for slug in now.index.intersection(before.index):
+        a, b = before.loc[slug], now.loc[slug]
+        name = str(b["company"])
+        if b["status"] == _NOT_SENT_YET:
+            continue
+        if a["status"] == "answered" and b["status"] in set(REACHABLE_STATUSES) - {"answered"}:
+            alerts.append(
+                Alert(
+                    name,
+                    str(slug),
+                    "stopped_answering",
+                    f"answered ({a['tier']})",
+                    str(b["status"]),
+                    "no human answer in this wave",
+                )
+            )
+        if a["status"] in REACHABLE_STATUSES and b["status"] in ("form_failed", "blocked"):
+            alerts.append(
+                Alert(
+                    name,
+                    str(slug),
+                    "form_broke",
+                    "sent",
+                    str(b["status"]),
+                    _text(b["reason"]) or "the form could not be sent",
+                )
+            )
+        if a["status"] == "answered" and b["status"] == "answered":
+            ta, tb = rank.get(str(a["tier"])), rank.get(str(b["tier"]))
+            if ta is not None and tb is not None and tb > ta:
+                alerts.append(
+                    Alert(
+                        name,
+                        str(slug),
+                        "slower_tier",
+                        str(a["tier"]),
+                        str(b["tier"]),
+                        f"answered in a slower tier: {a['tier']} -> {b['tier']}",
+                    )
+                )
+        if a["promise_kept"] == "kept" and b["promise_kept"] == "broken":
+            alerts.append(
+                Alert(
+                    name,
+                    str(slug),
+                    "promise_broken",
+                    "kept",
+                    "broken",
+                    f"promise {_text(b['promise'])!r} kept before, broken now",
+                )
+            )
+    order = {k: i for i, k in enumerate(KINDS)}
+    return sorted(alerts, key=lambda x: (order[x.kind], x.company.lower()))
+
+
+def previous_wave(waves: pd.DataFrame, wave: str) -> str | None:
+    """The wave created just before ``wave`` (waves: the store's table, name + created_at)."""
+    ordered = waves.sort_values(["created_at", "id"])["name"].tolist()
+    if wave not in ordered:
+        return None
+    i = ordered.index(wave)
+    return ordered[i - 1] if i > 0 else None
