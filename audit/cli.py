@@ -144,10 +144,15 @@ def run(
     retry_failed: Annotated[
         bool, typer.Option(help="Retry failed/blocked forms that were never clicked.")
     ] = False,
+    wave: Annotated[
+        str | None,
+        typer.Option(help="The wave (default: survey.yaml's); 'auto': the schedule's period."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Fill each company's contact form; with --submit, send it (once per wave)."""
     opts = pipeline.RunOptions(
+        wave=wave,
         submit=submit,
         only=only or [],
         concurrency=concurrency,
@@ -463,6 +468,32 @@ def alerts(
         err.print(table)
     if found.alerts:
         raise typer.Exit(1)
+
+
+@app.command()
+def schedule(
+    workspace: Workspace = Path("."),
+    systemd: Annotated[
+        bool, typer.Option("--systemd", help="Print systemd timer and service units.")
+    ] = False,
+    env_file: Annotated[
+        str | None,
+        typer.Option(help="A file of KEY=value lines (the IMAP password) read before each run."),
+    ] = None,
+) -> None:
+    """Print what runs the survey's waves on its schedule: a crontab block or systemd units."""
+    from audit.app.schedule import schedule_plan
+
+    plan = schedule_plan(workspace, env_file=env_file)
+    if systemd:
+        out.print(f"# ~/.config/systemd/user/{plan.unit_name}.service", highlight=False)
+        out.print(plan.service, highlight=False, markup=False)
+        out.print(f"# ~/.config/systemd/user/{plan.unit_name}.timer", highlight=False)
+        out.print(plan.timer, highlight=False, markup=False)
+        err.print(f"Then: systemctl --user enable --now {plan.unit_name}.timer")
+    else:
+        out.print(plan.crontab, highlight=False, markup=False)
+        err.print("Add these lines with `crontab -e` (or: audit schedule >> your crontab file).")
 
 
 @app.command()

@@ -324,6 +324,32 @@ class SurveySection(_Strict):
         return v
 
 
+class Schedule(_Strict):
+    """Waves on a cadence (`audit schedule`): the consultant's machine runs them (cron or a
+    systemd timer); each scheduled run joins the wave of its period, named by the period."""
+
+    every: Literal["weekly", "monthly", "quarterly"] = "monthly"
+    weekday: str = "sun"  # the first such weekday of the period (of the week, when weekly)
+    at: str = "10:00"  # local time in the survey calendar's time zone
+    watch_every_min: Annotated[int, Field(ge=1, le=59)] = 10
+
+    @field_validator("weekday")
+    @classmethod
+    def _day(cls, v: str) -> str:
+        day = v.strip().lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {v!r} (use sun, mon, ... sat)")
+        return day
+
+    @field_validator("at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", v.strip())
+        if not m:
+            raise ValueError(f"'at' must be a time like 10:00, not {v!r}")
+        return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
 class SurveyConfig(_Strict):
     survey: SurveySection = Field(default_factory=SurveySection)
     persona: Persona = Field(default_factory=Persona)
@@ -336,6 +362,7 @@ class SurveyConfig(_Strict):
         default_factory=lambda: [Tier(name=n, max=m) for n, m in DEFAULT_TIERS]
     )
     store: str | None = None  # SQLAlchemy URL; default sqlite:///<workspace>/survey.db
+    schedule: Schedule | None = None  # waves on a cadence (`audit schedule`); off by default
 
 
 # ---------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class RunOptions:
     min_fill_seconds: float | None = None
     typing_delay_ms: tuple[int, int] | None = None
     site_delay_s: float | None = None
+    wave: str | None = None  # overrides survey.wave; "auto": the schedule's current period
 
 
 @dataclass
@@ -175,7 +176,7 @@ def run_survey(
     Ctrl-C / SIGTERM stop the run safely (see Interrupt); ``on_notice`` hears about it.
     """
     clock = clock or current_clock()
-    ws = load_workspace(root)
+    ws = _with_wave(load_workspace(root), opts.wave, clock)
     if opts.submit and (placeholder := reply_domain_problem(ws)):
         raise ConfigError(f"{placeholder} before run --submit (nothing was sent)")
     if os.environ.get(BLOCK_OUTSIDE_ENV) == "1":
@@ -192,6 +193,20 @@ def run_survey(
                 ),
             )
         )
+
+
+def _with_wave(ws: Workspace, wave: str | None, clock: Clock) -> Workspace:
+    """The workspace with the wave ``run --wave`` names (``auto``: the scheduled period)."""
+    if not wave:
+        return ws
+    if wave == "auto":
+        from audit.app.schedule import wave_for
+
+        if ws.survey.schedule is None:
+            raise ConfigError("--wave auto names the wave by survey.yaml's schedule: add one")
+        wave = wave_for(ws.survey.schedule, clock.now(), ws.survey.calendar.timezone)
+    section = ws.survey.survey.model_copy(update={"wave": wave})
+    return replace(ws, survey=ws.survey.model_copy(update={"survey": section}))
 
 
 @dataclass
