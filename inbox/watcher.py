@@ -29,15 +29,13 @@ import hashlib
 import imaplib
 import json
 import logging
-import os
 import random
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import make_msgid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +47,7 @@ from audit.errors import AuthError, InboxError
 from audit.logs import install_secret_filter
 from audit.models import Channel, Mailbox, MessageKind
 from audit.store import Store
+from inbox import imapio
 from inbox.classify import Classification, classify
 from inbox.credentials import imap_password, oauth2_token, uses_oauth2
 from inbox.match import Candidate, Match, candidates_from_rows, match
@@ -61,11 +60,9 @@ BODY_FETCH_CAP = 2_000_000  # bytes of a message fetched in the loop
 FETCH_BATCH = 200  # UIDs per FETCH of headers
 BATCH_BYTES = 16_000_000  # bodies held, and stored in one transaction, at a time
 POLL_INTERVAL_S = 30.0  # when the server has no IDLE
-IDLE_CHECK_STEP_S = 0.5  # how often a round looks at the stop flag
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 120.0
 CLOCK_WARN_S = 2.0
-PROBE_FOLDER = "contact-audit-probe"
 EVENT_KINDS = (MessageKind.HUMAN, MessageKind.AUTO_ACK, MessageKind.BOUNCE)
 # Unmatched messages recorded this recently are matched again on each sync: a fast reply
 # can be recorded while its submission is still being written.
@@ -73,7 +70,6 @@ REMATCH_WINDOW = timedelta(minutes=15)
 REMATCH_READ_BYTES = 2 << 20
 TEXT_STORE_CHARS = 100_000
 DKIM_MAX_BYTES = 32 << 20  # a larger message is not verified (temperror, with the reason)
-EML_DIR = Path("evidence") / "mail"  # raw messages, <sha256>.eml, under the workspace
 HEADER_ITEMS = ["INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # socket errors, timeouts, connection refused/reset (ssl.SSLError included)
@@ -190,13 +186,6 @@ def _row(folder: str, uidvalidity: int, r: _Ready) -> dict[str, Any]:
     )
 
 
-def _is_file_of_size(path: Path, size: int) -> bool:
-    try:
-        return path.stat().st_size == size
-    except OSError:
-        return False
-
-
 def fingerprint(msg: ParsedMessage, raw: bytes, date_header: str | None = None) -> str:
     """sha256 of the Message-ID; without one, of From + Date + Subject + body."""
     if msg.message_id:
@@ -207,12 +196,6 @@ def fingerprint(msg: ParsedMessage, raw: bytes, date_header: str | None = None) 
         h.update(part.encode("utf-8", "replace") + b"\x00")
     h.update(body.replace(b"\r\n", b"\n").rstrip())
     return h.hexdigest()
-
-
-def _aware_utc(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    raise InboxError(f"the server sent no usable INTERNALDATE ({value!r})")
 
 
 class Watcher:
@@ -550,7 +533,7 @@ class Watcher:
         duplicate is never fetched."""
         header = bytes(data.get(b"BODY[HEADER]") or b"")
         size = int(data.get(b"RFC822.SIZE") or 0)
-        f = _Fetched(uid, _aware_utc(data.get(b"INTERNALDATE")), size, header, body)
+        f = _Fetched(uid, imapio.aware_utc(data.get(b"INTERNALDATE")), size, header, body)
         if body is not None:
             f.parsed = parse_message(body)
             f.parsed.size = size or len(body)
@@ -758,63 +741,15 @@ class Watcher:
             return None
 
     def _fetch_body(self, client: IMAPClient, uid: int, size: int) -> tuple[bytes | None, bool]:
-        cap = self.body_fetch_cap
-        if size and size > cap:
-            data = client.fetch([uid], [f"BODY.PEEK[]<0.{cap}>"]).get(uid)
-            if data is None:
-                return None, False
-            return bytes(data.get(b"BODY[]<0>") or b""), True
-        data = client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
-        if data is None:
-            return None, False
-        return bytes(data.get(b"BODY[]") or b""), False
+        return imapio.fetch_body(client, uid, size, self.body_fetch_cap)
 
     def _keep_eml(
         self, client: IMAPClient, uid: int, raw: bytes, truncated: bool, size: int
     ) -> tuple[str, str]:
-        """Write the message's raw .eml as evidence/mail/<sha256>.eml (via a .part file and
-        a rename); return its path relative to the workspace and its sha256.
-
-        Named by content, so writing it again (the batch fetched again after a crash) gives
-        the same file, and a row never needs its id to find it. A huge message is streamed
-        to the .part file in slices and named once whole."""
-        folder = self.workspace / EML_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"uid-{uid}.{os.getpid()}.part"
-        if not truncated:
-            digest = hashlib.sha256(raw).hexdigest()
-            path = folder / f"{digest}.eml"
-            if not _is_file_of_size(path, len(raw)):
-                tmp.write_bytes(raw)
-                tmp.replace(path)
-            return str(EML_DIR / path.name), digest
-        h = hashlib.sha256()
-        try:
-            with open(tmp, "wb") as fh:
-                for chunk in self._eml_chunks(client, uid, raw, truncated, size):
-                    fh.write(chunk)
-                    h.update(chunk)
-            digest = h.hexdigest()
-            tmp.replace(folder / f"{digest}.eml")
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return str(EML_DIR / f"{digest}.eml"), digest
-
-    def _eml_chunks(
-        self, client: IMAPClient, uid: int, raw: bytes, truncated: bool, size: int
-    ) -> Iterator[bytes]:
-        """The whole message, a slice at a time: a huge one is never held in memory."""
-        yield raw
-        offset = len(raw)
-        while truncated and offset < size:
-            item = f"BODY.PEEK[]<{offset}.{self.body_fetch_cap}>"
-            data = client.fetch([uid], [item]).get(uid) or {}
-            chunk = bytes(data.get(f"BODY[]<{offset}>".encode()) or b"")
-            if not chunk:
-                break
-            yield chunk
-            offset += len(chunk)
+        chunks = (
+            imapio.body_slices(client, uid, raw, size, self.body_fetch_cap) if truncated else None
+        )
+        return imapio.keep_eml(self.workspace, uid, raw, chunks)
 
     # -- watching --------------------------------------------------------------------
     def watch(
@@ -892,38 +827,13 @@ class Watcher:
 
     def _idle_round(self, client: IMAPClient, stop: threading.Event) -> None:
         """One IDLE round: until the server reports something, the round ends, or stop."""
-        # A push that lands before the server's "+ idling" goes to imaplib's untagged
-        # responses, where idle_check() never looks: look there ourselves.
-        pending = client._imap.untagged_responses
-        pending.clear()
-        client.idle()
-        if self.on_idle is not None:
-            self.on_idle()
-        deadline = time.monotonic() + self.mailbox.idle_round_s
-        try:
-            if any(k in pending for k in ("EXISTS", "RECENT", "EXPUNGE")):
-                log.debug("IDLE: news before the continuation: %s", list(pending))
-                return
-            while not stop.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                step = min(IDLE_CHECK_STEP_S, remaining)
-                t0 = time.monotonic()
-                responses = client.idle_check(timeout=step)
-                if responses:
-                    log.debug("IDLE: %s", responses)
-                if any(_is_bye(r) for r in responses):
-                    raise imaplib.IMAP4.abort("server said BYE during IDLE")
-                if any(_is_news(r) for r in responses):
-                    break
-                if not responses and time.monotonic() - t0 < step / 2:
-                    # readable but nothing parsed: EOF (e.g. the session was killed)
-                    raise imaplib.IMAP4.abort("connection closed during IDLE")
-        finally:
-            current = self._client
-            if current is not None and current is client:
-                current.idle_done()
+        imapio.idle_round(
+            client,
+            stop,
+            self.mailbox.idle_round_s,
+            on_idle=self.on_idle,
+            still_current=lambda: self._client is client,
+        )
 
     # -- clock -----------------------------------------------------------------------
     def _measure_quietly(self) -> None:
@@ -943,27 +853,7 @@ class Watcher:
         own = self._client is None
         client = self._client or self._connect_or_raise()
         try:
-            if not client.folder_exists(PROBE_FOLDER):
-                client.create_folder(PROBE_FOLDER)
-            probe_id = make_msgid(domain="contact-audit.invalid")
-            raw = (
-                f"From: contact-audit <probe@contact-audit.invalid>\r\n"
-                f"Subject: contact-audit clock probe\r\nMessage-ID: {probe_id}\r\n\r\n"
-                "Clock probe; deleted right away.\r\n"
-            ).encode()
-            before = time.time()
-            client.append(PROBE_FOLDER, raw)
-            after = time.time()
-            client.select_folder(PROBE_FOLDER)
-            uids = client.search(["HEADER", "Message-ID", probe_id])
-            data = client.fetch(uids, ["INTERNALDATE"])
-            server = _aware_utc(data[uids[-1]][b"INTERNALDATE"]).timestamp() + 0.5
-            offset = server - (before + after) / 2
-            client.delete_messages(uids)
-            client.expunge()
-            client.close_folder()
-            with contextlib.suppress(Exception):
-                client.delete_folder(PROBE_FOLDER)
+            offset = imapio.server_clock_offset(client)
         finally:
             if own:
                 self.close()
@@ -999,17 +889,6 @@ def check_login(mailbox: Mailbox, password: str | None = None) -> str:
         f"{mailbox.user}@{mailbox.host}:{mailbox.resolved_port} ({mailbox.tls}), {idle}, "
         f"watching {', '.join(folders)}"
     )
-
-
-def _is_bye(resp: Any) -> bool:
-    return isinstance(resp, tuple) and len(resp) >= 1 and resp[0] == b"BYE"
-
-
-def _is_news(resp: Any) -> bool:
-    """EXISTS / RECENT / EXPUNGE / FETCH: something changed in the folder."""
-    if not isinstance(resp, tuple) or len(resp) < 2:
-        return False
-    return resp[1] in (b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH")
 
 
 def _header_value(header: bytes, name: bytes) -> str | None:

@@ -1,0 +1,195 @@
+"""The IMAP session's primitives, apart from the sync's decisions (issue 12: the Watcher
+is split along its seams): one IDLE round, fetching a body (a huge one in slices),
+keeping a message's raw .eml as evidence, and the server-clock probe.
+
+They take an IMAPClient and plain values; the Watcher decides when to call them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import imaplib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from imapclient import IMAPClient
+
+from audit.errors import InboxError
+
+log = logging.getLogger(__name__)
+
+IDLE_CHECK_STEP_S = 0.5  # how often a round looks at the stop flag
+PROBE_FOLDER = "contact-audit-probe"
+EML_DIR = Path("evidence") / "mail"  # raw messages, <sha256>.eml, under the workspace
+
+
+# -- IDLE ------------------------------------------------------------------------------
+def is_bye(resp: Any) -> bool:
+    return isinstance(resp, tuple) and len(resp) >= 1 and resp[0] == b"BYE"
+
+
+def is_news(resp: Any) -> bool:
+    """EXISTS / RECENT / EXPUNGE / FETCH: something changed in the folder."""
+    if not isinstance(resp, tuple) or len(resp) < 2:
+        return False
+    return resp[1] in (b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH")
+
+
+def idle_round(
+    client: IMAPClient,
+    stop: threading.Event,
+    round_s: float,
+    on_idle: Callable[[], None] | None = None,
+    still_current: Callable[[], bool] = lambda: True,
+) -> None:
+    """One IDLE round: until the server reports something, the round ends, or ``stop``.
+
+    ``on_idle`` is called once the server has answered "+ idling" (a fault point for tests
+    that must deliver mail while the watcher is in IDLE). DONE is sent at the end unless
+    the connection was dropped meanwhile (``still_current`` false).
+    """
+    # A push that lands before the server's "+ idling" goes to imaplib's untagged
+    # responses, where idle_check() never looks: look there ourselves.
+    pending = client._imap.untagged_responses
+    pending.clear()
+    client.idle()
+    if on_idle is not None:
+        on_idle()
+    deadline = time.monotonic() + round_s
+    try:
+        if any(k in pending for k in ("EXISTS", "RECENT", "EXPUNGE")):
+            log.debug("IDLE: news before the continuation: %s", list(pending))
+            return
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            step = min(IDLE_CHECK_STEP_S, remaining)
+            t0 = time.monotonic()
+            responses = client.idle_check(timeout=step)
+            if responses:
+                log.debug("IDLE: %s", responses)
+            if any(is_bye(r) for r in responses):
+                raise imaplib.IMAP4.abort("server said BYE during IDLE")
+            if any(is_news(r) for r in responses):
+                break
+            if not responses and time.monotonic() - t0 < step / 2:
+                # readable but nothing parsed: EOF (e.g. the session was killed)
+                raise imaplib.IMAP4.abort("connection closed during IDLE")
+    finally:
+        if still_current():
+            client.idle_done()
+
+
+# -- bodies and their evidence ------------------------------------------------------------
+def fetch_body(client: IMAPClient, uid: int, size: int, cap: int) -> tuple[bytes | None, bool]:
+    """The message's body, or its first ``cap`` bytes when larger: (bytes, truncated)."""
+    if size and size > cap:
+        data = client.fetch([uid], [f"BODY.PEEK[]<0.{cap}>"]).get(uid)
+        if data is None:
+            return None, False
+        return bytes(data.get(b"BODY[]<0>") or b""), True
+    data = client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
+    if data is None:
+        return None, False
+    return bytes(data.get(b"BODY[]") or b""), False
+
+
+def body_slices(client: IMAPClient, uid: int, first: bytes, size: int, cap: int) -> Iterator[bytes]:
+    """The whole message, a slice at a time: a huge one is never held in memory."""
+    yield first
+    offset = len(first)
+    while offset < size:
+        item = f"BODY.PEEK[]<{offset}.{cap}>"
+        data = client.fetch([uid], [item]).get(uid) or {}
+        chunk = bytes(data.get(f"BODY[]<{offset}>".encode()) or b"")
+        if not chunk:
+            break
+        yield chunk
+        offset += len(chunk)
+
+
+def _is_file_of_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
+
+
+def keep_eml(
+    workspace: Path, uid: int, raw: bytes, chunks: Iterable[bytes] | None = None
+) -> tuple[str, str]:
+    """Write the raw message as evidence/mail/<sha256>.eml (via a .part file and a rename);
+    return its path relative to the workspace and its sha256.
+
+    Named by content, so writing it again (the batch fetched again after a crash) gives
+    the same file, and a row never needs its id to find it. A huge message comes as
+    ``chunks`` (the whole message, ``raw`` first) and is named once whole.
+    """
+    folder = workspace / EML_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"uid-{uid}.{os.getpid()}.part"
+    if chunks is None:
+        digest = hashlib.sha256(raw).hexdigest()
+        path = folder / f"{digest}.eml"
+        if not _is_file_of_size(path, len(raw)):
+            tmp.write_bytes(raw)
+            tmp.replace(path)
+        return str(EML_DIR / path.name), digest
+    h = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+                h.update(chunk)
+        digest = h.hexdigest()
+        tmp.replace(folder / f"{digest}.eml")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return str(EML_DIR / f"{digest}.eml"), digest
+
+
+# -- the server's clock -------------------------------------------------------------------
+def aware_utc(value: Any) -> datetime:
+    """An INTERNALDATE as an aware UTC datetime (IMAPClient with normalise_times=False)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    raise InboxError(f"the server sent no usable INTERNALDATE ({value!r})")
+
+
+def server_clock_offset(client: IMAPClient) -> float:
+    """Server clock minus ours, in seconds: APPEND a probe, read its INTERNALDATE.
+
+    INTERNALDATE has whole seconds, so the figure is good to about +-0.5 s.
+    """
+    if not client.folder_exists(PROBE_FOLDER):
+        client.create_folder(PROBE_FOLDER)
+    probe_id = make_msgid(domain="contact-audit.invalid")
+    raw = (
+        f"From: contact-audit <probe@contact-audit.invalid>\r\n"
+        f"Subject: contact-audit clock probe\r\nMessage-ID: {probe_id}\r\n\r\n"
+        "Clock probe; deleted right away.\r\n"
+    ).encode()
+    before = time.time()
+    client.append(PROBE_FOLDER, raw)
+    after = time.time()
+    client.select_folder(PROBE_FOLDER)
+    uids = client.search(["HEADER", "Message-ID", probe_id])
+    data = client.fetch(uids, ["INTERNALDATE"])
+    server = aware_utc(data[uids[-1]][b"INTERNALDATE"]).timestamp() + 0.5
+    offset = server - (before + after) / 2
+    client.delete_messages(uids)
+    client.expunge()
+    client.close_folder()
+    with contextlib.suppress(Exception):
+        client.delete_folder(PROBE_FOLDER)
+    return offset
