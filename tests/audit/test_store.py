@@ -456,3 +456,37 @@ def test_times_are_utc_whatever_the_session_time_zone(store_url: str) -> None:
             assert kind == "timestamp with time zone"
     store.close()
     assert row.close_at == at and row.close_at.tzinfo is UTC
+
+
+# -- PostgreSQL only ---------------------------------------------------------------------
+
+
+def test_a_postgresql_password_comes_from_libpq_not_the_url(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/configuration.md: `store:` names no password; libpq reads PGPASSWORD or a
+    password file (~/.pgpass, or PGPASSFILE). A wrong one is an error that shows none."""
+    url = sa.engine.make_url(pg_url)
+    password = str(url.password)
+    bare = sa.engine.URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database
+    ).render_as_string(hide_password=False)
+    assert password not in bare
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+
+    with pytest.raises(StoreError, match="cannot open the store") as refused:
+        Store.open(url.set(password="Wrong-pa55").render_as_string(hide_password=False))
+    assert "Wrong-pa55" not in str(refused.value) and "***" in str(refused.value)
+
+    monkeypatch.setenv("PGPASSWORD", password)
+    Store.open(bare).close()
+
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"{url.host}:{url.port}:*:{url.username}:{password}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    store = Store.open(bare)
+    assert store.schema_version == SCHEMA_VERSION
+    store.close()
