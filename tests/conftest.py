@@ -24,10 +24,13 @@ BACKENDS = ["sqlite", "postgresql"]
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
+    server: PgServer | None = None
     try:
         server = PgServer()
         server.start()
     except RuntimeError as exc:
+        if server is not None:
+            server.cleanup()
         pytest.fail(f"PostgreSQL is part of the test setup (make test installs it): {exc}")
     try:
         yield server

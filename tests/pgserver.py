@@ -20,9 +20,10 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg import sql
+if TYPE_CHECKING:
+    import psycopg
 
 APT_HINT = "install it with `apt-get install -y postgresql` (scripts/setup.sh does)"
 SUPERUSER = "postgres"
@@ -32,23 +33,26 @@ RUN_AS = "postgres"  # the system user the server runs as when the tests run as 
 
 def find_bindir() -> Path:
     """The folder with initdb, pg_ctl and postgres; RuntimeError naming the fix."""
-    candidates: list[Path] = []
-    if os.environ.get("PG_BINDIR"):
-        candidates.append(Path(os.environ["PG_BINDIR"]))
+    tools = ("initdb", "pg_ctl", "postgres")
+    if os.environ.get("PG_BINDIR"):  # named: that one or none
+        d = Path(os.environ["PG_BINDIR"])
+        if all((d / tool).exists() for tool in tools):
+            return d
+        raise RuntimeError(f"PG_BINDIR={d} lacks PostgreSQL's {', '.join(tools)}")
 
     def version(p: Path) -> tuple[int, ...]:
         return tuple(int(n) for n in re.findall(r"\d+", p.parent.name)) or (0,)
 
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=version, reverse=True)
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=version, reverse=True)
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(on_path).parent)
     for d in candidates:
-        if all((d / tool).exists() for tool in ("initdb", "pg_ctl", "postgres")):
+        if all((d / tool).exists() for tool in tools):
             return d
     raise RuntimeError(
-        "PostgreSQL's server binaries (initdb, pg_ctl, postgres) were not found in "
-        f"/usr/lib/postgresql/*/bin, $PG_BINDIR or the PATH: {APT_HINT}"
+        f"PostgreSQL's server binaries ({', '.join(tools)}) were not found in "
+        f"/usr/lib/postgresql/*/bin or the PATH (or $PG_BINDIR): {APT_HINT}"
     )
 
 
@@ -64,6 +68,12 @@ class PgServer:
     host = "127.0.0.1"
 
     def __init__(self) -> None:
+        try:
+            import psycopg  # noqa: F401  (the store's driver, and the admin connection's)
+        except ImportError:
+            raise RuntimeError(
+                'the driver psycopg is not installed: pip install -e ".[dev]"'
+            ) from None
         self.bindir = find_bindir()
         self.as_root = os.geteuid() == 0
         if self.as_root:
@@ -89,8 +99,10 @@ class PgServer:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self.as_root:
             cmd = ["runuser", "-u", RUN_AS, "--", *cmd]
+        # A real server on the real clock: scripts/clock_guard.py's libfaketime stays out.
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and "FAKETIME" not in k}
         proc = subprocess.run(
-            cmd, cwd=self.dir, capture_output=True, text=True, timeout=120, check=False
+            cmd, cwd=self.dir, env=env, capture_output=True, text=True, timeout=120, check=False
         )
         if proc.returncode != 0:
             log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
@@ -151,8 +163,10 @@ class PgServer:
             self.running = False
 
     def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- databases --------------------------------------------------------------------
     def url(self, database: str, password: bool = True) -> str:
@@ -161,6 +175,8 @@ class PgServer:
         return f"postgresql+psycopg://{SUPERUSER}{secret}@{self.host}:{self.port}/{database}"
 
     def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
+        import psycopg
+
         return psycopg.connect(
             host=self.host,
             port=self.port,
@@ -172,6 +188,8 @@ class PgServer:
 
     def create_database(self, prefix: str = "t") -> str:
         """A new, empty database; its name."""
+        from psycopg import sql
+
         self._n += 1
         name = f"{prefix}_{self._n}"
         with self._admin() as c:
@@ -183,6 +201,8 @@ class PgServer:
 
     def drop_database(self, name: str) -> None:
         """Drop ``name``, closing what a test left connected to it."""
+        from psycopg import sql
+
         with self._admin() as c:
             c.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
