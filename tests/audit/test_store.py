@@ -348,15 +348,18 @@ def test_two_stores_racing_to_claim_a_submission_exactly_one_wins(
     assert row is not None and row.state == "running" and row.run_id == runs[winner]
 
 
-def _wait_for_lock_waiters(store_url: str, n: int) -> None:
-    """Until ``n`` other sessions of this database wait for a lock (a ceiling, no verdict)."""
+def _wait_for_lock_waiters(store_url: str, n: int, event: str | None = None) -> None:
+    """Until ``n`` other sessions of this database wait for a lock (of kind ``event``,
+    e.g. 'advisory', when given); a ceiling, no verdict."""
     engine = sa.create_engine(store_url)
     try:
         with engine.connect() as c:
             for _ in range(600):
                 waiting = c.exec_driver_sql(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                    "AND wait_event LIKE %(event)s",
+                    {"event": event or "%"},
                 ).scalar_one()
                 if waiting >= n:
                     return
@@ -364,7 +367,7 @@ def _wait_for_lock_waiters(store_url: str, n: int) -> None:
                 threading.Event().wait(0.05)
     finally:
         engine.dispose()
-    raise AssertionError(f"the claimers never waited for the held row ({waiting} of {n})")
+    raise AssertionError(f"no session waited for the held lock ({waiting} of {n})")
 
 
 def test_many_claims_by_two_workers_never_claim_one_submission_twice(
@@ -490,3 +493,36 @@ def test_a_postgresql_password_comes_from_libpq_not_the_url(
     store = Store.open(bare)
     assert store.schema_version == SCHEMA_VERSION
     store.close()
+
+
+def test_a_postgresql_store_is_created_or_migrated_by_one_process_at_a_time(
+    pg_url: str,
+) -> None:
+    """The schema is made under an advisory lock: an opener waits while another holds it
+    (forced: the test holds it and sees the opener wait), then opens."""
+    from audit.store import _MIGRATION_LOCK
+
+    results: list[object] = []
+
+    def open_one() -> None:
+        try:
+            s = Store.open(pg_url)
+            results.append(s.schema_version)
+            s.close()
+        except Exception as exc:  # surfaced by the assert below
+            results.append(exc)
+
+    engine = sa.create_engine(pg_url)
+    opener = threading.Thread(target=open_one)
+    try:
+        with engine.connect() as holder:
+            holder.execute(sa.select(sa.func.pg_advisory_lock(_MIGRATION_LOCK)))
+            opener.start()
+            _wait_for_lock_waiters(pg_url, 1, event="advisory")
+            assert results == []
+            holder.execute(sa.select(sa.func.pg_advisory_unlock(_MIGRATION_LOCK)))
+            holder.commit()
+        opener.join(60)
+    finally:
+        engine.dispose()
+    assert results == [SCHEMA_VERSION], results
