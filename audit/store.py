@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from audit.errors import StoreError
 from audit.lifecycle import Change, Submission
-from audit.models import Channel, Company, SubmissionState
+from audit.models import MAX_SLUG_BYTES, Channel, Company, SubmissionState
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,31 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Text(sa.types.TypeDecorator[str]):
+    """TEXT that takes any Python string on PostgreSQL too.
+
+    Headers, pages and files from outside may carry U+0000, which PostgreSQL text cannot
+    hold (psycopg refuses the whole statement, so one odd subject line would fail a whole
+    batch of synced messages): there it is stored as U+FFFD, what HTML parsers make of it.
+    SQLite keeps the string as given.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        if value is not None and dialect.name == "postgresql" and "\x00" in value:
+            return value.replace("\x00", "\ufffd")
+        return value
+
+
 metadata = sa.MetaData()
 
 meta = sa.Table(
     "meta",
     metadata,
     sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("value", Text, nullable=False),
 )
 
 runs = sa.Table(
@@ -81,30 +99,30 @@ runs = sa.Table(
     sa.Column("finished_at", UTCDateTime),
     sa.Column("tool_version", sa.String(32), nullable=False),
     sa.Column("browser_version", sa.String(64)),
-    sa.Column("config_json", sa.Text),  # resolved config, secrets never included
+    sa.Column("config_json", Text),  # resolved config, secrets never included
     sa.Column("clock_offset_s", sa.Float, nullable=False, default=0.0),  # simulated clocks
     sa.Column("server_clock_offset_s", sa.Float),  # IMAP server clock minus ours
-    sa.Column("summary_json", sa.Text),
+    sa.Column("summary_json", Text),
 )
 
 companies = sa.Table(
     "companies",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("slug", sa.String(200), nullable=False, unique=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("sector", sa.Text),
-    sa.Column("homepage", sa.Text),
-    sa.Column("contact_url", sa.Text),
-    sa.Column("domains_json", sa.Text, nullable=False, default="[]"),
-    sa.Column("config_json", sa.Text),
+    sa.Column("slug", sa.String(MAX_SLUG_BYTES), nullable=False, unique=True),  # chars <= bytes
+    sa.Column("name", Text, nullable=False),
+    sa.Column("sector", Text),
+    sa.Column("homepage", Text),
+    sa.Column("contact_url", Text),
+    sa.Column("domains_json", Text, nullable=False, default="[]"),
+    sa.Column("config_json", Text),
 )
 
 waves = sa.Table(
     "waves",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("name", Text, nullable=False, unique=True),  # the consultant's free text
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("opened_at", UTCDateTime),  # first submission
     sa.Column("close_at", UTCDateTime),
@@ -118,13 +136,13 @@ submissions = sa.Table(
     sa.Column("wave_id", sa.ForeignKey("waves.id"), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("outcome", sa.String(32)),
-    sa.Column("reason", sa.Text),
-    sa.Column("signal", sa.Text),
+    sa.Column("reason", Text),
+    sa.Column("signal", Text),
     sa.Column("token", sa.String(16), nullable=False, unique=True),
-    sa.Column("reply_address", sa.Text, nullable=False),
-    sa.Column("page_url", sa.Text),
-    sa.Column("values_json", sa.Text),
-    sa.Column("request_json", sa.Text),
+    sa.Column("reply_address", Text, nullable=False),
+    sa.Column("page_url", Text),
+    sa.Column("values_json", Text),
+    sa.Column("request_json", Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("started_at", UTCDateTime),
     sa.Column("clicked_at", UTCDateTime),  # written BEFORE the click: never re-send after
@@ -144,11 +162,11 @@ attempts = sa.Table(  # every probe outcome is a row, dry runs included
     sa.Column("wave_id", sa.ForeignKey("waves.id"), nullable=False),
     sa.Column("dry_run", sa.Boolean, nullable=False),
     sa.Column("outcome", sa.String(32), nullable=False),
-    sa.Column("reason", sa.Text),
-    sa.Column("signal", sa.Text),
-    sa.Column("url", sa.Text),
-    sa.Column("fields_json", sa.Text),
-    sa.Column("timings_json", sa.Text),
+    sa.Column("reason", Text),
+    sa.Column("signal", Text),
+    sa.Column("url", Text),
+    sa.Column("fields_json", Text),
+    sa.Column("timings_json", Text),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
 )
@@ -157,34 +175,34 @@ messages = sa.Table(
     "messages",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("folder", sa.Text, nullable=False),
+    sa.Column("folder", Text, nullable=False),
     sa.Column("uidvalidity", sa.BigInteger, nullable=False),
     sa.Column("uid", sa.BigInteger, nullable=False),
-    sa.Column("message_id", sa.Text),
+    sa.Column("message_id", Text),
     sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),  # dedupe key
     sa.Column("internaldate", UTCDateTime, nullable=False),  # the time that counts
     sa.Column("date_header", UTCDateTime),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
-    sa.Column("sender", sa.Text),
-    sa.Column("recipients", sa.Text),
-    sa.Column("subject", sa.Text),
-    sa.Column("text", sa.Text),
+    sa.Column("sender", Text),
+    sa.Column("recipients", Text),
+    sa.Column("subject", Text),
+    sa.Column("text", Text),
     sa.Column("size", sa.Integer),
     sa.Column("kind", sa.String(16)),  # MessageKind
-    sa.Column("kind_reasons", sa.Text),
+    sa.Column("kind_reasons", Text),
     sa.Column("helpdesk", sa.String(32)),
     sa.Column("submission_id", sa.ForeignKey("submissions.id")),
     sa.Column("match_method", sa.String(16)),  # MatchMethod
     sa.Column("review", sa.String(16)),  # None | pending | dismissed | assigned
-    sa.Column("parse_error", sa.Text),
-    sa.Column("eml_path", sa.Text),
+    sa.Column("parse_error", Text),
+    sa.Column("eml_path", Text),
     sa.Column("eml_sha256", sa.String(64)),
-    sa.Column("in_reply_to", sa.Text),
-    sa.Column("references", sa.Text),
+    sa.Column("in_reply_to", Text),
+    sa.Column("references", Text),
     # schema 2 (migration 2_message_dkim): proof of origin, verified when synced
     sa.Column("dkim", sa.String(16)),  # pass | fail | none | temperror; NULL: not verified
-    sa.Column("dkim_domain", sa.Text),  # d= of the signature the verdict is about
-    sa.Column("dkim_evidence", sa.Text),  # JSON, DNS answers included (keys rotate)
+    sa.Column("dkim_domain", Text),  # d= of the signature the verdict is about
+    sa.Column("dkim_evidence", Text),  # JSON, DNS answers included (keys rotate)
 )
 # Thread matching looks messages up by Message-ID, the review queue by its state.
 sa.Index("ix_messages_message_id", messages.c.message_id)
@@ -200,7 +218,7 @@ contact_events = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("message_id", sa.ForeignKey("messages.id"), unique=True),
     sa.Column("source", sa.String(16), nullable=False),  # imap | manual
-    sa.Column("note", sa.Text),
+    sa.Column("note", Text),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
 )
 
@@ -212,7 +230,7 @@ evidence = sa.Table(
     sa.Column("attempt_id", sa.ForeignKey("attempts.id")),
     sa.Column("message_id", sa.ForeignKey("messages.id")),
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("path", sa.Text, nullable=False),  # relative to the workspace
+    sa.Column("path", Text, nullable=False),  # relative to the workspace
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
@@ -220,7 +238,7 @@ evidence = sa.Table(
 checkpoints = sa.Table(
     "checkpoints",
     metadata,
-    sa.Column("folder", sa.Text, primary_key=True),
+    sa.Column("folder", Text, primary_key=True),
     sa.Column("uidvalidity", sa.BigInteger, nullable=False),
     sa.Column("last_uid", sa.BigInteger, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -232,8 +250,8 @@ grades = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("submission_id", sa.ForeignKey("submissions.id"), nullable=False),
     sa.Column("score", sa.Float, nullable=False),
-    sa.Column("rubric_json", sa.Text),
-    sa.Column("note", sa.Text),
+    sa.Column("rubric_json", Text),
+    sa.Column("note", Text),
     sa.Column("at", UTCDateTime, nullable=False),
 )
 
@@ -247,7 +265,7 @@ wave_facts = sa.Table(
     metadata,
     sa.Column("wave_id", sa.ForeignKey("waves.id"), primary_key=True),
     sa.Column("company_id", sa.ForeignKey("companies.id"), primary_key=True),
-    sa.Column("facts_json", sa.Text, nullable=False),
+    sa.Column("facts_json", Text, nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
 )
 
@@ -279,6 +297,8 @@ def utcnow() -> datetime:
 
 
 _BUSY_TIMEOUT_S = 30.0
+# PostgreSQL advisory lock key held while a store's schema is created or migrated.
+_MIGRATION_LOCK = 0x636F6E74_61637421  # "contact!"
 
 
 def _use_wal(cur: Any) -> None:
@@ -330,7 +350,11 @@ class Store:
                     cur.close()
 
             store = cls(engine)
-            store._migrate()
+            try:
+                store._migrate()
+            except BaseException:
+                engine.dispose()  # a store that cannot be opened keeps no connection open
+                raise
             return store
         except StoreError:
             raise
@@ -361,6 +385,10 @@ class Store:
 
     def _migrate_once(self) -> None:
         with self.engine.begin() as c:
+            if c.dialect.name == "postgresql":
+                # Workers opening one store at once take turns: without it, two CREATE TABLEs
+                # of the same name collide in the catalog and one open fails.
+                c.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             metadata.create_all(c)
             for table in metadata.sorted_tables:  # indexes added after a store was created
                 for index in table.indexes:

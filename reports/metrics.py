@@ -220,7 +220,9 @@ def load_frames(store: st.Store) -> Frames:
     with store.engine.connect() as conn:
         for name, table in tables.items():
             cols = [table.c[c] for c in _FRAME_COLUMNS[name]]
-            result = conn.execute(sa.select(*cols))
+            # In key order on every back end: PostgreSQL returns rows in no set order
+            # (an updated row moves), SQLite happens to return them by rowid.
+            result = conn.execute(sa.select(*cols).order_by(*table.primary_key.columns))
             df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
             out[name] = _normalise(df, name)
     return Frames(**out)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Set up everything contact-audit needs on this machine, idempotently:
-#   system packages (Chromium, Dovecot, fonts, faketime for the clock guard) through apt when missing, a venv in .venv
+#   system packages (Chromium, Dovecot, PostgreSQL for the store tests, fonts, faketime for the clock guard) through apt when missing, a venv in .venv
 #   with the project and its dev tools. Safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-APT_PACKAGES=(chromium dovecot-imapd dovecot-lmtpd openssl fonts-noto-core fonts-dejavu-core faketime)
+APT_PACKAGES=(chromium dovecot-imapd dovecot-lmtpd openssl fonts-noto-core fonts-dejavu-core faketime postgresql)
 
 need_apt=()
 if command -v dpkg >/dev/null 2>&1; then
@@ -21,7 +21,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
   echo "setup: installing ${need_apt[*]} with apt-get" >&2
-  # The packaged services must not start system-wide: contact-audit runs its own Dovecot.
+  # The packaged services must not start system-wide: contact-audit runs its own Dovecot
+  # (and the tests their own PostgreSQL cluster).
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
@@ -31,8 +32,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   if [ "${remove_policy:-0}" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 elif ! command -v dpkg >/dev/null 2>&1; then
-  echo "setup: not a Debian/Ubuntu system; install Chrome or Chromium and Dovecot yourself" >&2
-  echo "       (macOS: brew install dovecot; Google Chrome from google.com/chrome)" >&2
+  echo "setup: not a Debian/Ubuntu system; install Chrome or Chromium, Dovecot and PostgreSQL yourself" >&2
+  echo "       (macOS: brew install dovecot postgresql; Google Chrome from google.com/chrome)" >&2
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -1,7 +1,9 @@
-"""Pipeline logic on a real SQLite store: crash recovery never re-sends after a click."""
+"""Pipeline logic on a real store (SQLite and PostgreSQL): crash recovery never re-sends
+after a click."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,8 +26,11 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / 's.db'}")
+def store(store_url: str) -> Iterator[Store]:
+    """A real store on each back end (SQLite, PostgreSQL: tests/conftest.py)."""
+    s = Store.open(store_url)
+    yield s
+    s.close()
 
 
 def _sub(store: Store, state: str, clicked: bool) -> int:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,11 +11,19 @@ import sqlalchemy as sa
 
 from audit.errors import StoreError
 from audit.models import Company
-from audit.store import SCHEMA_VERSION, Store, meta
+from audit.store import SCHEMA_VERSION, Store, meta, waves
 
 
-def test_schema_version_is_recorded_and_a_newer_store_is_refused(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 's.db'}"
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An empty store on each back end (SQLite, PostgreSQL), closed after the test."""
+    s = Store.open(store_url)
+    yield s
+    s.close()
+
+
+def test_schema_version_is_recorded_and_a_newer_store_is_refused(store_url: str) -> None:
+    url = store_url
     store = Store.open(url)
     assert store.schema_version == SCHEMA_VERSION
     with store.tx() as c:
@@ -28,8 +37,7 @@ def test_schema_version_is_recorded_and_a_newer_store_is_refused(tmp_path: Path)
         Store.open(url)
 
 
-def test_one_submission_per_company_per_wave_and_aware_utc(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+def test_one_submission_per_company_per_wave_and_aware_utc(store: Store) -> None:
     cid = store.upsert_company(Company(name="Acme", homepage="https://acme.example"))
     assert (
         store.upsert_company(Company(name="Acme", homepage="https://acme.example", sector="x"))
@@ -61,8 +69,7 @@ def test_one_submission_per_company_per_wave_and_aware_utc(tmp_path: Path) -> No
 SQLITE3_DEFAULT_TIMEOUT_S = 5.0  # what the store must not fall back to
 
 
-def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         store.ensure_wave("w", now=datetime(2026, 1, 1))
 
@@ -140,11 +147,10 @@ def _message_row(n: int, submission_id: int | None, at: datetime) -> dict[str, o
 
 
 def test_a_batch_of_messages_is_recorded_whole_with_evidence_events_and_checkpoint(
-    tmp_path: Path,
+    store: Store,
 ) -> None:
     from audit.store import contact_events, evidence, messages
 
-    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
     at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     cid = store.upsert_company(Company(name="Acme", homepage="https://acme.example"))
     sid = store.plan_submission(cid, store.ensure_wave("w1"), "aaaabbbb", "s+aaaabbbb@x", at).id
@@ -176,9 +182,9 @@ def test_a_batch_of_messages_is_recorded_whole_with_evidence_events_and_checkpoi
     assert store.checkpoint("INBOX") == (7, 3)
 
 
-def test_indexes_added_later_are_created_in_an_existing_store(tmp_path: Path) -> None:
+def test_indexes_added_later_are_created_in_an_existing_store(store_url: str) -> None:
     """A store created before the Message-ID index existed gets it when it is opened."""
-    url = f"sqlite:///{tmp_path / 's.db'}"
+    url = store_url
     Store.open(url).close()
     engine = sa.create_engine(url)
     with engine.begin() as c:
@@ -186,19 +192,22 @@ def test_indexes_added_later_are_created_in_an_existing_store(tmp_path: Path) ->
     engine.dispose()
     store = Store.open(url)
     with store.engine.connect() as c:
-        plan = c.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT submission_id FROM messages WHERE message_id IN ('<a@b>')"
-        ).all()
+        indexes = {ix["name"] for ix in sa.inspect(c).get_indexes("messages")}
+        if c.dialect.name == "sqlite":  # and the planner uses it
+            plan = c.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT submission_id FROM messages "
+                "WHERE message_id IN ('<a@b>')"
+            ).all()
+            assert any("ix_messages_message_id" in str(row) for row in plan), plan
     store.close()
-    assert any("ix_messages_message_id" in str(row) for row in plan), plan
+    assert "ix_messages_message_id" in indexes, indexes
 
 
-def test_a_message_matched_later_takes_its_eml_evidence_with_it(tmp_path: Path) -> None:
+def test_a_message_matched_later_takes_its_eml_evidence_with_it(store: Store) -> None:
     """Re-matching or `audit review --company` sets the message's submission; the .eml's
     evidence row must follow, or the company's report page would not list it."""
     from audit.store import evidence
 
-    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
     at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     cid = store.upsert_company(Company(name="Acme", homepage="https://acme.example"))
     sid = store.plan_submission(cid, store.ensure_wave("w1"), "aaaabbbb", "s+aaaabbbb@x", at).id
@@ -211,24 +220,24 @@ def test_a_message_matched_later_takes_its_eml_evidence_with_it(tmp_path: Path) 
 
 
 def test_a_version_1_store_is_migrated_to_2_message_dkim_and_keeps_its_messages(
-    tmp_path: Path,
+    store_url: str,
 ) -> None:
     """A store written before proof of origin (schema 1: no dkim columns) opens, gains the
     columns in migration 2_message_dkim, and keeps every message, unverified (NULL)."""
     from audit.store import MIGRATIONS, messages
 
-    url = f"sqlite:///{tmp_path / 's.db'}"
+    url = store_url
     at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     store = Store.open(url)
     [mid] = store.add_messages([_message_row(1, None, at)], [None], None, at)
     store.close()
-    conn = sqlite3.connect(tmp_path / "s.db")  # make it the schema-1 file it would have been
-    for col in ("dkim", "dkim_domain", "dkim_evidence"):
-        conn.execute(f"ALTER TABLE messages DROP COLUMN {col}")
-    conn.execute("DROP TABLE wave_facts")
-    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    conn.commit()
-    conn.close()
+    engine = sa.create_engine(url)  # make it the schema-1 store it would have been
+    with engine.begin() as c:
+        for col in ("dkim", "dkim_domain", "dkim_evidence"):
+            c.exec_driver_sql(f"ALTER TABLE messages DROP COLUMN {col}")
+        c.exec_driver_sql("DROP TABLE wave_facts")
+        c.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    engine.dispose()
 
     store = Store.open(url)
     assert store.schema_version == SCHEMA_VERSION == 3
@@ -245,4 +254,275 @@ def test_a_version_1_store_is_migrated_to_2_message_dkim_and_keeps_its_messages(
     )
     store.update_message(mid, dkim="pass", dkim_domain="x.example")
     store.close()
-    assert Store.open(url).message_row(mid).dkim == "pass"  # type: ignore[union-attr]
+    store = Store.open(url)
+    assert store.message_row(mid).dkim == "pass"  # type: ignore[union-attr]
+    store.close()
+
+
+# -- the same store on SQLite and PostgreSQL ---------------------------------------------
+
+
+def test_stores_opened_at_once_on_an_empty_database_all_open(store_url: str) -> None:
+    """Workers started together all create or migrate the schema at the same moment: each
+    open succeeds and the schema is made once (on PostgreSQL an advisory lock serialises
+    them; on SQLite the file lock and the retries do)."""
+    n = 4
+    barrier = threading.Barrier(n)
+    results: list[object] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        try:
+            s = Store.open(store_url)
+            results.append(s.schema_version)
+            s.close()
+        except Exception as exc:  # surfaced by the assert below
+            results.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results == [SCHEMA_VERSION] * n, results
+    store = Store.open(store_url)
+    with store.engine.connect() as c:
+        keys = c.execute(sa.select(meta.c.key)).scalars().all()
+    store.close()
+    assert keys == ["schema_version"]
+
+
+def _planned(store: Store, n: int) -> list[int]:
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    wid = store.ensure_wave("w1", now=at)
+    out = []
+    for i in range(n):
+        cid = store.upsert_company(Company(name=f"Company {i}", homepage="https://c.example"))
+        out.append(store.plan_submission(cid, wid, f"tok{i:05d}", f"s+tok{i:05d}@x", at).id)
+    return out
+
+
+def test_two_stores_racing_to_claim_a_submission_exactly_one_wins(
+    store_url: str, store: Store
+) -> None:
+    """Two workers (two Store objects, two connection pools) claim the same submissions at
+    the same moment: each submission is claimed by exactly one of them.
+
+    The race is forced: a third connection holds the rows (PostgreSQL) or the file
+    (SQLite) while both claimers start, so both are inside their UPDATE when it lets go.
+    On PostgreSQL the test waits until the server shows both claimers waiting for it.
+    """
+    [sid] = _planned(store, 1)
+    now = datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
+    workers = [Store.open(store_url), Store.open(store_url)]
+    runs = [w.begin_run("work", "test", now=now) for w in workers]
+    results: dict[int, object] = {}
+    barrier = threading.Barrier(3)
+
+    def claim(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = workers[i].claim_submission(sid, runs[i], now)
+        except Exception as exc:  # surfaced by the asserts below
+            results[i] = exc
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in (0, 1)]
+    with store.engine.connect() as holder:
+        if holder.dialect.name == "postgresql":
+            holder.exec_driver_sql(f"SELECT id FROM submissions WHERE id = {sid} FOR UPDATE")
+        else:
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        for t in threads:
+            t.start()
+        barrier.wait()
+        if holder.dialect.name == "postgresql":
+            _wait_for_lock_waiters(store_url, 2)
+        holder.rollback()
+    for t in threads:
+        t.join(60)
+    for w in workers:
+        w.close()
+    assert sorted(results.values(), key=str) == [False, True], results
+    winner = next(i for i, won in results.items() if won is True)
+    row = store.submission_by_id(sid)
+    assert row is not None and row.state == "running" and row.run_id == runs[winner]
+
+
+def _wait_for_lock_waiters(store_url: str, n: int, event: str | None = None) -> None:
+    """Until ``n`` other sessions of this database wait for a lock (of kind ``event``,
+    e.g. 'advisory', when given); a ceiling, no verdict."""
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as c:
+            for _ in range(600):
+                waiting = c.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                    "AND wait_event LIKE %(event)s",
+                    {"event": event or "%"},
+                ).scalar_one()
+                if waiting >= n:
+                    return
+                c.rollback()  # a fresh snapshot of pg_stat_activity
+                threading.Event().wait(0.05)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"no session waited for the held lock ({waiting} of {n})")
+
+
+def test_many_claims_by_two_workers_never_claim_one_submission_twice(
+    store_url: str, store: Store
+) -> None:
+    ids = _planned(store, 30)
+    now = datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
+    workers = [Store.open(store_url), Store.open(store_url)]
+    runs = [w.begin_run("work", "test", now=now) for w in workers]
+    won: list[list[int]] = [[], []]
+    barrier = threading.Barrier(2)
+
+    def claim_all(i: int) -> None:
+        barrier.wait()
+        for sid in ids:
+            if workers[i].claim_submission(sid, runs[i], now):
+                won[i].append(sid)
+
+    threads = [threading.Thread(target=claim_all, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for w in workers:
+        w.close()
+    assert sorted(won[0] + won[1]) == ids
+    owners = {r.id: r.run_id for r in store.all_submissions()}
+    assert all(owners[sid] == runs[0] for sid in won[0])
+    assert all(owners[sid] == runs[1] for sid in won[1])
+
+
+def test_long_ids_and_names_fit(store: Store) -> None:
+    """A company id derived from a long name takes a whole file name (255 bytes); a wave's
+    name is the consultant's free text: PostgreSQL checks VARCHAR lengths, SQLite never
+    did."""
+    from audit.models import MAX_SLUG_BYTES
+
+    company = Company(name="Bank " * 100, homepage="https://bank.example")
+    assert len(company.slug) == MAX_SLUG_BYTES
+    cid = store.upsert_company(company)
+    wave = "Q4 2026, " + "the long name of a wave " * 20
+    wid = store.ensure_wave(wave)
+    assert store.company_row(company.slug).id == cid  # type: ignore[union-attr]
+    assert store.wave_row(wave).id == wid  # type: ignore[union-attr]
+
+
+def test_mailbox_numbers_take_the_whole_32_bits(store: Store) -> None:
+    """UIDVALIDITY and UIDs are unsigned 32-bit: above a signed INTEGER's range."""
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    top = 2**32 - 1
+    row = _message_row(1, None, at) | {"uidvalidity": top, "uid": top}
+    [mid] = store.add_messages([row], [None], ("INBOX", top, top), at)
+    assert store.checkpoint("INBOX") == (top, top)
+    stored = store.message_row(mid)  # type: ignore[arg-type]
+    assert stored is not None and (stored.uidvalidity, stored.uid) == (top, top)
+
+
+def test_text_from_outside_with_a_nul_character_is_stored(store: Store) -> None:
+    """A header or a page may carry U+0000, which PostgreSQL text cannot hold: the store
+    keeps the row (the NUL shown as U+FFFD there) instead of failing the whole batch."""
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    row = _message_row(1, None, at) | {"subject": "Re: a\x00b", "sender": "x\x00@y.example"}
+    [mid] = store.add_messages([row], [None], None, at)
+    stored = store.message_row(mid)  # type: ignore[arg-type]
+    assert stored is not None
+    nul = "\ufffd" if store.engine.dialect.name == "postgresql" else "\x00"
+    assert (stored.subject, stored.sender) == (f"Re: a{nul}b", f"x{nul}@y.example")
+
+
+def test_times_are_utc_whatever_the_session_time_zone(store_url: str) -> None:
+    """On PostgreSQL the columns are timestamptz: a session in another zone reads the
+    same instants, returned as aware UTC."""
+    at = datetime(2026, 11, 25, 23, 30, tzinfo=timezone(timedelta(hours=-10)))
+    store = Store.open(store_url)
+    wid = store.ensure_wave("w1", close_at=at, now=at)
+    store.close()
+    url = store_url
+    if url.startswith("postgresql"):
+        url += "?options=-c%20timezone%3DPacific/Kiritimati"  # UTC+14
+    store = Store.open(url)
+    with store.engine.connect() as c:
+        row = c.execute(sa.select(waves.c.close_at).where(waves.c.id == wid)).one()
+        if c.dialect.name == "postgresql":
+            assert c.exec_driver_sql("SHOW timezone").scalar() == "Pacific/Kiritimati"
+            kind = c.exec_driver_sql(
+                "SELECT data_type FROM information_schema.columns "
+                "WHERE table_name = 'waves' AND column_name = 'close_at'"
+            ).scalar()
+            assert kind == "timestamp with time zone"
+    store.close()
+    assert row.close_at == at and row.close_at.tzinfo is UTC
+
+
+# -- PostgreSQL only ---------------------------------------------------------------------
+
+
+def test_a_postgresql_password_comes_from_libpq_not_the_url(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/configuration.md: `store:` names no password; libpq reads PGPASSWORD or a
+    password file (~/.pgpass, or PGPASSFILE). A wrong one is an error that shows none."""
+    url = sa.engine.make_url(pg_url)
+    password = str(url.password)
+    bare = sa.engine.URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database
+    ).render_as_string(hide_password=False)
+    assert password not in bare
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+
+    with pytest.raises(StoreError, match="cannot open the store") as refused:
+        Store.open(url.set(password="Wrong-pa55").render_as_string(hide_password=False))
+    assert "Wrong-pa55" not in str(refused.value) and "***" in str(refused.value)
+
+    monkeypatch.setenv("PGPASSWORD", password)
+    Store.open(bare).close()
+
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"{url.host}:{url.port}:*:{url.username}:{password}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    store = Store.open(bare)
+    assert store.schema_version == SCHEMA_VERSION
+    store.close()
+
+
+def test_a_postgresql_store_is_created_or_migrated_by_one_process_at_a_time(
+    pg_url: str,
+) -> None:
+    """The schema is made under an advisory lock: an opener waits while another holds it
+    (forced: the test holds it and sees the opener wait), then opens."""
+    from audit.store import _MIGRATION_LOCK
+
+    results: list[object] = []
+
+    def open_one() -> None:
+        try:
+            s = Store.open(pg_url)
+            results.append(s.schema_version)
+            s.close()
+        except Exception as exc:  # surfaced by the assert below
+            results.append(exc)
+
+    engine = sa.create_engine(pg_url)
+    opener = threading.Thread(target=open_one)
+    try:
+        with engine.connect() as holder:
+            holder.execute(sa.select(sa.func.pg_advisory_lock(_MIGRATION_LOCK)))
+            opener.start()
+            _wait_for_lock_waiters(pg_url, 1, event="advisory")
+            assert results == []
+            holder.execute(sa.select(sa.func.pg_advisory_unlock(_MIGRATION_LOCK)))
+            holder.commit()
+        opener.join(60)
+    finally:
+        engine.dispose()
+    assert results == [SCHEMA_VERSION], results

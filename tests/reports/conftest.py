@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,16 @@ def il(*args: int) -> datetime:
 class SurveyBuilder:
     """Writes companies, waves, submissions, messages and contact events into a real store."""
 
-    def __init__(self, root: Path, survey: SurveyConfig | None = None) -> None:
+    def __init__(
+        self, root: Path, survey: SurveyConfig | None = None, store_url: str | None = None
+    ) -> None:
+        """``store_url``: any store (e.g. a PostgreSQL database); a SQLite file in ``root``
+        when None. Evidence files always go under ``root``."""
         self.root = root
-        self.store = Store.open(f"sqlite:///{root / 'survey.db'}")
+        self.store = Store.open(store_url or f"sqlite:///{root / 'survey.db'}")
         self.survey = survey or SurveyConfig()
+        if store_url and not self.survey.store:  # the workspace names the store it uses
+            self.survey = self.survey.model_copy(update={"store": store_url})
         self.companies: list[Company] = []
         self._ids: dict[str, int] = {}
         self._n = itertools.count(1)
@@ -138,7 +145,16 @@ class SurveyBuilder:
 
 
 @pytest.fixture
-def builder(tmp_path: Path) -> SurveyBuilder:
+def builder(tmp_path: Path) -> Iterator[SurveyBuilder]:
     b = SurveyBuilder(tmp_path)
+    yield b
+    b.store.close()
+
+
+@pytest.fixture
+def builder_on_each_store(tmp_path: Path, store_url: str) -> Iterator[SurveyBuilder]:
+    """A builder on SQLite, then on PostgreSQL (tests/conftest.py's ``store_url``); a test
+    module whose reports must come out the same from both uses it as its ``builder``."""
+    b = SurveyBuilder(tmp_path, store_url=store_url)
     yield b
     b.store.close()

@@ -94,8 +94,18 @@ EXPECTED = {
 
 
 @pytest.fixture
+def builder(builder_on_each_store):
+    """The hand-computed survey from a SQLite store and from a PostgreSQL one."""
+    return builder_on_each_store
+
+
+@pytest.fixture
 def survey12(builder):
-    b = builder
+    return fill_survey12(builder)
+
+
+def fill_survey12(b):
+    """The survey of the table above, written through the store's methods."""
     w = b.wave("wave-1", close_at=CLOSE)
 
     def co(name: str, sector: str, at: datetime | None, **kw) -> int:

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from audit.models import Company
 from audit.pipeline import company_facts
 from reports.render import build_report
 
 from .conftest import SurveyBuilder, il
+
+
+@pytest.fixture
+def builder(builder_on_each_store: SurveyBuilder) -> SurveyBuilder:
+    """Wave facts are store rows: on SQLite and on PostgreSQL."""
+    return builder_on_each_store
+
 
 NOW = il(2026, 11, 30, 12, 0)
 FILES = ("results.csv", "results.json", "index.html")
