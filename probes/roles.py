@@ -267,12 +267,56 @@ def other_purpose(b: dict[str, Any]) -> bool:
     return lx.has_any(text, OTHER_PURPOSE_WORDS) or lx.has_any(name, OTHER_PURPOSE_WORDS)
 
 
+KEY_ROLES = ("email", "message", "full_name", "first_name", "last_name", "phone")
+# What a control that opens a panel must never be about: another kind of form.
+NOT_CONTACT_OPENER_WORDS = OTHER_PURPOSE_WORDS + lx.KIND_WORDS["signup"]
+NOT_CONTACT_OPENER_WORDS += lx.POSTING_WORDS["share"] + lx.POSTING_WORDS["comment"]
+NOT_CONTACT_OPENER_WORDS += ("share", "print", "שתף", "הדפס", "teilen", "partager")
+
+
+def needs_reveal(view: FormView) -> bool:
+    """A form whose key fields (e-mail, message, name, phone) are all hidden: it sits in a
+    closed tab, accordion, modal or <details> (a multi-step form shows its first step)."""
+    keys = [f for f in view.fields if f["role"] in KEY_ROLES]
+    return bool(keys) and not any(f.get("visible") for f in keys)
+
+
+def reveal_controls(controls: list[dict[str, Any]], form_known: bool) -> list[dict[str, Any]]:
+    """The controls worth clicking to open a contact form, best first (``controls`` as
+    dom.js's reveal op reads them). Those wired to the form's hidden wrapper come first
+    (when ``form_known``); then controls that say "contact" in some language. A control
+    about a newsletter, login, search, sign-up, share or comment never."""
+    wired: list[dict[str, Any]] = []
+    named: list[dict[str, Any]] = []
+    for c in controls:
+        text = lx.normalize(" ".join(str(c.get(k) or "") for k in ("text", "aria")))
+        name = lx.normalize(" ".join(str(c.get(k) or "") for k in ("idattr", "cls", "href")), True)
+        if lx.has_any(text, NOT_CONTACT_OPENER_WORDS) or lx.has_any(name, OTHER_PURPOSE_WORDS):
+            continue
+        if c.get("how") != "text":
+            if form_known:
+                wired.append(c)
+            continue
+        if len(text) <= 60 and lx.has_any(text, lx.KIND_WORDS["contact"] + CONTACT_OPENER_WORDS):
+            named.append(c)
+    return wired + named
+
+
+# fmt: off
+CONTACT_OPENER_WORDS = (
+    "write to us", "send us a message", "send a message", "leave a message", "contact form",
+    "כתבו לנו", "השאירו הודעה", "טופס פנייה", "טופס יצירת קשר", "schreiben sie uns",
+    "nachricht senden", "ecrivez nous", "escribenos", "scrivici", "написать нам",
+)
+# fmt: on
+
+
 def assign_roles(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Roles for a form's fields, with cross-field fixes (name split, phone split)."""
     for f in fields:
         r = field_role(f)
         f["role"], f["detail"], f["role_score"] = r.role, r.detail, r.score
-    roles = [f["role"] for f in fields if f.get("visible")]
+    roles = [f["role"] for f in fields if f.get("visible") or f.get("in_hidden_step")]
     if "last_name" in roles and "first_name" not in roles:
         for f in fields:
             if f["role"] == "full_name":
@@ -283,6 +327,12 @@ def assign_roles(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for f in firsts:  # a lone "first name"-less "name" token guess: keep as full name
             if not lx.has_any(_texts(f)["label"] + " " + _texts(f)["name"], ("first", "given")):
                 f["role"] = "full_name"
+    roles = [f["role"] for f in fields if f.get("visible") or f.get("in_hidden_step")]
+    if "first_name" in roles and "last_name" not in roles:
+        for f in fields:  # "Prénom" + "Nom", "Vorname" + "Name": the bare name is the surname
+            if f["role"] == "full_name" and _bare_name(f):
+                f["role"] = "last_name"
+                break
     if any(f.get("detail") == "phone_prefix" for f in fields):
         for f in fields:
             if f["role"] == "phone" and f.get("detail") is None:
@@ -294,6 +344,19 @@ def assign_roles(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if f.get("tag") != "textarea":
                 f["role"] = "other"
     return fields
+
+
+BARE_NAME_WORDS = ("name", "nom", "nome", "nombre", "naam", "nimi")
+
+
+def _bare_name(f: dict[str, Any]) -> bool:
+    """A field whose label (or placeholder) is just "Name" / "Nom", with no "full" or
+    "your" around it."""
+    for key in ("label", "placeholder", "aria"):
+        text = lx.normalize(f.get(key))
+        if text:
+            return text in BARE_NAME_WORDS
+    return False
 
 
 def _form_text(form: dict[str, Any]) -> str:

@@ -792,6 +792,47 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     }.items():
         s.route(re.escape(path))(generic(["email", "message"], **kw))
 
+    # Issue 10, class 4: forms in closed modals, tabs, accordions and <details>.
+    for path, required in {
+        "/bootstrap_modal_contact_he/send": ["fullname", "phone", "email"],
+        "/bootstrap_tabs_kontakt_de/senden": [
+            "vorname",
+            "nachname",
+            "email",
+            "nachricht",
+            "datenschutz",
+        ],
+        "/accordion_collapse_faq_en/send": ["name", "email", "message"],
+        "/details_summary_contact_fr/envoyer": ["nom", "prenom", "courriel", "message"],
+        "/aria_tabs_hidden_panel_he/send": [
+            "first_name",
+            "last_name",
+            "mobile",
+            "email",
+            "message",
+        ],
+    }.items():
+        s.route(re.escape(path))(generic(required))
+
+    @s.route(r"/tilda_popup_contact_ru/procces/")
+    def tilda(req: Request) -> Reply:
+        errors = _missing(req, ["Name", "Phone", "Email"], ("Email",))
+        if errors:
+            return Reply.json({"error": "Заполните обязательные поля", "fields": list(errors)})
+        return Reply.json({"message": "OK", "results": ["381:2287713"]})
+
+    @s.route(
+        r"/(bootstrap_modal_contact_he|accordion_collapse_faq_en|modal_newsletter_login_only)/subscribe"
+    )
+    def subscribe(req: Request) -> Reply:
+        return Reply.page("Subscribed", "You are now subscribed to our newsletter.")
+
+    @s.route(
+        r"/(bootstrap_tabs_kontakt_de|aria_tabs_hidden_panel_he|modal_newsletter_login_only)/(login|share)"
+    )
+    def tab_login(req: Request) -> Reply:
+        return Reply.page("Sign in", "Wrong user name or password.", status=401)
+
     # Issue 10, class 1: a help centre whose Submit first asks the knowledge base (case
     # deflection): the request carries keywords of the subject, none of our values.
     @s.route(r"/helpdesk_article_deflection/api/search/articles")

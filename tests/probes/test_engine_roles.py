@@ -371,3 +371,42 @@ def test_never_submitted_without_a_request() -> None:
     quiet = dict(before)
     outcome, _, signal = fallback(sent, quiet, before, "http://a/")
     assert (outcome.value, signal) == ("submitted", "http_status")
+
+
+# --- issue 10, class 4: opening a hidden contact form ---------------------------------
+def _view(*fields: dict[str, Any]) -> roles.FormView:
+    return roles.FormView("f0-1", 0, "contact", 10.0, list(fields), [], {})
+
+
+def test_needs_reveal_only_when_every_key_field_is_hidden() -> None:
+    hidden = {"visible": False, "hidden_how": "group", "in_hidden_step": True}
+    assert roles.needs_reveal(_view(field(role="email", **hidden), field(role="message", **hidden)))
+    # a multi-step form shows its first step: nothing to open
+    assert not roles.needs_reveal(_view(field(role="email"), field(role="message", **hidden)))
+    assert not roles.needs_reveal(_view(field(role="honeypot", **hidden)))
+
+
+@pytest.mark.parametrize(
+    ("control", "form_known", "kept"),
+    [
+        ({"how": "aria-controls", "text": "Kontakt"}, True, True),
+        ({"how": "summary", "text": "Écrire à la mairie"}, True, True),  # wired: no word needed
+        ({"how": "target", "text": "Sign in"}, True, False),  # never a login opener
+        ({"how": "text", "text": "צרו קשר"}, False, True),
+        ({"how": "text", "text": "Написать нам"}, True, True),
+        ({"how": "text", "text": "Subscribe to our newsletter"}, False, False),
+        ({"how": "text", "text": "Share this page"}, False, False),
+        ({"how": "text", "text": "Email this article to a friend"}, False, False),
+        ({"how": "text", "text": "Read more"}, False, False),
+        ({"how": "aria-controls", "text": "More"}, False, False),  # wired to no known form
+    ],
+)
+def test_reveal_controls(control: dict[str, Any], form_known: bool, kept: bool) -> None:
+    assert bool(roles.reveal_controls([{"ref": "x", **control}], form_known)) is kept
+
+
+def test_bare_name_next_to_first_name_is_the_surname() -> None:
+    fields = [field(label="Prénom", name="prenom"), field(label="Nom", name="nom")]
+    assert [f["role"] for f in roles.assign_roles(fields)] == ["first_name", "last_name"]
+    fields = [field(label="Vorname", name="vorname"), field(label="Name", name="name")]
+    assert [f["role"] for f in roles.assign_roles(fields)] == ["first_name", "last_name"]
