@@ -26,7 +26,7 @@
   const FIELD_SEL = 'input, select, textarea';
   const BUTTON_SEL = 'button, input[type=submit], input[type=image], input[type=button], ' +
     '[role=button], a[class*=submit i], a[class*=button i], a[class*=btn i], div[class*=submit i], ' +
-    'a[href*="__doPostBack"]';
+    'a[href*="__doPostBack"], a[href^="javascript:" i], a[onclick]';
 
   function allElements(root, out) {
     for (const el of root.children || []) {
@@ -168,6 +168,16 @@
     }));
   }
 
+  function pathOf(el) {
+    // child indexes from the document down to el (open shadow roots included): the tree
+    // distance between two elements is computed from these in Python
+    const out = [];
+    for (let n = el; n && n.nodeType === 1; n = parentOf(n)) {
+      const kids = n.parentElement ? n.parentElement.children : (n.getRootNode().children || []);
+      out.push(Array.prototype.indexOf.call(kids, n));
+    }
+    return out.reverse();
+  }
   function fieldInfo(el) {
     const tag = el.tagName.toLowerCase();
     const type = tag === 'input' ? (el.getAttribute('type') || 'text').toLowerCase() : tag;
@@ -187,6 +197,7 @@
       tabindex: el.getAttribute('tabindex'), disabled: !!el.disabled, readonly: !!el.readOnly,
       accept: el.getAttribute('accept'), value: type === 'checkbox' || type === 'radio' ? el.value : null,
       filled: tag !== 'select' && !choice ? !!(el.value || '').length : null,
+      path: pathOf(el),
     };
     if (tag === 'select') info.options = optionsOf(el);
     return info;
@@ -253,7 +264,8 @@
       text: clean(b.innerText || b.textContent, 80), value: b.tagName === 'INPUT' ? b.value : null,
       aria: b.getAttribute('aria-label'), title: b.getAttribute('title'), name: b.getAttribute('name'),
       idattr: b.id || null, cls: clean(typeof b.className === 'string' ? b.className : '', 120),
-      visible: !hiddenHow(b), disabled: !!b.disabled,
+      visible: !hiddenHow(b), disabled: !!b.disabled, path: pathOf(b),
+      href: b.tagName === 'A' ? clean(b.getAttribute('href'), 120) : null,
     };
   }
   function buttonsIn(container, extra) {
@@ -274,7 +286,7 @@
         if (!seen.has(b)) { seen.add(b); out.push(buttonInfo(b)); }
       }
     }
-    return out.slice(0, 30);
+    return out.slice(0, 60);
   }
   function headingOf(container) {
     const inner = container.querySelector('h1, h2, h3, h4, h5, h6, legend, [class*=title i]');

@@ -257,6 +257,7 @@ def button_role(b: dict[str, Any]) -> str:
 
 OTHER_PURPOSE_WORDS = lx.KIND_WORDS["search"] + lx.KIND_WORDS["login"]
 OTHER_PURPOSE_WORDS += ("subscribe", "newsletter", "הרשמה לניוזלטר", "abonnieren", "s abonner")
+OTHER_PURPOSE_WORDS += ("sign up", "signup", "call me back", "callback", "call back")
 
 
 def other_purpose(b: dict[str, Any]) -> bool:
@@ -265,6 +266,85 @@ def other_purpose(b: dict[str, Any]) -> bool:
     text = lx.normalize(" ".join(str(b.get(k) or "") for k in ("text", "value", "aria", "title")))
     name = lx.normalize(" ".join(str(b.get(k) or "") for k in ("name", "idattr", "cls")), True)
     return lx.has_any(text, OTHER_PURPOSE_WORDS) or lx.has_any(name, OTHER_PURPOSE_WORDS)
+
+
+def tree_distance(a: list[int] | None, b: list[int] | None) -> int:
+    """Edges between two elements in the DOM tree, from their paths (dom.js pathOf)."""
+    if not a or not b:
+        return 10_000
+    k = 0
+    while k < min(len(a), len(b)) and a[k] == b[k]:
+        k += 1
+    return len(a) + len(b) - 2 * k
+
+
+def _key_fields(view: FormView) -> list[dict[str, Any]]:
+    visible = [f for f in view.fields if f.get("visible")]
+    for roles in (("email", "message"), KEY_ROLES):
+        keys = [f for f in visible if f["role"] in roles]
+        if keys:
+            return keys
+    return visible
+
+
+def _distance(b: dict[str, Any], fields: list[dict[str, Any]]) -> int:
+    return min((tree_distance(b.get("path"), f.get("path")) for f in fields), default=10_000)
+
+
+def choose_submit(view: FormView) -> dict[str, Any] | None:
+    """The control that sends the contact form: a visible submit control that belongs to
+    no search, login or newsletter box, nearest (in the DOM tree) to the contact fields;
+    then one whose text says send/submit; then a real button before a link or a div.
+    In a page-wide form (ASP.NET WebForms) this is the contact area's own button."""
+    subs = [b for b in view.buttons if b["role"] == "submit" and b.get("visible")]
+    subs = [b for b in subs if not other_purpose(b)]
+    if not subs:
+        return None
+    keys = _key_fields(view)
+
+    def says_send(b: dict[str, Any]) -> bool:
+        text = lx.normalize(" ".join(str(b.get(k) or "") for k in ("text", "value", "aria")))
+        return lx.has_any(text, lx.SUBMIT_WORDS)
+
+    return min(
+        subs,
+        key=lambda b: (
+            bool(b.get("disabled")),
+            _distance(b, keys),
+            not says_send(b),
+            b.get("tag") not in ("button", "input"),
+            b.get("type") not in ("submit", "image"),
+        ),
+    )
+
+
+def foreign_fields(view: FormView, submit: dict[str, Any] | None) -> set[str]:
+    """Fields of a page-wide form that belong to another box (a search, login, newsletter
+    or call-back box with its own control): nearer to that control than to ours. They are
+    left as they are. Controls that read like ours (a second "Send" at the top) do not
+    count."""
+    if submit is None or not submit.get("path"):
+        return set()
+
+    def label(b: dict[str, Any]) -> str:
+        return lx.normalize(" ".join(str(b.get(k) or "") for k in ("text", "value", "aria")))
+
+    others = [
+        b
+        for b in view.buttons
+        if b is not submit
+        and b.get("visible")
+        and b.get("path")
+        and (other_purpose(b) or (b["role"] == "submit" and label(b) != label(submit)))
+    ]
+    if not others:
+        return set()
+    out: set[str] = set()
+    for f in view.fields:
+        mine = tree_distance(f.get("path"), submit.get("path"))
+        if any(tree_distance(f.get("path"), b.get("path")) < mine for b in others):
+            out.add(f["ref"])
+    return out
 
 
 KEY_ROLES = ("email", "message", "full_name", "first_name", "last_name", "phone")

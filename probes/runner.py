@@ -619,8 +619,13 @@ class _Probe:
         email_fallback = False
         changed = False
         self.force_roles(view)
+        foreign = roles.foreign_fields(view, self.submit_button(view)) - set(forced_values)
         for f in view.fields:
             ref = f["ref"]
+            if ref in foreign and ref not in self.filled:
+                self.filled[ref] = fill.Planned("skip")
+                self.note("fields of another box on the same page-wide form left empty")
+                continue
             if f.get("readonly") and f.get("visible") and ref not in self.filled:
                 f["readonly"] = await _still_readonly(frame, ref, f)
             if ref in self.filled or not f.get("visible") or f.get("disabled") or f.get("readonly"):
@@ -709,18 +714,7 @@ class _Probe:
         return None
 
     def submit_button(self, view: FormView) -> dict[str, Any] | None:
-        subs = [b for b in view.buttons if b["role"] == "submit" and b.get("visible")]
-        subs = [b for b in subs if not roles.other_purpose(b)]  # a search or login control
-        if not subs:
-            return None
-        subs.sort(
-            key=lambda b: (
-                b.get("disabled", False),
-                b.get("tag") not in ("button", "input"),
-                b.get("type") not in ("submit", "image"),
-            )
-        )
-        return subs[0]
+        return roles.choose_submit(view)
 
     # --- submitting and verifying ----------------------------------------------------
     async def state(self, analysis: PageAnalysis, view: FormView) -> dict[str, Any] | None:

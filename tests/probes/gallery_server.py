@@ -833,6 +833,32 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     def tab_login(req: Request) -> Reply:
         return Reply.page("Sign in", "Wrong user name or password.", status=401)
 
+    # Issue 10, class 3: a page-wide WebForms form with four controls (search image button,
+    # call-back box, contact submit, newsletter link): the server acts on the one used.
+    @s.route(r"/aspnet_webforms_several_buttons/Contact\.aspx")
+    def webforms_buttons(req: Request) -> Reply:
+        c = "ctl00$ContentPlaceHolder1$"
+        if req.value("ctl00$Header$ImageButton1.x"):
+            return Reply.page("Search", "No results for: " + req.value("ctl00$Header$txtSearch"))
+        if req.value("ctl00$Sidebar$btnCallback"):
+            return Reply.page("Call back", "Thank you, we will call you back.")
+        if req.value("__EVENTTARGET") == "ctl00$Footer$lnkSignUp":
+            return Reply.page("Newsletter", "You are now subscribed to our newsletter.")
+        if not req.value(f"{c}btnSubmit"):
+            page = req.server.render("aspnet_webforms_several_buttons/index.html", req.origin)
+            return Reply(200, page)
+        errors = _missing(req, [f"{c}txtName", f"{c}txtEmail", f"{c}txtEnquiry"])
+        if errors:
+            return req.rerender(
+                "aspnet_webforms_several_buttons/index.html", errors, "Please complete all fields."
+            )
+        return Reply.page("Thank you", "Thank you for your enquiry. We will reply shortly.")
+
+    @s.route(r"/italian_javascript_link_submit/api/richiesta")
+    def richiesta(req: Request) -> Reply:
+        errors = _missing(req, ["nome", "email", "richiesta"], ("email",))
+        return Reply.json({"ok": not errors, "errori": errors}, 200 if not errors else 422)
+
     # Issue 10, class 1: a help centre whose Submit first asks the knowledge base (case
     # deflection): the request carries keywords of the subject, none of our values.
     @s.route(r"/helpdesk_article_deflection/api/search/articles")

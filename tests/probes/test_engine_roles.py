@@ -410,3 +410,22 @@ def test_bare_name_next_to_first_name_is_the_surname() -> None:
     assert [f["role"] for f in roles.assign_roles(fields)] == ["first_name", "last_name"]
     fields = [field(label="Vorname", name="vorname"), field(label="Name", name="name")]
     assert [f["role"] for f in roles.assign_roles(fields)] == ["first_name", "last_name"]
+
+
+# --- issue 10, class 3: the submit control that belongs to the contact fields ---------
+def test_choose_submit_by_tree_distance_in_a_page_wide_form() -> None:
+    search = {"ref": "b1", "role": "submit", "visible": True, "tag": "input", "type": "image",
+              "value": "Go", "path": [0, 1, 0, 1]}  # fmt: skip
+    callback = {"ref": "b2", "role": "submit", "visible": True, "tag": "input",
+                "type": "submit", "value": "Call me back", "path": [0, 1, 2, 1, 2]}  # fmt: skip
+    send = {"ref": "b3", "role": "submit", "visible": True, "tag": "a", "type": "",
+            "text": "Submit enquiry", "path": [0, 1, 2, 0, 5, 0]}  # fmt: skip
+    email = field(ref="e", role="email", path=[0, 1, 2, 0, 3, 1])
+    message = field(ref="m", role="message", path=[0, 1, 2, 0, 4, 1])
+    cb_phone = field(ref="p", role="phone", path=[0, 1, 2, 1, 1, 1])
+    query = field(ref="q", role="other", path=[0, 1, 0, 0])
+    view = roles.FormView("f", 0, "contact", 9.0, [email, message, cb_phone, query],
+                          [search, callback, send], {})  # fmt: skip
+    assert roles.choose_submit(view) is send
+    assert roles.foreign_fields(view, send) == {"p", "q"}
+    assert roles.tree_distance([0, 1, 2], [0, 1, 3, 4]) == 3
