@@ -131,7 +131,23 @@
         if (l) t += ' ' + textWithout(l);
       } catch (e) { /* odd id */ }
     }
+    if (!clean(t) && !el.getAttribute('aria-label')) t = cellLabel(el);
     return clean(t, 300);
+  }
+  function cellLabel(el) {
+    // table layouts: the label sits in the cell before the field's cell, or in the same
+    // column of the row above (when that cell holds no field of its own)
+    const cell = el.closest && el.closest('td, th');
+    if (!cell || countFields(cell) > 1) return '';
+    let prev = cell.previousElementSibling;
+    while (prev && !textWithout(prev) && !countFields(prev)) prev = prev.previousElementSibling;
+    if (prev && !countFields(prev)) return textWithout(prev);
+    const row = cell.parentElement, above = row && row.previousElementSibling;
+    if (!prev && above && !countFields(above)) {
+      const same = above.children[Array.prototype.indexOf.call(row.children, cell)];
+      if (same) return textWithout(same);
+    }
+    return '';
   }
   function contextOf(el) {
     // Text of the largest ancestor holding only this field (its wrapper), else the

@@ -29,19 +29,23 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "nome", "nome completo", "il tuo nome", "seu nome", "имя", "фио", "ваше имя",
         "полное имя", "الاسم", "الاسم الكامل", "اسمك", "naam", "volledige naam", "uw naam",
         "ad soyad", "adiniz", "isim", "ad", "adınız", "お名前", "氏名", "名前", "姓名", "你的名字", "您的姓名",
-        "名字",
+        "名字", "jmeno a prijmeni", "first and last name", "first and last names",
+        "first name and last name", "first last name", "cele jmeno", "vase jmeno", "imie i nazwisko",
+        "nome e cognome", "cognome e nome", "nombre y apellidos", "nombre y apellido",
+        "vor und nachname", "vor und zuname", "фамилия имя отчество", "фамилия и имя",
+        "имя и фамилия", "фамилия имя", "ф и о", "контактное лицо", "prenom et nom",
     ),
     "first_name": (
         "first name", "firstname", "fname", "given name", "forename", "first", "שם פרטי",
         "prenom", "votre prenom", "vorname", "nombre de pila", "primer nombre", "nome proprio",
         "primeiro nome", "имя и отчество", "الاسم الأول", "الاسم الاول", "voornaam", "adı", "名",
-        "given",
+        "given", "jmeno", "krestni jmeno", "imie",
     ),
     "last_name": (
         "last name", "lastname", "lname", "surname", "family name", "last", "שם משפחה",
         "nom de famille", "nachname", "familienname", "apellido", "apellidos", "cognome",
         "sobrenome", "apelido", "фамилия", "اسم العائلة", "الكنية", "achternaam", "soyad",
-        "soyadı", "姓", "苗字", "family",
+        "soyadı", "姓", "苗字", "family", "prijmeni", "nazwisko",
     ),
     "email": (
         "email", "e mail", "mail", "email address", "e mail address", "your email", "דואל",
@@ -59,7 +63,8 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "handy", "mobilnummer", "telefono", "movil", "celular", "cellulare",
         "numero di telefono", "телефон", "мобильный", "номер телефона", "الهاتف", "هاتف",
         "رقم الهاتف", "الجوال", "جوال", "الموبايل", "telefoonnummer", "mobiel",
-        "telefon numarası", "cep telefonu", "gsm", "電話番号", "電話", "携帯", "电话", "手机", "联系电话", "手機",
+        "telefon numarası", "cep telefonu", "gsm", "電話番号", "電話", "携帯", "电话", "手机", "联系电话", "手機", "telefonni cislo", "numer telefonu",
+        "контактный телефон",
     ),
     "company": (
         "company", "company name", "organisation", "organization", "business name", "employer",
@@ -73,7 +78,9 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "subject", "topic", "title", "regarding", "subject line", "נושא", "נושא הפנייה",
         "כותרת", "sujet", "objet", "betreff", "thema", "asunto", "tema", "oggetto", "assunto",
         "тема", "тема сообщения", "الموضوع", "موضوع", "onderwerp", "konu", "件名", "主题", "主題",
-        "标题",
+        "标题", "predmet", "predmet zpravy", "temat", "tytul", "amne", "emne", "aihe",
+        "oggetto della richiesta", "asunto del mensaje", "objet de votre demande",
+        "objet du message", "тема обращения", "заголовок", "כותרת הפנייה", "נושא ההודעה",
     ),
     "message": (
         "message", "your message", "comments", "comment", "enquiry", "inquiry", "question",
@@ -85,7 +92,8 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
         "mensagem", "sua mensagem", "comentario", "duvida", "сообщение", "ваше сообщение",
         "вопрос", "комментарий", "الرسالة", "رسالتك", "استفسارك", "bericht", "uw bericht",
         "vraag", "opmerking", "mesaj", "mesajınız", "mesajiniz", "お問い合わせ内容", "内容", "メッセージ",
-        "留言", "消息", "内容描述", "信息",
+        "留言", "消息", "内容描述", "信息", "zprava", "vase zprava", "vzkaz", "dotaz",
+        "wiadomosc", "tresc", "текст сообщения", "текст обращения", "обращение",
     ),
     "topic": (
         "topic", "subject", "department", "reason", "inquiry type", "enquiry type",
@@ -151,7 +159,8 @@ DETAIL_WORDS: dict[str, tuple[str, ...]] = {
     "city": (
         "city", "town", "עיר", "ישוב", "יישוב", "עיר מגורים", "ville", "stadt", "wohnort",
         "ort", "ciudad", "localidad", "citta", "cidade", "город", "المدينة", "woonplaats",
-        "stad", "şehir", "sehir", "市区町村", "城市",
+        "stad", "şehir", "sehir", "市区町村", "城市", "mesto", "obec", "localita", "comune",
+        "населенный пункт", "miejscowosc", "miasto",
     ),
     "is_customer": (
         "are you a customer", "existing customer", "current customer", "already a customer",

@@ -103,15 +103,42 @@ class FormView:
         return [f for f in self.fields if f["role"] == role]
 
 
+# Words that mean a name part only at the end or before "name": "card_last4", "lastVisit",
+# "last four digits" are no names ("wpforms[fields][0][first]", a "Last" sub-label are).
+_BARE_PART_RE = re.compile(
+    r"(?<!\w)(first|last|given|family|middle)(?= (?!name\b|nm\b|and\b|or\b)\S)"
+)
+CAPTCHA_RESPONSE_NAMES = (
+    "g-recaptcha-response", "h-captcha-response", "cf-turnstile-response",
+    "frc-captcha-solution", "captcha-response",
+)  # fmt: skip
+TRAP_NAME_WORDS = (
+    "website", "url", "homepage", "home page", "web site", "fax", "nickname", "hp", "trap",
+    "confirm email", "email confirm", "email 2", "address 2", "fullname 2",
+)  # fmt: skip
+
+
 def _texts(f: dict[str, Any]) -> dict[str, str]:
     label = " ".join(str(f.get(k) or "") for k in ("label", "aria", "title"))
     name = " ".join(str(f.get(k) or "") for k in ("name", "idattr"))
     return {
-        "label": lx.normalize(label),
-        "placeholder": lx.normalize(f.get("placeholder")),
-        "name": lx.normalize(name, camel=True),
+        "label": _BARE_PART_RE.sub("", lx.normalize(label)),
+        "placeholder": _BARE_PART_RE.sub("", lx.normalize(f.get("placeholder"))),
+        "name": _BARE_PART_RE.sub("", lx.normalize(name, camel=True)),
         "context": lx.normalize(f.get("context")),
     }
+
+
+def _trap_marked(f: dict[str, Any], texts: dict[str, str]) -> bool:
+    """What marks a hidden field as a bot trap, beyond being hidden: trap words in its
+    name or label, tabindex=-1, autocomplete off, aria-hidden."""
+    words = _all_text(texts, ("label", "placeholder", "name"))
+    if lx.has_any(words, lx.ROLE_WORDS["honeypot"] + TRAP_NAME_WORDS):
+        return True
+    if str(f.get("tabindex") or "").strip() == "-1":
+        return True
+    ac = str(f.get("autocomplete") or "").lower()
+    return ac in ("off", "nope", "new-password", "false") or f.get("hidden_how") == "aria"
 
 
 def _score(texts: dict[str, str], vocab: dict[str, tuple[str, ...]]) -> dict[str, float]:
@@ -132,6 +159,8 @@ def field_role(f: dict[str, Any]) -> Role:
     typ = (f.get("type") or "").lower()
     if tag == "textarea":
         typ = "textarea"
+    if str(f.get("name") or "").lower() in CAPTCHA_RESPONSE_NAMES:
+        return Role("captcha", score=6)  # a widget's hidden answer: shown by inspect, never typed
     texts = _texts(f)
     words = _all_text(texts, ("label", "placeholder", "name"))
     near = _all_text(texts, ("label", "placeholder", "context"))
@@ -147,6 +176,10 @@ def field_role(f: dict[str, Any]) -> Role:
     if lx.has_any(words, lx.ROLE_WORDS["honeypot"]):
         return Role("honeypot", score=5)
     trap_hidden = not f.get("visible") and hide in HONEYPOT_HIDES
+    if hide == "self" and not _trap_marked(f, texts):
+        # display:none with nothing of a trap about it: a conditional field (it appears
+        # after a topic choice), given its normal role; being hidden, it is not filled
+        trap_hidden = False
     if typ in TEXTLIKE_TYPES and trap_hidden and not (hide == "self" and f.get("required")):
         return Role("honeypot", score=4)  # (a hidden *required* field is a step, not a trap)
     if typ in ("checkbox", "radio") and not f.get("visible") and hide in HONEYPOT_HIDES:
@@ -399,7 +432,8 @@ def assign_roles(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
     roles = [f["role"] for f in fields if f.get("visible") or f.get("in_hidden_step")]
     if "last_name" in roles and "first_name" not in roles:
         for f in fields:
-            if f["role"] == "full_name":
+            explicit = (f.get("autocomplete") or "").lower().split()[-1:] == ["name"]
+            if f["role"] == "full_name" and not explicit:
                 f["role"] = "first_name"
                 break
     if "first_name" in roles and "last_name" not in roles and "full_name" not in roles:

@@ -859,6 +859,33 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
         errors = _missing(req, ["nome", "email", "richiesta"], ("email",))
         return Reply.json({"ok": not errors, "errori": errors}, 200 if not errors else 422)
 
+    # Issue 10, class 6: roles.
+    @s.route(r"/czech_table_layout/odeslat\.php")
+    def czech(req: Request) -> Reply:
+        errors = _missing(req, ["jmeno", "email", "zprava"], ("email",))
+        if req.value("telefon") and not req.value("telefon").isdigit():
+            errors["telefon"] = "Telefon musí obsahovat pouze číslice."
+        if errors:
+            return req.rerender("czech_table_layout/index.html", errors, "Vyplňte prosím formulář.")
+        return Reply.page("Děkujeme", "Děkujeme, vaše zpráva byla odeslána.", lang="cs")
+
+    @s.route(r"/card_last4_full_name/enquiry")
+    def card_last4(req: Request) -> Reply:
+        errors = _missing(req, ["contact_name", "contact_email", "enquiry"], ("contact_email",))
+        if errors:
+            return Reply.page("Error", "Please fill in all required fields.", status=400)
+        return Reply.page("Thank you", "Thank you! Your message has been sent.")
+
+    @s.route(r"/conditional_topic_field_he/send")
+    def conditional(req: Request) -> Reply:
+        f = "form_fields[{}]".format
+        errors = _missing(req, [f("name"), f("email"), f("topic"), f("message")])
+        if req.value(f("topic")) == "general" and not req.value(f("subject")):
+            errors[f("subject")] = "יש למלא כותרת"
+        if errors:
+            return Reply.page("שגיאה", "יש למלא את כל שדות החובה", lang="he", status=400)
+        return Reply.page("תודה", "תודה! פנייתך התקבלה.", lang="he")
+
     # Issue 10, class 1: a help centre whose Submit first asks the knowledge base (case
     # deflection): the request carries keywords of the subject, none of our values.
     @s.route(r"/helpdesk_article_deflection/api/search/articles")

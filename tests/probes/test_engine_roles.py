@@ -88,7 +88,24 @@ def test_normalize(raw: str, camel: bool, want: str) -> None:
         (field(label="Website", visible=False, hidden_how="offscreen"), "honeypot", None),
         (field(label="Email", visible=False, hidden_how="zero"), "honeypot", None),
         (field(label="Phone", visible=False, hidden_how="aria"), "honeypot", None),
-        (field(label="Comments", visible=False, hidden_how="self"), "honeypot", None),
+        (  # Gravity Forms' trap: display:none, autocomplete="new-password"
+            field(label="Comments", visible=False, hidden_how="self", autocomplete="new-password"),
+            "honeypot",
+            None,
+        ),
+        # display:none and nothing of a trap: a conditional field (appears after a choice)
+        (field(label="Comments", visible=False, hidden_how="self"), "message", None),
+        (field(name="card_last4", label="Card used (last four digits)"), "other", None),
+        (field(label="First and last name"), "full_name", None),
+        (field(label="Jméno a příjmení"), "full_name", None),
+        (field(label="Nome e cognome"), "full_name", None),
+        (field(label="ФИО"), "full_name", None),
+        (field(label="Město"), "other", "city"),
+        (field(label="Località"), "other", "city"),
+        (field(label="Город"), "other", "city"),
+        (field(label="Předmět"), "subject", None),
+        (field(name="g-recaptcha-response", tag="textarea", visible=False), "captcha", None),
+        (field(name="cf-turnstile-response", type="hidden", visible=False), "captcha", None),
         (field(label="If you are human, leave this field blank"), "honeypot", None),
         # a required field in a hidden step is not a trap
         (
@@ -429,3 +446,18 @@ def test_choose_submit_by_tree_distance_in_a_page_wide_form() -> None:
     assert roles.choose_submit(view) is send
     assert roles.foreign_fields(view, send) == {"p", "q"}
     assert roles.tree_distance([0, 1, 2], [0, 1, 3, 4]) == 3
+
+
+def test_autocomplete_name_is_never_demoted_to_first_name() -> None:
+    fields = [
+        field(name="contact_name", label="Account holder", autocomplete="name"),
+        field(name="surname_hint", label="Last name"),
+    ]
+    assert [f["role"] for f in roles.assign_roles(fields)] == ["full_name", "last_name"]
+
+
+def test_number_and_digit_pattern_phones_get_digits() -> None:
+    req = request()
+    for extra in ({"type": "number"}, {"pattern": "[0-9]*"}, {"pattern": "\\d{10}"}):
+        assert plan_value(field(role="phone", **extra), req).value == "0505550134"
+    assert plan_value(field(role="phone"), req).value == "050-555-0134"
