@@ -194,6 +194,16 @@
     }
     return out.reverse();
   }
+  function nearImage(el) {
+    // an image (or canvas) in the field's own small wrapper: an image code to copy
+    let node = parentOf(el);
+    for (let i = 0; i < 3 && node && node.tagName !== 'FORM' && node.tagName !== 'BODY'; i++) {
+      if (countFields(node) > 3) break;
+      if (node.querySelector('img, canvas')) return true;
+      node = parentOf(node);
+    }
+    return false;
+  }
   function fieldInfo(el) {
     const tag = el.tagName.toLowerCase();
     const type = tag === 'input' ? (el.getAttribute('type') || 'text').toLowerCase() : tag;
@@ -213,7 +223,7 @@
       tabindex: el.getAttribute('tabindex'), disabled: !!el.disabled, readonly: !!el.readOnly,
       accept: el.getAttribute('accept'), value: type === 'checkbox' || type === 'radio' ? el.value : null,
       filled: tag !== 'select' && !choice ? !!(el.value || '').length : null,
-      path: pathOf(el),
+      path: pathOf(el), near_img: nearImage(el),
     };
     if (tag === 'select') info.options = optionsOf(el);
     return info;

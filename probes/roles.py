@@ -108,6 +108,9 @@ class FormView:
 _BARE_PART_RE = re.compile(
     r"(?<!\w)(first|last|given|family|middle)(?= (?!name\b|nm\b|and\b|or\b)\S)"
 )
+IMAGE_CODE_WORDS = ("code", "קוד", "код", "kod", "codice", "codigo", "the characters", "הקוד")
+NOT_IMAGE_CODE_WORDS = lx.DETAIL_WORDS["zip"] + lx.DETAIL_WORDS["phone_prefix"]
+NOT_IMAGE_CODE_WORDS += ("promo", "coupon", "discount", "voucher", "gift", "postcode")
 CAPTCHA_RESPONSE_NAMES = (
     "g-recaptcha-response", "h-captcha-response", "cf-turnstile-response",
     "frc-captcha-solution", "captcha-response",
@@ -190,6 +193,12 @@ def field_role(f: dict[str, Any]) -> Role:
         return _choice_role(f, texts, radio=True)
     if tag == "select":
         return _choice_role(f, texts, radio=False)
+    if (
+        f.get("near_img")
+        and lx.has_any(words, IMAGE_CODE_WORDS)
+        and not lx.has_any(words, NOT_IMAGE_CODE_WORDS)
+    ):
+        return Role("captcha", score=4)  # "enter the code" next to its image
     if lx.has_any(words, lx.ROLE_WORDS["captcha"]) or MATH_RE.search(
         " ".join(str(f.get(k) or "") for k in ("label", "placeholder", "context"))
     ):

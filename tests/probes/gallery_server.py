@@ -886,6 +886,22 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
             return Reply.page("שגיאה", "יש למלא את כל שדות החובה", lang="he", status=400)
         return Reply.page("תודה", "תודה! פנייתך התקבלה.", lang="he")
 
+    # Issue 10, class 7: text and image CAPTCHAs (never sent: a wrong answer is refused),
+    # and a sign-up form's reCAPTCHA that does not guard the contact form beside it.
+    for path, captcha in {
+        "/vbulletin_humanverify_contact/sendmessage.php": "humanverify[input]",
+        "/hebrew_image_code_captcha/send.php": "sec_code",
+        "/question_captcha_are_you_human/contact.php": "cquestion",
+    }.items():
+        s.route(re.escape(path))(generic(["email", "message"], captcha=captcha))
+    s.route(r"/signup_recaptcha_other_form/contact")(generic(["name", "email", "message"]))
+
+    @s.route(r"/signup_recaptcha_other_form/register")
+    def register(req: Request) -> Reply:
+        if not req.value("g-recaptcha-response"):
+            return Reply.page("Error", "Please complete the CAPTCHA.", status=400)
+        return Reply.page("Welcome", "Your account has been created.")
+
     # Issue 10, class 1: a help centre whose Submit first asks the knowledge base (case
     # deflection): the request carries keywords of the subject, none of our values.
     @s.route(r"/helpdesk_article_deflection/api/search/articles")

@@ -461,3 +461,32 @@ def test_number_and_digit_pattern_phones_get_digits() -> None:
     for extra in ({"type": "number"}, {"pattern": "[0-9]*"}, {"pattern": "\\d{10}"}):
         assert plan_value(field(role="phone", **extra), req).value == "0505550134"
     assert plan_value(field(role="phone"), req).value == "050-555-0134"
+
+
+# --- issue 10, class 7: CAPTCHA scope ------------------------------------------------
+def test_a_captcha_of_another_form_does_not_guard_the_contact_form() -> None:
+    from probes.analyze import PageAnalysis
+
+    contact = _view(field(role="email", name="email"))
+    signup_widget = {"family": "recaptcha", "where": "widget", "form": "f0-9"}
+    script = {"family": "recaptcha", "where": "script", "form": None}
+    assert PageAnalysis("u", captchas=[script, signup_widget]).captcha_for(contact) is None
+    assert PageAnalysis("u", captchas=[script]).captcha_for(contact) == "recaptcha"
+    ours = {"family": "hcaptcha", "where": "widget", "form": "f0-1"}
+    assert PageAnalysis("u", captchas=[ours, signup_widget]).captcha_for(contact) == "hcaptcha"
+    with_response = _view(field(role="captcha", name="cf-turnstile-response", visible=False))
+    assert PageAnalysis("u").captcha_for(with_response) == "turnstile"
+
+
+@pytest.mark.parametrize(
+    ("f", "role"),
+    [
+        (field(name="humanverify[input]", label="", context="Image Verification"), "captcha"),
+        (field(name="sec_code", label="הקלד את הקוד שבתמונה", near_img=True), "captcha"),
+        (field(name="code", label="Enter the code", near_img=True), "captcha"),
+        (field(name="promo", label="Promo code", near_img=True), "other"),
+        (field(name="q", label="Prove you are human: what colour is grass?"), "captcha"),
+    ],
+)
+def test_text_and_image_captchas(f: dict[str, Any], role: str) -> None:
+    assert roles.field_role(f).role == role
