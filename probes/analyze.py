@@ -37,18 +37,34 @@ class PageAnalysis:
         return self.frames[view.ref]
 
     def captcha_for(self, view: FormView) -> str | None:
-        """The CAPTCHA family guarding this form, if any."""
+        """The CAPTCHA family guarding this form, if any: a widget inside it, its own
+        response input, or a page-wide one (a script, a badge), unless that family's
+        widget sits in another form on the page (a sign-up form's reCAPTCHA does not
+        guard the contact form next to it)."""
         for c in self.captchas:
             if c.get("form") == view.ref:
                 return str(c["family"])
+        for f in view.fields:
+            name = str(f.get("name") or "").lower()
+            if name in roles.CAPTCHA_RESPONSE_NAMES:
+                return _RESPONSE_FAMILY.get(name, "captcha")
+        elsewhere = {c["family"] for c in self.captchas if c.get("form") not in (None, view.ref)}
         for c in self.captchas:
-            if c.get("form") is None and c.get("frame_ok", True):
+            if c.get("form") is None and c.get("frame_ok", True) and c["family"] not in elsewhere:
                 return str(c["family"])
         for f in view.fields:
             if f["role"] == "captcha" and f.get("visible"):
                 text = " ".join(str(f.get(k) or "") for k in ("label", "placeholder", "context"))
                 return "math captcha" if roles.MATH_RE.search(text) else "text captcha"
         return None
+
+
+_RESPONSE_FAMILY = {
+    "g-recaptcha-response": "recaptcha",
+    "h-captcha-response": "hcaptcha",
+    "cf-turnstile-response": "turnstile",
+    "frc-captcha-solution": "friendly-captcha",
+}
 
 
 async def evaluate(frame: Any, arg: dict[str, Any], timeout_s: float = FRAME_TIMEOUT_S) -> Any:

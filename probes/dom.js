@@ -4,6 +4,7 @@
 //   links    -> [{href, text, aria, title, region}]
 //   cookies  -> text of the consent button clicked, or null
 //   state    -> what verification needs after a submit (see stateOf)
+//   reveal   -> controls that may open the closed panel holding arg.form (see revealers)
 // Every form, field and button gets a stable data-ca-id attribute so Python can reach it
 // with a CSS selector (Playwright's CSS pierces open shadow roots).
 // form = {ref, in_form, tag, idattr, name, cls, action, method, role, aria, heading,
@@ -25,7 +26,7 @@
   const FIELD_SEL = 'input, select, textarea';
   const BUTTON_SEL = 'button, input[type=submit], input[type=image], input[type=button], ' +
     '[role=button], a[class*=submit i], a[class*=button i], a[class*=btn i], div[class*=submit i], ' +
-    'a[href*="__doPostBack"]';
+    'a[href*="__doPostBack"], a[href^="javascript:" i], a[onclick]';
 
   function allElements(root, out) {
     for (const el of root.children || []) {
@@ -67,7 +68,15 @@
     let node = el;
     while (node && node.nodeType === 1) {
       const cs = getComputedStyle(node);
-      if (node.getAttribute('aria-hidden') === 'true') return 'aria';
+      if (node.getAttribute('aria-hidden') === 'true') {
+        // a closed modal or panel (aria-hidden on a wrapper of several fields) hides a
+        // group, not a trap
+        return node !== el && isGroup(node) ? 'group' : 'aria';
+      }
+      if (node !== el && node.tagName === 'DETAILS' && !node.open) {
+        const summary = node.querySelector(':scope > summary');
+        if (!(summary && summary.contains(el))) return isGroup(node) ? 'group' : 'self';
+      }
       if (cs.display === 'none' || node.hidden) {
         if (node === el) return 'self';
         return isGroup(node) ? 'group' : 'self';
@@ -122,7 +131,23 @@
         if (l) t += ' ' + textWithout(l);
       } catch (e) { /* odd id */ }
     }
+    if (!clean(t) && !el.getAttribute('aria-label')) t = cellLabel(el);
     return clean(t, 300);
+  }
+  function cellLabel(el) {
+    // table layouts: the label sits in the cell before the field's cell, or in the same
+    // column of the row above (when that cell holds no field of its own)
+    const cell = el.closest && el.closest('td, th');
+    if (!cell || countFields(cell) > 1) return '';
+    let prev = cell.previousElementSibling;
+    while (prev && !textWithout(prev) && !countFields(prev)) prev = prev.previousElementSibling;
+    if (prev && !countFields(prev)) return textWithout(prev);
+    const row = cell.parentElement, above = row && row.previousElementSibling;
+    if (!prev && above && !countFields(above)) {
+      const same = above.children[Array.prototype.indexOf.call(row.children, cell)];
+      if (same) return textWithout(same);
+    }
+    return '';
   }
   function contextOf(el) {
     // Text of the largest ancestor holding only this field (its wrapper), else the
@@ -159,6 +184,26 @@
     }));
   }
 
+  function pathOf(el) {
+    // child indexes from the document down to el (open shadow roots included): the tree
+    // distance between two elements is computed from these in Python
+    const out = [];
+    for (let n = el; n && n.nodeType === 1; n = parentOf(n)) {
+      const kids = n.parentElement ? n.parentElement.children : (n.getRootNode().children || []);
+      out.push(Array.prototype.indexOf.call(kids, n));
+    }
+    return out.reverse();
+  }
+  function nearImage(el) {
+    // an image (or canvas) in the field's own small wrapper: an image code to copy
+    let node = parentOf(el);
+    for (let i = 0; i < 3 && node && node.tagName !== 'FORM' && node.tagName !== 'BODY'; i++) {
+      if (countFields(node) > 3) break;
+      if (node.querySelector('img, canvas')) return true;
+      node = parentOf(node);
+    }
+    return false;
+  }
   function fieldInfo(el) {
     const tag = el.tagName.toLowerCase();
     const type = tag === 'input' ? (el.getAttribute('type') || 'text').toLowerCase() : tag;
@@ -178,6 +223,7 @@
       tabindex: el.getAttribute('tabindex'), disabled: !!el.disabled, readonly: !!el.readOnly,
       accept: el.getAttribute('accept'), value: type === 'checkbox' || type === 'radio' ? el.value : null,
       filled: tag !== 'select' && !choice ? !!(el.value || '').length : null,
+      path: pathOf(el), near_img: nearImage(el),
     };
     if (tag === 'select') info.options = optionsOf(el);
     return info;
@@ -244,7 +290,8 @@
       text: clean(b.innerText || b.textContent, 80), value: b.tagName === 'INPUT' ? b.value : null,
       aria: b.getAttribute('aria-label'), title: b.getAttribute('title'), name: b.getAttribute('name'),
       idattr: b.id || null, cls: clean(typeof b.className === 'string' ? b.className : '', 120),
-      visible: !hiddenHow(b), disabled: !!b.disabled,
+      visible: !hiddenHow(b), disabled: !!b.disabled, path: pathOf(b),
+      href: b.tagName === 'A' ? clean(b.getAttribute('href'), 120) : null,
     };
   }
   function buttonsIn(container, extra) {
@@ -265,7 +312,7 @@
         if (!seen.has(b)) { seen.add(b); out.push(buttonInfo(b)); }
       }
     }
-    return out.slice(0, 30);
+    return out.slice(0, 60);
   }
   function headingOf(container) {
     const inner = container.querySelector('h1, h2, h3, h4, h5, h6, legend, [class*=title i]');
@@ -488,7 +535,72 @@
     return t;
   }
 
+  // ---- revealing a hidden form ------------------------------------------------------
+  // Controls that may open the closed tab, accordion, modal or <details> holding a form:
+  // first those wired to one of its hidden wrappers (aria-controls, data-bs-target /
+  // data-target, href="#id", the <summary> of a closed <details>), outermost first; then
+  // every visible opener-like control (how: 'text'), whose words the caller judges.
+  // Never a control that would submit a form, never a link to another page.
+  const REVEAL_SEL = 'button, [role=button], [role=tab], summary, a[href^="#"], ' +
+    'a[href^="javascript:" i], a:not([href]), [data-bs-toggle], [data-toggle], [aria-controls], [onclick]';
+  function submitsAForm(el) {
+    const t = (el.getAttribute('type') || '').toLowerCase();
+    if (el.tagName === 'BUTTON') return (t === '' || t === 'submit') && !!el.form;
+    if (el.tagName === 'INPUT') return ['submit', 'image'].includes(t);
+    return false;
+  }
+  function selfHidden(n) {
+    if (n.hidden || n.getAttribute('aria-hidden') === 'true') return true;
+    if (n.tagName === 'DETAILS' && !n.open) return true;
+    const cs = getComputedStyle(n);
+    if (cs.display === 'none' || cs.visibility === 'hidden') return true;
+    if (cs.overflow === 'hidden' || cs.overflowY === 'hidden') {
+      const r = n.getBoundingClientRect();
+      if (r.height < 2 || r.width < 2) return true;
+    }
+    return false;
+  }
+  function revealers(formRef) {
+    const out = [], seen = new Set();
+    const form = formRef ? queryAllDeep(document, '[' + ATTR + '="' + formRef + '"]')[0] : null;
+    const add = (el, how) => {
+      if (!el || seen.has(el) || hiddenHow(el) || submitsAForm(el)) return;
+      if (form && form.contains(el)) return;
+      const href = el.getAttribute('href');
+      if (el.tagName === 'A' && href && !/^\s*(#|javascript:)/i.test(href)) return;
+      seen.add(el);
+      out.push({
+        ref: ref(el), how, tag: el.tagName.toLowerCase(), role: el.getAttribute('role'),
+        text: clean(el.innerText || el.textContent || el.value || '', 80),
+        aria: clean(el.getAttribute('aria-label') || el.getAttribute('title') || '', 80),
+        idattr: el.id || null, cls: clean(typeof el.className === 'string' ? el.className : '', 120),
+        href, toggle: el.getAttribute('data-bs-toggle') || el.getAttribute('data-toggle'),
+      });
+    };
+    if (form) {
+      const chain = [];
+      for (let n = form; n && n.nodeType === 1; n = parentOf(n)) if (selfHidden(n)) chain.push(n);
+      chain.reverse(); // the outermost hidden wrapper first
+      for (const n of chain) {
+        if (n.tagName === 'DETAILS') add(n.querySelector(':scope > summary'), 'summary');
+        if (n.id) {
+          const q = CSS.escape(n.id);
+          const sel = '[aria-controls~="' + q + '"], [data-bs-target="#' + q + '"], [data-target="#' +
+            q + '"], a[href="#' + q + '"]';
+          for (const c of queryAllDeep(document, sel)) add(c, c.hasAttribute('aria-controls') ? 'aria-controls' : 'target');
+        }
+        if (out.length) break;
+      }
+    }
+    for (const c of queryAllDeep(document, REVEAL_SEL)) {
+      if (out.length > 80) break;
+      add(c, 'text');
+    }
+    return out;
+  }
+
   if (op === 'analyze') return analyze();
+  if (op === 'reveal') return revealers(arg.form);
   if (op === 'links') return links();
   if (op === 'cookies') return cookies(arg.words || []);
   if (op === 'state') return stateOf(arg.form);

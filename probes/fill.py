@@ -119,7 +119,7 @@ def plan_value(
         value = p.phone
         if detail == "phone_number":
             value = p.phone_number or ((split_phone(p.phone) or (None, None))[1])
-        if value and typ == "number":  # a number input takes digits only
+        if value and (typ == "number" or _digits_only(f)):  # digits only, as asked
             value = _digits(value)
     elif role == "company":
         value = p.company
@@ -256,6 +256,14 @@ def _detail_value(detail: str | None, req: ProbeRequest) -> str | None:
     if detail == "is_customer" and p.is_customer is not None:
         return "yes" if p.is_customer else "no"
     return None
+
+
+def _digits_only(f: dict[str, Any]) -> bool:
+    """A field that accepts digits only (pattern="[0-9]*", "\\d{10}", ...)."""
+    pattern = str(f.get("pattern") or "").strip("^$")
+    return (
+        bool(pattern) and re.fullmatch(r"(\[0-9\]|\\d)(\*|\+|\{\d+(,\d*)?\})?", pattern) is not None
+    )
 
 
 def _digits(s: Any) -> str:

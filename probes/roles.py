@@ -88,15 +88,45 @@ class FormView:
         return [f for f in self.fields if f["role"] == role]
 
 
+# Words that mean a name part only at the end or before "name": "card_last4", "lastVisit",
+# "last four digits" are no names ("wpforms[fields][0][first]", a "Last" sub-label are).
+_BARE_PART_RE = re.compile(
+    r"(?<!\w)(first|last|given|family|middle)(?= (?!name\b|nm\b|and\b|or\b)\S)"
+)
+IMAGE_CODE_WORDS = ("code", "קוד", "код", "kod", "codice", "codigo", "the characters", "הקוד")
+NOT_IMAGE_CODE_WORDS = lx.DETAIL_WORDS["zip"] + lx.DETAIL_WORDS["phone_prefix"]
+NOT_IMAGE_CODE_WORDS += ("promo", "coupon", "discount", "voucher", "gift", "postcode")
+CAPTCHA_RESPONSE_NAMES = (
+    "g-recaptcha-response", "h-captcha-response", "cf-turnstile-response",
+    "frc-captcha-solution", "captcha-response",
+)  # fmt: skip
+TRAP_NAME_WORDS = (
+    "website", "url", "homepage", "home page", "web site", "fax", "nickname", "hp", "trap",
+    "confirm email", "email confirm", "email 2", "address 2", "fullname 2",
+)  # fmt: skip
+
+
 def _texts(f: dict[str, Any]) -> dict[str, str]:
     label = " ".join(str(f.get(k) or "") for k in ("label", "aria", "title"))
     name = " ".join(str(f.get(k) or "") for k in ("name", "idattr"))
     return {
-        "label": lx.normalize(label),
-        "placeholder": lx.normalize(f.get("placeholder")),
-        "name": lx.normalize(name, camel=True),
+        "label": _BARE_PART_RE.sub("", lx.normalize(label)),
+        "placeholder": _BARE_PART_RE.sub("", lx.normalize(f.get("placeholder"))),
+        "name": _BARE_PART_RE.sub("", lx.normalize(name, camel=True)),
         "context": lx.normalize(f.get("context")),
     }
+
+
+def _trap_marked(f: dict[str, Any], texts: dict[str, str]) -> bool:
+    """What marks a hidden field as a bot trap, beyond being hidden: trap words in its
+    name or label, tabindex=-1, autocomplete off, aria-hidden."""
+    words = _all_text(texts, ("label", "placeholder", "name"))
+    if lx.has_any(words, lx.ROLE_WORDS["honeypot"] + TRAP_NAME_WORDS):
+        return True
+    if str(f.get("tabindex") or "").strip() == "-1":
+        return True
+    ac = str(f.get("autocomplete") or "").lower()
+    return ac in ("off", "nope", "new-password", "false") or f.get("hidden_how") == "aria"
 
 
 def _score(texts: dict[str, str], vocab: dict[str, tuple[str, ...]]) -> dict[str, float]:
@@ -117,6 +147,8 @@ def field_role(f: dict[str, Any]) -> Role:
     typ = (f.get("type") or "").lower()
     if tag == "textarea":
         typ = "textarea"
+    if str(f.get("name") or "").lower() in CAPTCHA_RESPONSE_NAMES:
+        return Role("captcha", score=6)  # a widget's hidden answer: shown by inspect, never typed
     texts = _texts(f)
     words = _all_text(texts, ("label", "placeholder", "name"))
     near = _all_text(texts, ("label", "placeholder", "context"))
@@ -132,6 +164,10 @@ def field_role(f: dict[str, Any]) -> Role:
     if lx.has_any(words, lx.ROLE_WORDS["honeypot"]):
         return Role("honeypot", score=5)
     trap_hidden = not f.get("visible") and hide in HONEYPOT_HIDES
+    if hide == "self" and not _trap_marked(f, texts):
+        # display:none with nothing of a trap about it: a conditional field (it appears
+        # after a topic choice), given its normal role; being hidden, it is not filled
+        trap_hidden = False
     if typ in TEXTLIKE_TYPES and trap_hidden and not (hide == "self" and f.get("required")):
         return Role("honeypot", score=4)  # (a hidden *required* field is a step, not a trap)
     if typ in ("checkbox", "radio") and not f.get("visible") and hide in HONEYPOT_HIDES:
@@ -142,6 +178,12 @@ def field_role(f: dict[str, Any]) -> Role:
         return _choice_role(f, texts, radio=True)
     if tag == "select":
         return _choice_role(f, texts, radio=False)
+    if (
+        f.get("near_img")
+        and lx.has_any(words, IMAGE_CODE_WORDS)
+        and not lx.has_any(words, NOT_IMAGE_CODE_WORDS)
+    ):
+        return Role("captcha", score=4)  # "enter the code" next to its image
     if lx.has_any(words, lx.ROLE_WORDS["captcha"]) or MATH_RE.search(
         " ".join(str(f.get(k) or "") for k in ("label", "placeholder", "context"))
     ):
@@ -242,6 +284,7 @@ def button_role(b: dict[str, Any]) -> str:
 
 OTHER_PURPOSE_WORDS = lx.KIND_WORDS["search"] + lx.KIND_WORDS["login"]
 OTHER_PURPOSE_WORDS += ("subscribe", "newsletter", "הרשמה לניוזלטר", "abonnieren", "s abonner")
+OTHER_PURPOSE_WORDS += ("sign up", "signup", "call me back", "callback", "call back")
 
 
 def other_purpose(b: dict[str, Any]) -> bool:
@@ -252,15 +295,139 @@ def other_purpose(b: dict[str, Any]) -> bool:
     return lx.has_any(text, OTHER_PURPOSE_WORDS) or lx.has_any(name, OTHER_PURPOSE_WORDS)
 
 
+def tree_distance(a: list[int] | None, b: list[int] | None) -> int:
+    """Edges between two elements in the DOM tree, from their paths (dom.js pathOf)."""
+    if not a or not b:
+        return 10_000
+    k = 0
+    while k < min(len(a), len(b)) and a[k] == b[k]:
+        k += 1
+    return len(a) + len(b) - 2 * k
+
+
+def _key_fields(view: FormView) -> list[dict[str, Any]]:
+    visible = [f for f in view.fields if f.get("visible")]
+    for roles in (("email", "message"), KEY_ROLES):
+        keys = [f for f in visible if f["role"] in roles]
+        if keys:
+            return keys
+    return visible
+
+
+def _distance(b: dict[str, Any], fields: list[dict[str, Any]]) -> int:
+    return min((tree_distance(b.get("path"), f.get("path")) for f in fields), default=10_000)
+
+
+def choose_submit(view: FormView) -> dict[str, Any] | None:
+    """The control that sends the contact form: a visible submit control that belongs to
+    no search, login or newsletter box, nearest (in the DOM tree) to the contact fields;
+    then one whose text says send/submit; then a real button before a link or a div.
+    In a page-wide form (ASP.NET WebForms) this is the contact area's own button."""
+    subs = [b for b in view.buttons if b["role"] == "submit" and b.get("visible")]
+    subs = [b for b in subs if not other_purpose(b)]
+    if not subs:
+        return None
+    keys = _key_fields(view)
+
+    def says_send(b: dict[str, Any]) -> bool:
+        text = lx.normalize(" ".join(str(b.get(k) or "") for k in ("text", "value", "aria")))
+        return lx.has_any(text, lx.SUBMIT_WORDS)
+
+    return min(
+        subs,
+        key=lambda b: (
+            bool(b.get("disabled")),
+            _distance(b, keys),
+            not says_send(b),
+            b.get("tag") not in ("button", "input"),
+            b.get("type") not in ("submit", "image"),
+        ),
+    )
+
+
+def foreign_fields(view: FormView, submit: dict[str, Any] | None) -> set[str]:
+    """Fields of a page-wide form that belong to another box (a search, login, newsletter
+    or call-back box with its own control): nearer to that control than to ours. They are
+    left as they are. Controls that read like ours (a second "Send" at the top) do not
+    count."""
+    if submit is None or not submit.get("path"):
+        return set()
+
+    def label(b: dict[str, Any]) -> str:
+        return lx.normalize(" ".join(str(b.get(k) or "") for k in ("text", "value", "aria")))
+
+    others = [
+        b
+        for b in view.buttons
+        if b is not submit
+        and b.get("visible")
+        and b.get("path")
+        and (other_purpose(b) or (b["role"] == "submit" and label(b) != label(submit)))
+    ]
+    if not others:
+        return set()
+    out: set[str] = set()
+    for f in view.fields:
+        mine = tree_distance(f.get("path"), submit.get("path"))
+        if any(tree_distance(f.get("path"), b.get("path")) < mine for b in others):
+            out.add(f["ref"])
+    return out
+
+
+KEY_ROLES = ("email", "message", "full_name", "first_name", "last_name", "phone")
+# What a control that opens a panel must never be about: another kind of form.
+NOT_CONTACT_OPENER_WORDS = OTHER_PURPOSE_WORDS + lx.KIND_WORDS["signup"]
+NOT_CONTACT_OPENER_WORDS += lx.POSTING_WORDS["share"] + lx.POSTING_WORDS["comment"]
+NOT_CONTACT_OPENER_WORDS += ("share", "print", "שתף", "הדפס", "teilen", "partager")
+
+
+def needs_reveal(view: FormView) -> bool:
+    """A form whose key fields (e-mail, message, name, phone) are all hidden: it sits in a
+    closed tab, accordion, modal or <details> (a multi-step form shows its first step)."""
+    keys = [f for f in view.fields if f["role"] in KEY_ROLES]
+    return bool(keys) and not any(f.get("visible") for f in keys)
+
+
+def reveal_controls(controls: list[dict[str, Any]], form_known: bool) -> list[dict[str, Any]]:
+    """The controls worth clicking to open a contact form, best first (``controls`` as
+    dom.js's reveal op reads them). Those wired to the form's hidden wrapper come first
+    (when ``form_known``); then controls that say "contact" in some language. A control
+    about a newsletter, login, search, sign-up, share or comment never."""
+    wired: list[dict[str, Any]] = []
+    named: list[dict[str, Any]] = []
+    for c in controls:
+        text = lx.normalize(" ".join(str(c.get(k) or "") for k in ("text", "aria")))
+        name = lx.normalize(" ".join(str(c.get(k) or "") for k in ("idattr", "cls", "href")), True)
+        if lx.has_any(text, NOT_CONTACT_OPENER_WORDS) or lx.has_any(name, OTHER_PURPOSE_WORDS):
+            continue
+        if c.get("how") != "text":
+            if form_known:
+                wired.append(c)
+            continue
+        if len(text) <= 60 and lx.has_any(text, lx.KIND_WORDS["contact"] + CONTACT_OPENER_WORDS):
+            named.append(c)
+    return wired + named
+
+
+# fmt: off
+CONTACT_OPENER_WORDS = (
+    "write to us", "send us a message", "send a message", "leave a message", "contact form",
+    "כתבו לנו", "השאירו הודעה", "טופס פנייה", "טופס יצירת קשר", "schreiben sie uns",
+    "nachricht senden", "ecrivez nous", "escribenos", "scrivici", "написать нам",
+)
+# fmt: on
+
+
 def assign_roles(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Roles for a form's fields, with cross-field fixes (name split, phone split)."""
     for f in fields:
         r = field_role(f)
         f["role"], f["detail"], f["role_score"] = r.role, r.detail, r.score
-    roles = [f["role"] for f in fields if f.get("visible")]
+    roles = [f["role"] for f in fields if f.get("visible") or f.get("in_hidden_step")]
     if "last_name" in roles and "first_name" not in roles:
         for f in fields:
-            if f["role"] == "full_name":
+            explicit = (f.get("autocomplete") or "").lower().split()[-1:] == ["name"]
+            if f["role"] == "full_name" and not explicit:
                 f["role"] = "first_name"
                 break
     if "first_name" in roles and "last_name" not in roles and "full_name" not in roles:
@@ -268,6 +435,12 @@ def assign_roles(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for f in firsts:  # a lone "first name"-less "name" token guess: keep as full name
             if not lx.has_any(_texts(f)["label"] + " " + _texts(f)["name"], ("first", "given")):
                 f["role"] = "full_name"
+    roles = [f["role"] for f in fields if f.get("visible") or f.get("in_hidden_step")]
+    if "first_name" in roles and "last_name" not in roles:
+        for f in fields:  # "Prénom" + "Nom", "Vorname" + "Name": the bare name is the surname
+            if f["role"] == "full_name" and _bare_name(f):
+                f["role"] = "last_name"
+                break
     if any(f.get("detail") == "phone_prefix" for f in fields):
         for f in fields:
             if f["role"] == "phone" and f.get("detail") is None:
@@ -279,6 +452,19 @@ def assign_roles(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if f.get("tag") != "textarea":
                 f["role"] = "other"
     return fields
+
+
+BARE_NAME_WORDS = ("name", "nom", "nome", "nombre", "naam", "nimi")
+
+
+def _bare_name(f: dict[str, Any]) -> bool:
+    """A field whose label (or placeholder) is just "Name" / "Nom", with no "full" or
+    "your" around it."""
+    for key in ("label", "placeholder", "aria"):
+        text = lx.normalize(f.get(key))
+        if text:
+            return text in BARE_NAME_WORDS
+    return False
 
 
 def _form_text(form: dict[str, Any]) -> str:

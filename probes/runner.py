@@ -62,6 +62,8 @@ TRACKER_HOSTS = (
 MAX_STEPS = 6  # multi-step forms
 MAX_CONFIRM_STEPS = 2  # "check your entries" screens after the first submit click
 MAX_PASSES = 3  # conditional fields that appear after a choice
+MAX_REVEAL_CLICKS = 3  # nested panels: an accordion inside a tab inside a modal
+REVEAL_POLLS = 6  # looks, 0.25 s apart, for the opened panel (animations take ~0.35 s)
 ASSIST_WAIT_S = 600.0
 
 
@@ -373,9 +375,64 @@ class _Probe:
                 await self.page.wait_for_timeout(300)
 
     async def analyze_here(self) -> tuple[PageAnalysis, FormView | None]:
-        """Analyse the current page, waiting while a script may still render a form."""
+        """Analyse the current page, waiting while a script may still render a form; a
+        contact form in a closed tab, accordion, modal or <details> (or none at all, but
+        a "Contact us" control that opens one) is opened first."""
         analysis, view = await wait_for_form(self.page, self.override_form, self.net)
         self.postings |= {v.kind for v in analysis.views if v.kind in POSTING_KINDS}
+        if view is None or roles.needs_reveal(view):
+            analysis, view = await self.reveal(analysis, view)
+        return analysis, view
+
+    async def reveal(
+        self, analysis: PageAnalysis, view: FormView | None
+    ) -> tuple[PageAnalysis, FormView | None]:
+        """Click the control that opens the hidden contact form (the tab, accordion header,
+        modal button or <summary> wired to its wrapper, else a control that says "contact"),
+        then look again. Never a control about another kind of form, never a submit button
+        or a link to another page. Returns the hidden view unchanged when nothing opened it
+        (read_back then refuses to send it)."""
+        frame = analysis.frame_of(view) if view is not None else self.page.main_frame
+        tried: set[str] = set()
+        for _ in range(MAX_REVEAL_CLICKS):
+            try:
+                raw = await evaluate(frame, {"op": "reveal", "form": view.ref if view else None})
+            except Exception as exc:
+                log.debug("reveal: %s", exc)
+                break
+            picks = [
+                c
+                for c in roles.reveal_controls(raw or [], view is not None)
+                if c["ref"] not in tried
+            ]
+            if not picks:
+                break
+            control = picks[0]
+            tried.add(control["ref"])
+            try:
+                await frame.locator(fill.selector_for(control["ref"])).first.click(timeout=3000)
+            except Exception as exc:
+                log.debug("reveal click %s: %s", control.get("text"), exc)
+                continue
+            what = control.get("text") or control.get("aria") or control.get("tag")
+            again = analysis
+            for _ in range(REVEAL_POLLS):
+                await asyncio.sleep(0.25)
+                try:
+                    again = await analyze_page(self.page)
+                except Exception as exc:
+                    log.debug("reveal: %s", exc)
+                    continue
+                same = next((v for v in again.views if view and v.ref == view.ref), None)
+                found = same or (await self.override_form(again))
+                if found is not None and found.kind in POSTING_KINDS:
+                    found = None
+                if found is not None and not roles.needs_reveal(found):
+                    self.note(f"form opened by clicking {str(what)[:40]!r} ({control['how']})")
+                    return again, found
+            analysis = again if view is None else analysis
+        if view is not None:
+            self.note("the contact form is hidden and no control on the page opened it")
         return analysis, view
 
     async def override_form(self, analysis: PageAnalysis) -> FormView | None:
@@ -562,8 +619,13 @@ class _Probe:
         email_fallback = False
         changed = False
         self.force_roles(view)
+        foreign = roles.foreign_fields(view, self.submit_button(view)) - set(forced_values)
         for f in view.fields:
             ref = f["ref"]
+            if ref in foreign and ref not in self.filled:
+                self.filled[ref] = fill.Planned("skip")
+                self.note("fields of another box on the same page-wide form left empty")
+                continue
             if f.get("readonly") and f.get("visible") and ref not in self.filled:
                 f["readonly"] = await _still_readonly(frame, ref, f)
             if ref in self.filled or not f.get("visible") or f.get("disabled") or f.get("readonly"):
@@ -652,18 +714,7 @@ class _Probe:
         return None
 
     def submit_button(self, view: FormView) -> dict[str, Any] | None:
-        subs = [b for b in view.buttons if b["role"] == "submit" and b.get("visible")]
-        subs = [b for b in subs if not roles.other_purpose(b)]  # a search or login control
-        if not subs:
-            return None
-        subs.sort(
-            key=lambda b: (
-                b.get("disabled", False),
-                b.get("tag") not in ("button", "input"),
-                b.get("type") not in ("submit", "image"),
-            )
-        )
-        return subs[0]
+        return roles.choose_submit(view)
 
     # --- submitting and verifying ----------------------------------------------------
     async def state(self, analysis: PageAnalysis, view: FormView) -> dict[str, Any] | None:

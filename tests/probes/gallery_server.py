@@ -792,6 +792,116 @@ def install_routes(s: GalleryServer) -> None:  # noqa: C901 - one table of endpo
     }.items():
         s.route(re.escape(path))(generic(["email", "message"], **kw))
 
+    # Issue 10, class 4: forms in closed modals, tabs, accordions and <details>.
+    for path, required in {
+        "/bootstrap_modal_contact_he/send": ["fullname", "phone", "email"],
+        "/bootstrap_tabs_kontakt_de/senden": [
+            "vorname",
+            "nachname",
+            "email",
+            "nachricht",
+            "datenschutz",
+        ],
+        "/accordion_collapse_faq_en/send": ["name", "email", "message"],
+        "/details_summary_contact_fr/envoyer": ["nom", "prenom", "courriel", "message"],
+        "/aria_tabs_hidden_panel_he/send": [
+            "first_name",
+            "last_name",
+            "mobile",
+            "email",
+            "message",
+        ],
+    }.items():
+        s.route(re.escape(path))(generic(required))
+
+    @s.route(r"/tilda_popup_contact_ru/procces/")
+    def tilda(req: Request) -> Reply:
+        errors = _missing(req, ["Name", "Phone", "Email"], ("Email",))
+        if errors:
+            return Reply.json({"error": "Заполните обязательные поля", "fields": list(errors)})
+        return Reply.json({"message": "OK", "results": ["381:2287713"]})
+
+    @s.route(
+        r"/(bootstrap_modal_contact_he|accordion_collapse_faq_en|modal_newsletter_login_only)/subscribe"
+    )
+    def subscribe(req: Request) -> Reply:
+        return Reply.page("Subscribed", "You are now subscribed to our newsletter.")
+
+    @s.route(
+        r"/(bootstrap_tabs_kontakt_de|aria_tabs_hidden_panel_he|modal_newsletter_login_only)/(login|share)"
+    )
+    def tab_login(req: Request) -> Reply:
+        return Reply.page("Sign in", "Wrong user name or password.", status=401)
+
+    # Issue 10, class 3: a page-wide WebForms form with four controls (search image button,
+    # call-back box, contact submit, newsletter link): the server acts on the one used.
+    @s.route(r"/aspnet_webforms_several_buttons/Contact\.aspx")
+    def webforms_buttons(req: Request) -> Reply:
+        c = "ctl00$ContentPlaceHolder1$"
+        if req.value("ctl00$Header$ImageButton1.x"):
+            return Reply.page("Search", "No results for: " + req.value("ctl00$Header$txtSearch"))
+        if req.value("ctl00$Sidebar$btnCallback"):
+            return Reply.page("Call back", "Thank you, we will call you back.")
+        if req.value("__EVENTTARGET") == "ctl00$Footer$lnkSignUp":
+            return Reply.page("Newsletter", "You are now subscribed to our newsletter.")
+        if not req.value(f"{c}btnSubmit"):
+            page = req.server.render("aspnet_webforms_several_buttons/index.html", req.origin)
+            return Reply(200, page)
+        errors = _missing(req, [f"{c}txtName", f"{c}txtEmail", f"{c}txtEnquiry"])
+        if errors:
+            return req.rerender(
+                "aspnet_webforms_several_buttons/index.html", errors, "Please complete all fields."
+            )
+        return Reply.page("Thank you", "Thank you for your enquiry. We will reply shortly.")
+
+    @s.route(r"/italian_javascript_link_submit/api/richiesta")
+    def richiesta(req: Request) -> Reply:
+        errors = _missing(req, ["nome", "email", "richiesta"], ("email",))
+        return Reply.json({"ok": not errors, "errori": errors}, 200 if not errors else 422)
+
+    # Issue 10, class 6: roles.
+    @s.route(r"/czech_table_layout/odeslat\.php")
+    def czech(req: Request) -> Reply:
+        errors = _missing(req, ["jmeno", "email", "zprava"], ("email",))
+        if req.value("telefon") and not req.value("telefon").isdigit():
+            errors["telefon"] = "Telefon musí obsahovat pouze číslice."
+        if errors:
+            return req.rerender("czech_table_layout/index.html", errors, "Vyplňte prosím formulář.")
+        return Reply.page("Děkujeme", "Děkujeme, vaše zpráva byla odeslána.", lang="cs")
+
+    @s.route(r"/card_last4_full_name/enquiry")
+    def card_last4(req: Request) -> Reply:
+        errors = _missing(req, ["contact_name", "contact_email", "enquiry"], ("contact_email",))
+        if errors:
+            return Reply.page("Error", "Please fill in all required fields.", status=400)
+        return Reply.page("Thank you", "Thank you! Your message has been sent.")
+
+    @s.route(r"/conditional_topic_field_he/send")
+    def conditional(req: Request) -> Reply:
+        f = "form_fields[{}]".format
+        errors = _missing(req, [f("name"), f("email"), f("topic"), f("message")])
+        if req.value(f("topic")) == "general" and not req.value(f("subject")):
+            errors[f("subject")] = "יש למלא כותרת"
+        if errors:
+            return Reply.page("שגיאה", "יש למלא את כל שדות החובה", lang="he", status=400)
+        return Reply.page("תודה", "תודה! פנייתך התקבלה.", lang="he")
+
+    # Issue 10, class 7: text and image CAPTCHAs (never sent: a wrong answer is refused),
+    # and a sign-up form's reCAPTCHA that does not guard the contact form beside it.
+    for path, captcha in {
+        "/vbulletin_humanverify_contact/sendmessage.php": "humanverify[input]",
+        "/hebrew_image_code_captcha/send.php": "sec_code",
+        "/question_captcha_are_you_human/contact.php": "cquestion",
+    }.items():
+        s.route(re.escape(path))(generic(["email", "message"], captcha=captcha))
+    s.route(r"/signup_recaptcha_other_form/contact")(generic(["name", "email", "message"]))
+
+    @s.route(r"/signup_recaptcha_other_form/register")
+    def register(req: Request) -> Reply:
+        if not req.value("g-recaptcha-response"):
+            return Reply.page("Error", "Please complete the CAPTCHA.", status=400)
+        return Reply.page("Welcome", "Your account has been created.")
+
     # Issue 10, class 1: a help centre whose Submit first asks the knowledge base (case
     # deflection): the request carries keywords of the subject, none of our values.
     @s.route(r"/helpdesk_article_deflection/api/search/articles")

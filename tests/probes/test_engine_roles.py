@@ -88,7 +88,24 @@ def test_normalize(raw: str, camel: bool, want: str) -> None:
         (field(label="Website", visible=False, hidden_how="offscreen"), "honeypot", None),
         (field(label="Email", visible=False, hidden_how="zero"), "honeypot", None),
         (field(label="Phone", visible=False, hidden_how="aria"), "honeypot", None),
-        (field(label="Comments", visible=False, hidden_how="self"), "honeypot", None),
+        (  # Gravity Forms' trap: display:none, autocomplete="new-password"
+            field(label="Comments", visible=False, hidden_how="self", autocomplete="new-password"),
+            "honeypot",
+            None,
+        ),
+        # display:none and nothing of a trap: a conditional field (appears after a choice)
+        (field(label="Comments", visible=False, hidden_how="self"), "message", None),
+        (field(name="card_last4", label="Card used (last four digits)"), "other", None),
+        (field(label="First and last name"), "full_name", None),
+        (field(label="Jméno a příjmení"), "full_name", None),
+        (field(label="Nome e cognome"), "full_name", None),
+        (field(label="ФИО"), "full_name", None),
+        (field(label="Město"), "other", "city"),
+        (field(label="Località"), "other", "city"),
+        (field(label="Город"), "other", "city"),
+        (field(label="Předmět"), "subject", None),
+        (field(name="g-recaptcha-response", tag="textarea", visible=False), "captcha", None),
+        (field(name="cf-turnstile-response", type="hidden", visible=False), "captcha", None),
         (field(label="If you are human, leave this field blank"), "honeypot", None),
         # a required field in a hidden step is not a trap
         (
@@ -371,3 +388,105 @@ def test_never_submitted_without_a_request() -> None:
     quiet = dict(before)
     outcome, _, signal = fallback(sent, quiet, before, "http://a/")
     assert (outcome.value, signal) == ("submitted", "http_status")
+
+
+# --- issue 10, class 4: opening a hidden contact form ---------------------------------
+def _view(*fields: dict[str, Any]) -> roles.FormView:
+    return roles.FormView("f0-1", 0, "contact", 10.0, list(fields), [], {})
+
+
+def test_needs_reveal_only_when_every_key_field_is_hidden() -> None:
+    hidden = {"visible": False, "hidden_how": "group", "in_hidden_step": True}
+    assert roles.needs_reveal(_view(field(role="email", **hidden), field(role="message", **hidden)))
+    # a multi-step form shows its first step: nothing to open
+    assert not roles.needs_reveal(_view(field(role="email"), field(role="message", **hidden)))
+    assert not roles.needs_reveal(_view(field(role="honeypot", **hidden)))
+
+
+@pytest.mark.parametrize(
+    ("control", "form_known", "kept"),
+    [
+        ({"how": "aria-controls", "text": "Kontakt"}, True, True),
+        ({"how": "summary", "text": "Écrire à la mairie"}, True, True),  # wired: no word needed
+        ({"how": "target", "text": "Sign in"}, True, False),  # never a login opener
+        ({"how": "text", "text": "צרו קשר"}, False, True),
+        ({"how": "text", "text": "Написать нам"}, True, True),
+        ({"how": "text", "text": "Subscribe to our newsletter"}, False, False),
+        ({"how": "text", "text": "Share this page"}, False, False),
+        ({"how": "text", "text": "Email this article to a friend"}, False, False),
+        ({"how": "text", "text": "Read more"}, False, False),
+        ({"how": "aria-controls", "text": "More"}, False, False),  # wired to no known form
+    ],
+)
+def test_reveal_controls(control: dict[str, Any], form_known: bool, kept: bool) -> None:
+    assert bool(roles.reveal_controls([{"ref": "x", **control}], form_known)) is kept
+
+
+def test_bare_name_next_to_first_name_is_the_surname() -> None:
+    fields = [field(label="Prénom", name="prenom"), field(label="Nom", name="nom")]
+    assert [f["role"] for f in roles.assign_roles(fields)] == ["first_name", "last_name"]
+    fields = [field(label="Vorname", name="vorname"), field(label="Name", name="name")]
+    assert [f["role"] for f in roles.assign_roles(fields)] == ["first_name", "last_name"]
+
+
+# --- issue 10, class 3: the submit control that belongs to the contact fields ---------
+def test_choose_submit_by_tree_distance_in_a_page_wide_form() -> None:
+    search = {"ref": "b1", "role": "submit", "visible": True, "tag": "input", "type": "image",
+              "value": "Go", "path": [0, 1, 0, 1]}  # fmt: skip
+    callback = {"ref": "b2", "role": "submit", "visible": True, "tag": "input",
+                "type": "submit", "value": "Call me back", "path": [0, 1, 2, 1, 2]}  # fmt: skip
+    send = {"ref": "b3", "role": "submit", "visible": True, "tag": "a", "type": "",
+            "text": "Submit enquiry", "path": [0, 1, 2, 0, 5, 0]}  # fmt: skip
+    email = field(ref="e", role="email", path=[0, 1, 2, 0, 3, 1])
+    message = field(ref="m", role="message", path=[0, 1, 2, 0, 4, 1])
+    cb_phone = field(ref="p", role="phone", path=[0, 1, 2, 1, 1, 1])
+    query = field(ref="q", role="other", path=[0, 1, 0, 0])
+    view = roles.FormView("f", 0, "contact", 9.0, [email, message, cb_phone, query],
+                          [search, callback, send], {})  # fmt: skip
+    assert roles.choose_submit(view) is send
+    assert roles.foreign_fields(view, send) == {"p", "q"}
+    assert roles.tree_distance([0, 1, 2], [0, 1, 3, 4]) == 3
+
+
+def test_autocomplete_name_is_never_demoted_to_first_name() -> None:
+    fields = [
+        field(name="contact_name", label="Account holder", autocomplete="name"),
+        field(name="surname_hint", label="Last name"),
+    ]
+    assert [f["role"] for f in roles.assign_roles(fields)] == ["full_name", "last_name"]
+
+
+def test_number_and_digit_pattern_phones_get_digits() -> None:
+    req = request()
+    for extra in ({"type": "number"}, {"pattern": "[0-9]*"}, {"pattern": "\\d{10}"}):
+        assert plan_value(field(role="phone", **extra), req).value == "0505550134"
+    assert plan_value(field(role="phone"), req).value == "050-555-0134"
+
+
+# --- issue 10, class 7: CAPTCHA scope ------------------------------------------------
+def test_a_captcha_of_another_form_does_not_guard_the_contact_form() -> None:
+    from probes.analyze import PageAnalysis
+
+    contact = _view(field(role="email", name="email"))
+    signup_widget = {"family": "recaptcha", "where": "widget", "form": "f0-9"}
+    script = {"family": "recaptcha", "where": "script", "form": None}
+    assert PageAnalysis("u", captchas=[script, signup_widget]).captcha_for(contact) is None
+    assert PageAnalysis("u", captchas=[script]).captcha_for(contact) == "recaptcha"
+    ours = {"family": "hcaptcha", "where": "widget", "form": "f0-1"}
+    assert PageAnalysis("u", captchas=[ours, signup_widget]).captcha_for(contact) == "hcaptcha"
+    with_response = _view(field(role="captcha", name="cf-turnstile-response", visible=False))
+    assert PageAnalysis("u").captcha_for(with_response) == "turnstile"
+
+
+@pytest.mark.parametrize(
+    ("f", "role"),
+    [
+        (field(name="humanverify[input]", label="", context="Image Verification"), "captcha"),
+        (field(name="sec_code", label="הקלד את הקוד שבתמונה", near_img=True), "captcha"),
+        (field(name="code", label="Enter the code", near_img=True), "captcha"),
+        (field(name="promo", label="Promo code", near_img=True), "other"),
+        (field(name="q", label="Prove you are human: what colour is grass?"), "captcha"),
+    ],
+)
+def test_text_and_image_captchas(f: dict[str, Any], role: str) -> None:
+    assert roles.field_role(f).role == role
