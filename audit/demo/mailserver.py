@@ -286,7 +286,12 @@ class MailServer:
             c = IMAPClient(self.host, self.imap_port, ssl=False, timeout=timeout)
             if tls == "starttls":
                 c.starttls(self.ssl_context())
-        c.login(self.user, self.password)
+        try:
+            c.login(self.user, self.password)
+        except BaseException:
+            with contextlib.suppress(Exception):  # never leave the socket open
+                c.shutdown()
+            raise
         return c
 
     def ssl_context(self) -> ssl.SSLContext:

@@ -14,6 +14,7 @@ import logging
 import math
 import smtplib
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -27,6 +28,8 @@ from audit.demo.scenario import DemoCompany, Reply
 from audit.tokens import tokens_in_address, tokens_in_text
 
 log = logging.getLogger(__name__)
+
+SEND_ATTEMPTS = 5  # a company's mail server retries a temporary failure (4xx) like any MTA
 
 
 @dataclass
@@ -371,7 +374,20 @@ class DemoWorld:
         ).encode()
 
     def send(self, msg: Any, envelope_from: str, rcpt: str) -> None:
+        """Send as a company's mail server does: a temporary failure (4xx, a dropped
+        connection) is retried, a permanent one (5xx) is not. The arrival instant travels in
+        the message, so a retry does not change the measured time."""
         if not rcpt:
             return
-        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
-            smtp.sendmail(envelope_from, [rcpt], msg if isinstance(msg, bytes) else msg.as_bytes())
+        raw = msg if isinstance(msg, bytes) else msg.as_bytes()
+        for attempt in range(SEND_ATTEMPTS):
+            try:
+                with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
+                    smtp.sendmail(envelope_from, [rcpt], raw)
+                return
+            except (smtplib.SMTPResponseException, OSError) as exc:
+                code = getattr(exc, "smtp_code", 451)
+                if not 400 <= code < 500 or attempt == SEND_ATTEMPTS - 1:
+                    raise
+                log.info("demo company: %s for %s, retrying", exc, rcpt)
+                time.sleep(0.2 * 2**attempt)
