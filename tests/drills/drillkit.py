@@ -16,6 +16,7 @@ import yaml
 from audit.clock import Clock
 from audit.demo.scenario import DemoCompany
 from audit.demo.sites import DemoWorld
+from audit.pipeline import FAULT_ENV
 
 REPLY_DOMAIN = "replies.drill.test"
 
@@ -70,6 +71,26 @@ def kill_tree(proc: subprocess.Popen[Any]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     time.sleep(0.05)
+
+
+def start_submit_run(ws: Path, log: Path, fault: str | None = None) -> subprocess.Popen[bytes]:
+    """`audit run --submit` in its own session (process group), output appended to ``log``.
+
+    Its own group is a terminal's foreground job: a drill signals or kills the whole group
+    (the CLI, the Playwright driver, Chromium). ``fault`` sets AUDIT_FAULT: the run stalls
+    at that point until killed, so a drill forces its race instead of hoping for it.
+    """
+    env = audit_env()
+    if fault:
+        env[FAULT_ENV] = fault
+    with log.open("ab") as fh:
+        return subprocess.Popen(
+            audit_cmd("run", "--submit", "-w", str(ws)),
+            stdout=fh,
+            stderr=fh,
+            env=env,
+            start_new_session=True,
+        )
 
 
 def quick_browser(concurrency: int) -> dict[str, Any]:

@@ -24,13 +24,12 @@ from pathlib import Path
 
 import pytest
 from drillkit import (
-    audit_cmd,
-    audit_env,
     kill_tree,
     plain_companies,
     quick_browser,
     run_audit,
     set_wave,
+    start_submit_run,
     start_world,
     write_workspace,
 )
@@ -41,17 +40,6 @@ INTERRUPTS = 20
 SITES = 10
 SECOND_EVERY = 3
 CEILING_S = 240  # an interrupted run ends within this (it is waited on, never timed)
-
-
-def _start(ws: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as fh:
-        return subprocess.Popen(
-            audit_cmd("run", "--submit", "-w", str(ws)),
-            stdout=fh,
-            stderr=fh,
-            env=audit_env(),
-            start_new_session=True,  # its own process group, like a terminal's foreground job
-        )
 
 
 def test_ctrl_c_never_lies_and_never_submits_twice(tmp_path: Path) -> None:
@@ -73,7 +61,7 @@ def test_ctrl_c_never_lies_and_never_submits_twice(tmp_path: Path) -> None:
             set_wave(ws, wave)
             while True:
                 log = tmp_path / f"run-{interrupts:02d}.log"
-                proc = _start(ws, log)
+                proc = start_submit_run(ws, log)
                 if interrupts < INTERRUPTS:
                     time.sleep(rng.uniform(1.0, 8.0))  # a random moment: any must be safe
                     if proc.poll() is None:

@@ -21,18 +21,15 @@ from pathlib import Path
 
 import pytest
 from drillkit import (
-    audit_cmd,
-    audit_env,
     kill_tree,
     plain_companies,
     quick_browser,
     run_audit,
     set_wave,
+    start_submit_run,
     start_world,
     write_workspace,
 )
-
-from audit.pipeline import FAULT_ENV
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -57,20 +54,6 @@ def _clicked_running(db: Path) -> int:
         return 0
     finally:
         con.close()
-
-
-def _start(ws: Path, log: Path, fault: str | None = None) -> subprocess.Popen[bytes]:
-    env = audit_env()
-    if fault:
-        env[FAULT_ENV] = fault  # the run stalls there until killed: the race is forced
-    with log.open("ab") as fh:
-        return subprocess.Popen(
-            audit_cmd("run", "--submit", "-w", str(ws)),
-            stdout=fh,
-            stderr=fh,
-            env=env,
-            start_new_session=True,  # the kill takes the driver and Chromium with it
-        )
 
 
 def _wait_for_click(proc: subprocess.Popen[bytes], db: Path) -> None:
@@ -101,7 +84,7 @@ def test_kill_9_never_submits_twice(tmp_path: Path) -> None:
             set_wave(ws, wave)
             while True:
                 targeted = kills < KILLS and (kills + 1) % TARGETED_EVERY == 0
-                proc = _start(ws, log, fault="after-click-recorded" if targeted else None)
+                proc = start_submit_run(ws, log, "after-click-recorded" if targeted else None)
                 if kills < KILLS:
                     if targeted:
                         _wait_for_click(proc, db)
