@@ -149,6 +149,9 @@ class Persona(_Strict):
     first_name: str | None = None
     last_name: str | None = None
     phone: str = "050-555-0134"
+    # The country calling code for the international form of `phone` (+972 50-555-0134),
+    # tried when a server refuses the local form (issue 10, class 8).
+    phone_country_code: str = "972"
     company: str | None = None
     # Optional local fields, supplied by the consultant, never invented by the filler.
     national_id: str | None = None
@@ -156,6 +159,16 @@ class Persona(_Strict):
     is_customer: bool | None = None
     phone_prefix: str | None = None
     phone_number: str | None = None
+
+    @field_validator("phone_country_code", mode="before")
+    @classmethod
+    def _country_code(cls, v: Any) -> str:
+        code = str(v).strip().removeprefix("+").removeprefix("00")
+        if not re.fullmatch(r"[1-9]\d{0,2}", code):
+            raise ValueError(
+                f"phone_country_code {v!r} is not a country calling code: 1 to 3 digits, e.g. 972"
+            )
+        return code
 
     @model_validator(mode="after")
     def _split_name(self) -> Persona:

@@ -5,6 +5,7 @@
 //   cookies  -> text of the consent button clicked, or null
 //   state    -> what verification needs after a submit (see stateOf)
 //   reveal   -> controls that may open the closed panel holding arg.form (see revealers)
+//   rejected -> [{ref, name, idattr, how}]: fields the page marks wrong after a refusal
 // Every form, field and button gets a stable data-ca-id attribute so Python can reach it
 // with a CSS selector (Playwright's CSS pierces open shadow roots).
 // form = {ref, in_form, tag, idattr, name, cls, action, method, role, aria, heading,
@@ -506,6 +507,9 @@
         else if (el.matches(':invalid')) native.push(ref(el));
       }
     }
+    // the form came back on a new page (its element is gone): fields marked wrong there
+    const invalidPage = scope ? 0 : queryAllDeep(document, FIELD_SEL)
+      .filter((el) => el.getAttribute('aria-invalid') === 'true' && !hiddenHow(el)).length;
     let cf7 = null;
     const wp = form && form.closest && form.closest('.wpcf7');
     if (wp || (form && /wpcf7/.test(form.className || ''))) {
@@ -514,13 +518,60 @@
         output: out ? clean(out.textContent, 300) : '' };
     }
     const live = vis('[role=status], [aria-live=polite], [aria-live=assertive]');
+    if (!window.__caDoc) window.__caDoc = Math.random().toString(36).slice(2);
     return {
+      doc: window.__caDoc,
       url: location.href, form_present: !!(form && form.isConnected),
       form_visible: !!(form && form.isConnected && !hiddenHow(form)),
       invalid: Array.from(new Set(invalid)), native_invalid: Array.from(new Set(native)), success: textOf(success), failure: textOf(failure),
       live: textOf(live), cf7,
+      names: scope ? fieldNames(scope) : [], invalid_page: invalidPage,
+      forms: Array.from(document.forms).slice(0, 30).map(fieldNames),
       text: deepText().slice(0, 40000),
     };
+  }
+
+  // ---- after a refusal: which fields the page itself marks as wrong -----------------
+  const ERROR_TIP_SEL = '.wpcf7-not-valid-tip, .invalid-feedback, .validation_message, ' +
+    '.gfield_validation_message, .field-error, .error-message, .errorlist, .field-validation-error, ' +
+    '.elementor-message-danger, .parsley-errors-list.filled, .form-error, .error, [role=alert]';
+  const BAD_FIELD_RE = /(^|\s)(wpcf7-not-valid|is-invalid|input-validation-error|error|invalid)(\s|$)/i;
+  const BAD_WRAP_RE = /(^|\s)(gfield_error|has-error|is-invalid|field-error|error|invalid|elementor-error)(\s|$)/i;
+  const shown = (el) => el.type !== 'hidden' && !hiddenHow(el);
+  function isTip(el) {
+    return !!(el && el.matches && el.matches(ERROR_TIP_SEL) && !hiddenHow(el) && clean(el.textContent));
+  }
+  function rejectedFields(formRef) {
+    // fields marked invalid (aria-invalid, an error class on the field or on its own
+    // wrapper, an error message beside it), in the form or, when it is gone, the page
+    const form = formRef ? queryAllDeep(document, '[' + ATTR + '="' + formRef + '"]')[0] : null;
+    const scope = form && form.isConnected ? form : document;
+    const out = [];
+    for (const el of queryAllDeep(scope, FIELD_SEL)) {
+      if (el.type === 'hidden' || el.type === 'submit' || (hiddenHow(el) && el.type !== 'checkbox')) continue;
+      let how = null;
+      if (el.getAttribute('aria-invalid') === 'true') how = 'aria-invalid';
+      else if (BAD_FIELD_RE.test(typeof el.className === 'string' ? el.className : '')) how = 'class';
+      else if (isTip(el.nextElementSibling)) how = 'message';
+      else {
+        let box = el, wrap = null;
+        for (let i = 0; i < 4; i++) {  // the field's own wrapper: no other field inside
+          const up = parentOf(box);
+          if (!up || up === scope || up.tagName === 'FORM' || up.tagName === 'BODY') break;
+          if (Array.from(up.querySelectorAll(FIELD_SEL)).filter(shown).length > 1) break;
+          box = wrap = up;
+        }
+        if (wrap && BAD_WRAP_RE.test(typeof wrap.className === 'string' ? wrap.className : '')) how = 'wrapper';
+        else if (wrap && Array.from(wrap.querySelectorAll(ERROR_TIP_SEL)).some(isTip)) how = 'message';
+      }
+      if (how) out.push({ ref: ref(el), name: el.getAttribute('name') || '', idattr: el.id || '', how });
+    }
+    return out;
+  }
+  function fieldNames(root) {
+    return Array.from(root.querySelectorAll(FIELD_SEL))
+      .filter((el) => el.name && !['hidden', 'submit', 'button', 'image', 'reset'].includes(el.type))
+      .map((el) => el.name).sort();
   }
 
   function deepText() {
@@ -604,5 +655,6 @@
   if (op === 'links') return links();
   if (op === 'cookies') return cookies(arg.words || []);
   if (op === 'state') return stateOf(arg.form);
+  if (op === 'rejected') return rejectedFields(arg.form);
   return null;
 }

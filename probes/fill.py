@@ -56,6 +56,36 @@ def split_phone(phone: str) -> tuple[str, str] | None:
     return None
 
 
+PHONE_FORMATS = ("local", "international", "digits")
+
+
+def phone_formats(phone: str, country_code: str) -> list[tuple[str, str]]:
+    """The persona's phone in the formats a server may insist on, in the order they are
+    tried after a refusal: local as given (050-555-0134), international (+972
+    50-555-0134: the trunk 0 dropped), digits only (0505550134). Duplicates dropped."""
+    phone = " ".join((phone or "").split())
+    digits = re.sub(r"\D", "", phone)
+    if not digits:
+        return []
+    cc = country_code.lstrip("+")
+    if phone.startswith(("+", "00")):  # given in international form: derive the local one
+        intl = phone if phone.startswith("+") else "+" + phone[2:].lstrip()
+        national = digits[2:] if phone.startswith("00") else digits
+        national = national[len(cc) :] if national.startswith(cc) else national
+        local = "0" + national
+    else:
+        local = phone
+        rest = (
+            re.sub(r"^\(?0\)?[\s\-./]*", "", phone) if phone.lstrip("(").startswith("0") else phone
+        )
+        intl = f"+{cc} {rest}"
+    out: list[tuple[str, str]] = []
+    for label, value in zip(PHONE_FORMATS, (local, intl, re.sub(r"\D", "", local)), strict=True):
+        if value not in [v for _, v in out]:
+            out.append((label, value))
+    return out
+
+
 def field_label(f: dict[str, Any]) -> str:
     for key in ("label", "aria", "placeholder", "name", "idattr"):
         if f.get(key):

@@ -386,7 +386,9 @@ ERROR_WORDS = (
     "invalido", "error", "obbligatorio", "non valido", "errore", "obrigatorio", "invalido",
     "erro", "обязательно", "обязательное поле", "ошибка", "неверный", "مطلوب", "غير صالح",
     "خطأ", "verplicht", "ongeldig", "fout", "zorunlu", "geçersiz", "hata", "必須", "入力してください",
-    "エラー", "必填", "错误", "无效",
+    "エラー", "必填", "错误", "无效", "יש לתקן", "יש להזין", "נא להזין", "אינו תקין", "שגוי",
+    "wymagane", "pole wymagane", "błąd", "nieprawidłowy", "povinne", "neplatny",
+    "campo obligatorio", "non corretto", "vereist",
 )
 SPAM_WORDS = (
     "spam", "flagged as spam", "suspected spam", "marked as spam", "suspicious", "blocked",

@@ -282,6 +282,20 @@ class _Probe:
             self.done(Outcome.FAILED, f"public posting form ({view.kind}): never sent")
             return
         self.report_fields(view)
+        insecure = verify.insecure_target(
+            str(view.raw.get("frame_url") or self.page.url), view.raw.get("action")
+        )
+        if insecure:  # Chromium would stop it with its "not secure" warning: never sent
+            await self.screenshot("screenshot_before", "screenshot_before.png")
+            await self.save_html()
+            self.save_json(
+                "insecure_form",
+                "insecure_form.json",
+                {"page": self.page.url, "action": insecure, "sent": False,
+                 "why": verify.INSECURE_FORM_REASON},
+            )  # fmt: skip
+            self.done(Outcome.FAILED, verify.INSECURE_FORM_REASON)
+            return
         family = analysis.captcha_for(view)
         if family and not self.session.assist:
             await self.screenshot("screenshot_before", "screenshot_before.png")
@@ -335,6 +349,8 @@ class _Probe:
         for _ in range(MAX_CONFIRM_STEPS):
             if not await self.confirm_step(view):
                 break
+        if self.result.outcome is Outcome.VALIDATION_ERROR:
+            await self.retry_phone(view)
         sends = [x for x in self.capture.carrying() if x.navigation or x.method != "GET"]
         if len(sends) > 1:
             self.note(f"our values left the browser {len(sends)} times")
@@ -814,6 +830,145 @@ class _Probe:
             self.result.signal = f"{self.result.signal} (after a confirmation step)"
         return True
 
+    # --- class 8: a phone refused for its format ---------------------------------------
+    async def phone_refused(
+        self, phone_name: str, view: FormView
+    ) -> tuple[PageAnalysis, FormView, dict[str, Any]] | None:
+        """After a refusal: (analysis, the form as it is now, its phone field) when the
+        server's answer definitely names the phone field and nothing else, else None.
+        Never after an answer that may have been an acceptance (one request carrying our
+        values, a status, the verdict a validation error)."""
+        sub = self.capture.submit_request()
+        sends = [x for x in self.capture.carrying() if x.navigation or x.method != "GET"]
+        if (
+            self.result.outcome is not Outcome.VALIDATION_ERROR
+            or sub is None
+            or not sub.carries
+            or sub.status is None
+            or len(sends) != 1
+        ):
+            return None
+        try:
+            analysis = await analyze_page(self.page)
+        except Exception as exc:
+            log.debug("phone retry: %s", exc)
+            return None
+        now = next((v for v in analysis.views if v.ref == view.ref), None)
+        if now is None:  # a new page: the same form by its field names
+            names = {f.get("name") for f in view.fields if f.get("name")}
+            now = next(
+                (v for v in analysis.views if names <= {f.get("name") for f in v.fields}), None
+            )
+        if now is None or analysis.captcha_for(now):
+            return None
+        phones = [f for f in now.fields if f.get("name") == phone_name and f.get("visible")]
+        if len(phones) != 1:
+            return None
+        try:
+            marked = await evaluate(analysis.frame_of(now), {"op": "rejected", "form": now.ref})
+        except Exception as exc:
+            log.debug("phone retry: %s", exc)
+            return None
+        keys = verify.rejected_keys(sub.body)
+        if not verify.only_these_rejected(keys, marked or [], now.fields, {phones[0]["ref"]}):
+            return None
+        return analysis, now, phones[0]
+
+    async def others_hold(self, analysis: PageAnalysis, now: FormView, old: FormView) -> str | None:
+        """Why the form as it came back may not be sent again (a field we filled lost its
+        value or is gone), else None: only the phone is typed again."""
+        frame = analysis.frame_of(now)
+        by_name = {f.get("name"): f for f in now.fields if f.get("name")}
+        for f in old.fields:
+            plan = self.filled.get(f["ref"])
+            if plan is None or plan.kind == "skip" or f["role"] == "phone":
+                continue
+            again = by_name.get(f.get("name")) if f.get("name") else None
+            if again is None and f["ref"] in {x["ref"] for x in now.fields}:
+                again = f
+            if again is None:
+                return f"{fill.field_label(f)} is gone"
+            if plan.kind == "radio":
+                ok = await _read(frame, plan.value) if again is f else _GONE
+                problem = (
+                    None if ok is True else f"{fill.field_label(f)}: cannot read the choice back"
+                )
+            else:
+                problem = fill.readback_problem(again, plan, await _read(frame, again["ref"]))
+            if problem:
+                return problem
+        return None
+
+    async def retry_phone(self, view: FormView) -> None:
+        """Issue 10, class 8: the server refused the phone for its format and named only
+        that field. Type the persona's next format (local -> international -> digits) into
+        the phone alone, read the other fields back, click again; at most once per format,
+        then stop. Every attempt goes on the record (reason and phone_attempts.json)."""
+        phones = [f for f in view.fields if f["role"] == "phone" and f["ref"] in self.filled]
+        if len(phones) != 1 or self.session.assist or not phones[0].get("name"):
+            return
+        phone = phones[0]
+        plan = self.filled[phone["ref"]]
+        typ = str(phone.get("type") or "").lower()
+        if plan.kind != "text" or not plan.value or typ == "number" or phone.get("detail"):
+            return
+        p = self.req.persona
+        formats = fill.phone_formats(p.phone, p.phone_country_code)
+        first = next((label for label, v in formats if v == plan.value), "as given")
+        attempts = [(first, plan.value, self.result.outcome.value, self.result.reason)]
+        for label, value in formats:
+            if value in [a[1] for a in attempts]:
+                continue
+            refused = await self.phone_refused(str(phone["name"]), view)
+            if refused is None:
+                break
+            analysis, now, field = refused
+            problem = await self.others_hold(analysis, now, view)
+            frame = analysis.frame_of(now)
+            if problem is None:
+                await fill.type_text(self.page, frame, field["ref"], value, self.settings)
+                problem = fill.readback_problem(
+                    field, fill.Planned("text", value), await _read(frame, field["ref"])
+                )
+            button = self.submit_button(now)
+            if problem or button is None:
+                self.note(f"phone refused; not retried: {problem or 'no submit control'}")
+                break
+            before = await self.state(analysis, now) or {}
+            self.capture.restart()
+            try:
+                await frame.locator(fill.selector_for(button["ref"])).first.click(timeout=5000)
+            except Exception as exc:
+                if not self.capture.sent:
+                    self.note(f"phone retry: cannot click again ({_short(exc)})")
+                    break
+            self.result.submitted_at = self.now()
+            await self.verify(analysis, now, before, retry=True)
+            attempts.append((label, value, self.result.outcome.value, self.result.reason))
+            if phone["ref"] in self.reports:
+                self.reports[phone["ref"]].value_sent = value
+            view = now
+            if self.result.outcome is not Outcome.VALIDATION_ERROR:
+                break
+        if len(attempts) == 1:
+            return
+        self.save_json(
+            "phone_attempts",
+            "phone_attempts.json",
+            [{"format": a[0], "value": a[1], "outcome": a[2], "reason": a[3]} for a in attempts],
+        )
+        tried = ", ".join(a[0] for a in attempts)
+        if self.result.outcome is Outcome.SUBMITTED:
+            self.note(f"accepted after {_ordinal(len(attempts))} phone format: {attempts[-1][0]}")
+        elif (
+            self.result.outcome is Outcome.VALIDATION_ERROR
+            and all(v in [a[1] for a in attempts] for _, v in formats)
+            and await self.phone_refused(str(phone["name"]), view) is not None
+        ):
+            self.result.reason = f"phone rejected (tried {tried})"
+        else:
+            self.note(f"phone formats tried: {tried}")
+
     async def assist_wait(self, analysis: PageAnalysis, view: FormView) -> None:
         """Headful: the consultant solves the CAPTCHA and clicks submit."""
         self.capture.arm()
@@ -827,17 +982,28 @@ class _Probe:
         if self.capture.sent:
             self.result.submitted_at = self.now()
 
-    async def verify(self, analysis: PageAnalysis, view: FormView, before: dict[str, Any]) -> None:
+    async def verify(
+        self, analysis: PageAnalysis, view: FormView, before: dict[str, Any], retry: bool = False
+    ) -> None:
+        """Watch the page and the network after a click until the evidence decides.
+        ``retry``: a second click on a form that already shows the server's refusal: its
+        error marks count again, but only once this click's request has been answered (and,
+        for a page load, once the new page is there)."""
         s = self.settings
         clicked_at = time.monotonic()
         deadline = clicked_at + min(s.timeout_s, 20.0)
         success_text = self.req.company.overrides.success_text
         state: dict[str, Any] | None = None
         answered_at: float | None = None
+        marks = {"invalid": [], "failure": "", "live": ""} if retry else {}
         while True:
             await asyncio.sleep(0.25)
             state = await self.state(analysis, view)
-            verdict = verify.decide(self.capture, state, before, success_text, self.page.url)
+            verdict = verify.decide(
+                self.capture, state, before | marks, success_text, self.page.url
+            )
+            if verdict and retry and not verify.answered_here(self.capture, state, before):
+                verdict = None
             if verdict:
                 self.done(*verdict)
                 return
@@ -932,6 +1098,10 @@ def _css_for(f: dict[str, Any]) -> str:
         name = str(f["name"]).replace('"', '\\"')
         return f'{f.get("tag") or ""}[name="{name}"]'
     return fill.selector_for(f["ref"])
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
 def _short(exc: BaseException) -> str:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, unquote_plus, urlsplit
+from urllib.parse import unquote, unquote_plus, urljoin, urlsplit
 
 from audit.models import Outcome
 from probes import lexicon as lx
@@ -143,9 +143,17 @@ class Capture:
     # Requests carrying our values that left before the submit click (a form sent by a
     # key press while filling): the runner then never clicks.
     early: list[Sent] = field(default_factory=list)
+    # Earlier attempts (a corrected retry after the server's definite refusal).
+    history: list[Sent] = field(default_factory=list)
 
     def arm(self) -> None:
         self.armed_at = time.monotonic()
+
+    def restart(self) -> None:
+        """A new attempt: what was sent so far moves to ``history``; watching starts over."""
+        self.history.extend(self.sent)
+        self.sent = []
+        self.arm()
 
     def on_request(self, request: Any) -> None:
         method = request.method
@@ -267,6 +275,102 @@ def builder_verdict(body: str | None, url: str) -> tuple[Outcome, str] | None:
     return None
 
 
+def _error_keys(errors: Any) -> list[str]:
+    if isinstance(errors, dict):
+        for nested in ("field", "fields"):  # WPForms errors.field, Ninja Forms errors.fields
+            if isinstance(errors.get(nested), dict | list):
+                return _error_keys(errors[nested])
+        return [str(k) for k, v in errors.items() if v not in (None, "", {}, [])]
+    if isinstance(errors, list):  # [{field: ...}]; an entry naming no field: "?"
+        return [
+            str(e.get("field") or e.get("name") or "?") if isinstance(e, dict) else "?"
+            for e in errors
+        ]
+    return []
+
+
+def rejected_keys(body: str | None) -> list[str]:
+    """The fields a builder's JSON refusal names (Contact Form 7 ``invalid_fields``, WPForms
+    ``data.errors.field``, Elementor ``data.errors``, Ninja Forms ``errors.fields``, a
+    generic ``errors: {name: message}`` or ``[{field: ...}]``); "?" for an entry that names
+    none; [] when the answer is not such a refusal."""
+    text = (body or "").strip()
+    if not text.startswith("{"):
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    keys: list[str] = []
+    for item in data.get("invalid_fields") or []:
+        keys.append(str(item.get("field") or "?") if isinstance(item, dict) else "?")
+    inner = data.get("data")
+    for errors in (data.get("errors"), inner.get("errors") if isinstance(inner, dict) else None):
+        keys += _error_keys(errors)
+    return keys
+
+
+def key_names_field(key: str, f: dict[str, Any]) -> bool:
+    """Whether an error key names this field: its name or id, the key inside brackets
+    (form_fields[phone], wpforms[fields][3]) or after a separator (input_3, nf-field-3)."""
+    name, idattr = str(f.get("name") or ""), str(f.get("idattr") or "")
+    if not key or key == "?":
+        return False
+    if key in (name, idattr) or name.endswith(f"[{key}]"):
+        return True
+    return any(x.endswith((f"-{key}", f"_{key}")) for x in (name, idattr) if x)
+
+
+def only_these_rejected(
+    keys: list[str], marked: list[dict[str, Any]], fields: list[dict[str, Any]], refs: set[str]
+) -> bool:
+    """True when the refusal names at least one field and every field it names is among
+    ``refs`` (the phone field): JSON keys (each must name a field of the form) and the
+    fields the page marks wrong. An entry naming no field, or another field: False."""
+    named: set[str] = set()
+    for key in keys:
+        hits = {f["ref"] for f in fields if key_names_field(key, f)}
+        if not hits:
+            return False
+        named |= hits
+    named |= {str(m.get("ref")) for m in marked}
+    return bool(named) and named <= refs
+
+
+INSECURE_FORM_REASON = "form posts to insecure http from an https page; not sent"
+
+
+def insecure_target(page_url: str, action: str | None) -> str | None:
+    """The http:// URL a form on an https:// page would post to (Chromium stops such a
+    submission with its "not secure" warning), else None."""
+    if urlsplit(page_url or "").scheme != "https" or action is None:
+        return None
+    target = urljoin(page_url, action.strip())
+    return target if urlsplit(target).scheme == "http" else None
+
+
+def answered_here(capture: Capture, state: dict[str, Any] | None, before: dict[str, Any]) -> bool:
+    """For a retry: this click's request has its answer, and when it loads a page, the
+    page shown is the new one (the old one still shows the previous refusal)."""
+    sub = capture.submit_request()
+    if sub is None or (sub.status is None and not sub.failure):
+        return False
+    if sub.navigation and not sub.failure:
+        return state is not None and state.get("doc") != before.get("doc")
+    return True
+
+
+def same_form_back(before: dict[str, Any], state: dict[str, Any] | None) -> bool:
+    """After the click a new page shows the form we filled again (the same named fields),
+    and nothing else was decided (no thanks, no error): the answer proves nothing."""
+    names = sorted(before.get("names") or [])
+    if len(names) < 2 or state is None or state.get("form_present"):
+        return False
+    return any(sorted(f) == names for f in state.get("forms") or [])
+
+
 def new_text(before: str, after: str) -> str:
     """Lines of ``after`` that were not on the page before the click."""
     old = {line.strip() for line in before.split("\n")}
@@ -294,6 +398,9 @@ def dom_verdict(
             return Outcome.VALIDATION_ERROR, f"validation: {failure[:120]}"
     if state.get("invalid"):
         return Outcome.VALIDATION_ERROR, f"validation: {len(state['invalid'])} invalid field(s)"
+    if state.get("invalid_page") and before.get("form_present") and not state.get("form_present"):
+        n = state["invalid_page"]  # the form re-rendered by the server with fields marked wrong
+        return Outcome.VALIDATION_ERROR, f"validation: {n} invalid field(s) on the page"
     if state.get("native_invalid") and not sent:
         n = len(state["native_invalid"])
         return Outcome.VALIDATION_ERROR, f"validation: the browser refused {n} invalid field(s)"
@@ -382,6 +489,13 @@ def fallback(
         return (
             Outcome.UNCERTAIN,
             f"a request left the browser ({_where(sub)}, answered {sub.status}) but {what}",
+            None,
+        )
+    if same_form_back(before, state):
+        return (
+            Outcome.UNCERTAIN,
+            f"the same form came back after the submit request ({_where(sub)}, answered "
+            f"{sub.status}) with no confirmation and no error",
             None,
         )
     if state is not None and not state.get("form_visible") and before.get("form_visible"):
