@@ -165,9 +165,7 @@ class Persona(_Strict):
     def _country_code(cls, v: Any) -> str:
         code = str(v).strip().removeprefix("+").removeprefix("00")
         if not re.fullmatch(r"[1-9]\d{0,2}", code):
-            raise ValueError(
-                f"phone_country_code {v!r} is not a country calling code: 1 to 3 digits, e.g. 972"
-            )
+            raise ValueError(f"{v!r} is not a country calling code: 1 to 3 digits, e.g. 972")
         return code
 
     @model_validator(mode="after")

@@ -285,6 +285,7 @@ def button_role(b: dict[str, Any]) -> str:
 OTHER_PURPOSE_WORDS = lx.KIND_WORDS["search"] + lx.KIND_WORDS["login"]
 OTHER_PURPOSE_WORDS += ("subscribe", "newsletter", "הרשמה לניוזלטר", "abonnieren", "s abonner")
 OTHER_PURPOSE_WORDS += ("sign up", "signup", "call me back", "callback", "call back")
+OTHER_PURPOSE_WORDS += lx.KIND_WORDS["signup"]  # a page-wide form's "הרשמה" / "Register" box
 
 
 def other_purpose(b: dict[str, Any]) -> bool:
@@ -306,8 +307,10 @@ def tree_distance(a: list[int] | None, b: list[int] | None) -> int:
 
 
 def _key_fields(view: FormView) -> list[dict[str, Any]]:
+    """The fields the submit control must be near: the message first (a newsletter or
+    sign-up box in the same page-wide form has an e-mail field too, never a message)."""
     visible = [f for f in view.fields if f.get("visible")]
-    for roles in (("email", "message"), KEY_ROLES):
+    for roles in (("message",), ("email", "message"), KEY_ROLES):
         keys = [f for f in visible if f["role"] in roles]
         if keys:
             return keys

@@ -82,6 +82,11 @@ def test_company_errors_name_file_line_company_and_key(
         ("reply_address:\n  scheme: bcc\n", "reply_address.scheme"),
         ("mailbox:\n  password: hunter2\n", "mailbox.password: a password never goes in"),
         ("[1, 2]", "expected a mapping of sections"),
+        (
+            "persona:\n  phone_country_code: '+97x'\n",
+            "survey.yaml line 2: persona.phone_country_code: '+97x' is not a country calling "
+            "code: 1 to 3 digits, e.g. 972",
+        ),
     ],
 )
 def test_survey_errors(tmp_path: Path, text: str, expected: str) -> None:

@@ -229,3 +229,126 @@ def test_public_postings_are_not_contact_forms(f: dict[str, Any], kind: str) -> 
     view = roles.build_view(f, 0)
     assert view.kind == kind
     assert (roles.pick_contact([view]) is view) == (kind == "contact")
+
+
+# ---------------------------------------------------------------------------------------
+# Class 8: a phone refused for its format, forms posting out of https, the same form back
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("phone", "code", "expected"),
+    [
+        ("050-555-0134", "972", ["050-555-0134", "+972 50-555-0134", "0505550134"]),
+        ("0505550134", "972", ["0505550134", "+972 505550134"]),
+        ("+972 50-555-0134", "972", ["0505550134", "+972 50-555-0134"]),
+        ("(0)20 7946 0958", "44", ["(0)20 7946 0958", "+44 20 7946 0958", "02079460958"]),
+        ("", "972", []),
+    ],
+)
+def test_phone_formats_in_the_order_they_are_tried(
+    phone: str, code: str, expected: list[str]
+) -> None:
+    from probes.fill import phone_formats
+
+    assert [v for _, v in phone_formats(phone, code)] == expected
+
+
+def test_persona_country_code() -> None:
+    assert Persona().phone_country_code == "972"
+    assert Persona(phone_country_code="+44").phone_country_code == "44"
+    assert Persona(phone_country_code=1).phone_country_code == "1"  # type: ignore[arg-type]
+    for bad in ("", "0972", "97a", "12345"):
+        with pytest.raises(ValueError, match="not a country calling code"):
+            Persona(phone_country_code=bad)
+
+
+@pytest.mark.parametrize(
+    ("body", "keys"),
+    [
+        (  # Contact Form 7
+            {"status": "validation_failed", "into": "#u",
+             "invalid_fields": [{"field": "your-tel", "message": "bad"}]},
+            ["your-tel"],
+        ),  # fmt: skip
+        ({"success": False, "data": {"errors": {"phone": "x"}}}, ["phone"]),  # Elementor
+        (  # WPForms: errors.field by field id, an empty general block
+            {"success": False, "data": {"errors": {"general": {}, "field": {"3": "x"}}}},
+            ["3"],
+        ),
+        ({"errors": {"fields": {"4": "x"}}}, ["4"]),  # Ninja Forms
+        ({"errors": [{"errorType": "INVALID", "message": "phone"}]}, ["?"]),  # names none
+        ({"ok": False, "errors": {"phone": "x", "email": "y"}}, ["phone", "email"]),
+        ({"success": True}, []),
+    ],
+)
+def test_rejected_keys(body: dict[str, Any], keys: list[str]) -> None:
+    from probes.verify import rejected_keys
+
+    assert rejected_keys(json.dumps(body)) == keys
+    assert rejected_keys("<html>error</html>") == []
+
+
+def test_only_the_phone_rejected() -> None:
+    from probes.verify import key_names_field, only_these_rejected
+
+    fields = [
+        {"ref": "n", "name": "form_fields[name]", "idattr": "form-field-name"},
+        {"ref": "p", "name": "form_fields[phone]", "idattr": "form-field-phone"},
+        {"ref": "w", "name": "wpforms[fields][3]", "idattr": "wpforms-7-field_3"},
+        {"ref": "g", "name": "input_5", "idattr": "input_1_5"},
+    ]
+    assert key_names_field("phone", fields[1]) and not key_names_field("phone", fields[0])
+    assert key_names_field("3", fields[2]) and key_names_field("5", fields[3])
+    assert only_these_rejected(["phone"], [], fields, {"p"})
+    assert only_these_rejected([], [{"ref": "p"}], fields, {"p"})
+    assert not only_these_rejected([], [], fields, {"p"})  # names nothing: unclear
+    assert not only_these_rejected(["phone", "name"], [], fields, {"p"})  # another field too
+    assert not only_these_rejected(["phone"], [{"ref": "n"}], fields, {"p"})
+    assert not only_these_rejected(["?"], [{"ref": "p"}], fields, {"p"})  # an unnamed entry
+    assert not only_these_rejected(["captcha"], [{"ref": "p"}], fields, {"p"})  # not a field
+
+
+def test_insecure_form_target() -> None:
+    from probes.verify import insecure_target
+
+    page = "https://shop.example.com/contact/"
+    assert insecure_target(page, "http://shop.example.com/send") == "http://shop.example.com/send"
+    assert insecure_target(page, "//x.example.com/send") is None  # same scheme as the page
+    assert insecure_target(page, "/send") is None
+    assert insecure_target(page, None) is None
+    assert insecure_target("http://shop.example.com/", "http://other/send") is None
+
+
+def test_the_same_form_back_is_uncertain_never_submitted() -> None:
+    from probes.verify import Outcome, same_form_back
+
+    before = {"form_present": True, "form_visible": True, "url": "http://a/contact/",
+              "names": ["cf_email", "cf_message", "cf_name"], "text": "Contact us"}  # fmt: skip
+    after = {"form_present": False, "form_visible": False, "url": "http://a/contact/",
+             "forms": [["q"], ["cf_email", "cf_message", "cf_name"]], "text": "Contact us"}  # fmt: skip
+    assert same_form_back(before, after)
+    assert not same_form_back(before, after | {"forms": [["q"]]})
+    assert not same_form_back(before, after | {"form_present": True})
+    cap = Capture(ours=ours())
+    cap.arm()
+    body = urlencode({"cf_name": "Dana", "cf_email": REPLY, "cf_message": MESSAGE})
+    cap.sent.append(Sent("http://a/contact/", "POST", "document", 0.0, True, body, 200))
+    cap.sent[0].carries = carried(body, "http://a/contact/", "POST", cap.ours)
+    outcome, reason, _ = fallback(cap, after, before, "http://a/contact/")
+    assert outcome is Outcome.UNCERTAIN and "same form came back" in reason
+    gone = after | {"forms": [["q"]]}
+    assert fallback(cap, gone, before, "http://a/contact/")[0] is Outcome.SUBMITTED
+
+
+def test_a_retry_waits_for_its_own_answer() -> None:
+    from probes.verify import answered_here
+
+    cap = Capture(ours=ours())
+    cap.arm()
+    assert not answered_here(cap, {"doc": "a"}, {"doc": "a"})  # nothing sent yet
+    cap.sent.append(Sent("http://a/send", "POST", "document", 0.0, True, "x=1", None))
+    assert not answered_here(cap, {"doc": "a"}, {"doc": "a"})  # no answer yet
+    cap.sent[0].status = 200
+    assert not answered_here(cap, {"doc": "a"}, {"doc": "a"})  # the old page still shown
+    assert answered_here(cap, {"doc": "b"}, {"doc": "a"})
+    cap.restart()
+    assert cap.sent == [] and len(cap.history) == 1
