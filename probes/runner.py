@@ -952,6 +952,7 @@ class _Probe:
                 break
         if len(attempts) == 1:
             return
+        self.save_values()  # the phone as last sent
         self.save_json(
             "phone_attempts",
             "phone_attempts.json",

@@ -7,13 +7,15 @@ Gravity Forms' hidden-iframe postback, HubSpot's submission API on a second orig
 Drupal Webform time trap, Salesforce Web-to-Case's refresh to ``retURL``, a 500, a
 server-side validation error re-rendered with ``aria-invalid``, and so on.
 
-Pages may use three placeholders, substituted when served:
+Pages may use four placeholders, substituted when served:
 
 - ``{{NOW}}``: the Unix time at which the page was served (time-trap fields);
 - ``{{SELF}}``: the origin serving the page (sitemaps need absolute URLs);
 - ``{{SITE:folder}}``: the origin of a separate server whose document root is
   ``gallery/folder`` (a second origin for cross-origin iframes, or a site of its own
-  whose home page is ``/``, for contact-page discovery through the footer or sitemap).
+  whose home page is ``/``, for contact-page discovery through the footer or sitemap);
+- ``{{HTTP}}``: the plain-http main origin (a page served on the https origin, see
+  ``site(folder, tls=True)``, whose form posts to http).
 
 No mocks: a real ``ThreadingHTTPServer`` per origin, all sharing one recorder.
 """
