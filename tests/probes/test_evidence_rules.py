@@ -265,8 +265,11 @@ def test_persona_country_code() -> None:
     ("body", "keys"),
     [
         (  # Contact Form 7
-            {"status": "validation_failed", "into": "#u",
-             "invalid_fields": [{"field": "your-tel", "message": "bad"}]},
+            {
+                "status": "validation_failed",
+                "into": "#u",
+                "invalid_fields": [{"field": "your-tel", "message": "bad"}],
+            },
             ["your-tel"],
         ),  # fmt: skip
         ({"success": False, "data": {"errors": {"phone": "x"}}}, ["phone"]),  # Elementor
