@@ -647,7 +647,9 @@ class _Probe:
             if plan.kind == "text" and plan.value is not None:
                 if (f.get("type") or "") == "checkbox":
                     continue
-                await fill.type_text(self.page, frame, ref, plan.value, self.settings)
+                await fill.type_text(
+                    self.page, frame, ref, plan.value, self.settings, not self.session.assist
+                )
                 if f["role"] == "email" and "+" in plan.value:
                     ok = await frame.locator(fill.selector_for(ref)).first.evaluate(
                         "(el) => el.checkValidity ? el.checkValidity() : true"
@@ -655,7 +657,14 @@ class _Probe:
                     if not ok:
                         plan = fill.plan_value(f, self.req, None, email_fallback=True)
                         self.filled[ref] = plan
-                        await fill.type_text(self.page, frame, ref, plan.value or "", self.settings)
+                        await fill.type_text(
+                            self.page,
+                            frame,
+                            ref,
+                            plan.value or "",
+                            self.settings,
+                            not self.session.assist,
+                        )
                 sent = await frame.locator(fill.selector_for(ref)).first.evaluate(
                     "(el) => el.value"
                 )
@@ -694,7 +703,9 @@ class _Probe:
             if problem and f["role"] == "email" and plan.value != self.req.fallback_address:
                 retry = fill.plan_value(f, self.req, None, email_fallback=True)
                 if retry.kind == "text" and retry.value:
-                    await fill.type_text(self.page, frame, ref, retry.value, self.settings)
+                    await fill.type_text(
+                        self.page, frame, ref, retry.value, self.settings, not self.session.assist
+                    )
                     actual = await _read(frame, ref)
                     if fill.readback_problem(f, retry, actual) is None:
                         self.filled[ref], problem = retry, None
