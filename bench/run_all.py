@@ -307,6 +307,11 @@ def write_doc(
             if old_names
             else []
         ),
+        "Earlier figures, for comparison (same benchmarks, before issue 15: every value typed key "
+        "by key, two full-page screenshots): 2026-11-25, load 0.4-6 over the run, 60 sites: "
+        "3.31 CPU-s per simple form against the naive script's 2.73 (1.21x), 24.9 forms/min at "
+        "N=8 (goal 34.0); heavy pages 3.6 CPU-s per form against 5.46 (0.66x).",
+        "",
         "How the figures are taken:",
         "",
         "- **submit** (`bench/bench_submit.py`): local company sites (audit.demo.sites, English "
