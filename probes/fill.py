@@ -446,8 +446,10 @@ async def paste_text(page: Any, loc: Any, text: str, clipboard: bool = True) -> 
                 done = True
     if not done and not await loc.evaluate(_PASTE_EVENT_JS, text):
         await page.keyboard.insert_text(text)
-    if not await loc.evaluate("(el) => (el.value || '').length"):
-        return False
+    if not await loc.evaluate(
+        "(el) => ((el.value !== undefined ? el.value : el.textContent) || '').length"
+    ):
+        return False  # refused (an element without a value counts what it shows)
     await loc.evaluate("(el) => el.blur()")
     return True
 
