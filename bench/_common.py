@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -99,6 +100,25 @@ def _comm(pid: int) -> str:
         return ""
 
 
+def _kind(pid: int) -> str:
+    """What a process is, for the CPU breakdown: python, driver (node), or Chromium's
+    browser / renderer / gpu-process / utility / zygote process (Chromium rewrites its
+    argv, so the type is searched in the whole command line)."""
+    comm = _comm(pid)
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return comm or "?"
+    if comm.startswith("python"):
+        return "python"
+    if comm == "node" or b"playwright" in cmdline[:300] and b"node" in cmdline[:300]:
+        return "driver (node)"
+    if comm.startswith(("chrom", "headless")):
+        m = re.search(rb"--type=([a-z-]+)", cmdline)
+        return "chromium " + (m.group(1).decode() if m else "browser")
+    return comm or "?"
+
+
 def descendants(root: int) -> list[int]:
     parent: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -129,6 +149,7 @@ class TreeSampler:
     peak_all_pss_mb: float = 0.0
     peak_procs: int = 0
     _cpu: dict[int, float] = field(default_factory=dict)
+    _kinds: dict[int, str] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -146,6 +167,14 @@ class TreeSampler:
     def cpu_s(self) -> float:
         return sum(self._cpu.values())
 
+    def cpu_by_kind(self) -> dict[str, float]:
+        """Sampled CPU seconds per kind of process (python, driver, chromium renderer...)."""
+        out: dict[str, float] = {}
+        for pid, cpu in self._cpu.items():
+            kind = self._kinds.get(pid, "?")
+            out[kind] = round(out.get(kind, 0.0) + cpu, 2)
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.sample()
@@ -161,6 +190,8 @@ class TreeSampler:
             # Own CPU only: a parent's reaped-children time repeats its children's, which
             # are sampled themselves (counting both counted Chromium two or three times).
             self._cpu[pid] = max(self._cpu.get(pid, 0.0), st[1])
+            if pid not in self._kinds:
+                self._kinds[pid] = _kind(pid)
             kb = _pss_kb(pid)
             all_kb += kb
             if _comm(pid).startswith(("chrom", "headless")):
@@ -188,6 +219,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str,
         cpu_s=round(max(reaped, sampler.cpu_s), 2),
         cpu_s_reaped=round(reaped, 2),
         cpu_s_sampled=round(sampler.cpu_s, 2),
+        cpu_s_by_process=sampler.cpu_by_kind(),
         peak_pss_chromium_mb=round(sampler.peak_pss_mb, 1),
         peak_pss_tree_mb=round(sampler.peak_all_pss_mb, 1),
     )

@@ -19,6 +19,8 @@ import contextlib
 import logging
 import random
 import re
+import sys
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +30,8 @@ from probes import roles
 
 log = logging.getLogger(__name__)
 
-MAX_TYPED_CHARS = 160  # beyond this a person pastes: the rest goes in as one insertText
+MAX_TYPED_CHARS = 160  # typing a value a page will not let us paste: the rest as one insertText
+PASTE_OVER_CHARS = 40  # a longer value (the message, a long subject) is pasted, not typed
 ACTION_TIMEOUT_MS = 4000
 
 
@@ -364,8 +367,14 @@ def selector_for(ref: str) -> str:
     return f'[data-ca-id="{ref}"]'
 
 
-async def type_text(page: Any, frame: Any, ref: str, text: str, settings: BrowserSettings) -> None:
-    """Focus the field and type with real key events and human-ish pauses."""
+async def type_text(
+    page: Any, frame: Any, ref: str, text: str, settings: BrowserSettings, clipboard: bool = True
+) -> None:
+    """Focus the field and enter the text as a person does: a short value (a name, an
+    address, a phone number, a short subject) typed with real key events and human-ish
+    pauses; a long or multi-line text (the message) pasted whole (``paste_text``; the
+    browser's clipboard is used unless ``clipboard`` is false: a visible browser in
+    assist mode shares the consultant's)."""
     loc = frame.locator(selector_for(ref)).first
     with contextlib.suppress(Exception):  # a fixed element cannot scroll, still typeable
         await loc.scroll_into_view_if_needed(timeout=1500)
@@ -373,13 +382,16 @@ async def type_text(page: Any, frame: Any, ref: str, text: str, settings: Browse
         await loc.click(timeout=1500)
     except Exception:
         await loc.focus(timeout=ACTION_TIMEOUT_MS)
-    current = await loc.evaluate("(el) => el.value || ''")
+    current, multiline = await loc.evaluate(
+        "(el) => [(el.value || '').length > 0, el.tagName === 'TEXTAREA']"
+    )
     if current:
         await loc.evaluate("(el) => el.select && el.select()")
         await page.keyboard.press("Delete")
-    multiline = bool(await loc.evaluate("(el) => el.tagName === 'TEXTAREA'"))
     if not multiline:
         text = single_line(text)  # a newline in an <input> is Enter: it submits the form
+    if pasted(text) and await paste_text(page, loc, text, own_clipboard(settings) and clipboard):
+        return
     lo, hi = settings.typing_delay_ms
     budget = MAX_TYPED_CHARS
     lines = text.replace("\r\n", "\n").split("\n")
@@ -392,6 +404,84 @@ async def type_text(page: Any, frame: Any, ref: str, text: str, settings: Browse
         if rest:
             await page.keyboard.insert_text(rest)
     await loc.evaluate("(el) => { el.dispatchEvent(new Event('change', {bubbles: true})); }")
+
+
+def pasted(text: str) -> bool:
+    """Whether a person would paste this value rather than type it."""
+    return len(text) > PASTE_OVER_CHARS or "\n" in text
+
+
+# Puts ``text`` on the browser's clipboard the way a page's "copy" button does (a copy
+# event whose handler sets the data; ours runs first and keeps the page's own copy
+# handlers out of it). Needs the user activation the click on the field gave.
+_COPY_JS = """(el, text) => {
+  const put = (e) => {
+    e.clipboardData.setData('text/plain', text);
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  };
+  window.addEventListener('copy', put, {capture: true, once: true});
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+  window.removeEventListener('copy', put, {capture: true});
+  el.focus();
+  return ok;
+}"""
+
+# Without a clipboard of our own: a cancelable ``paste`` event whose clipboardData holds
+# the text, dispatched by script. Returns whether the page cancelled it.
+_PASTE_EVENT_JS = """(el, text) => {
+  let data = null;
+  try { data = new DataTransfer(); data.setData('text/plain', text); } catch (e) {}
+  const ev = new ClipboardEvent('paste',
+      {clipboardData: data, bubbles: true, cancelable: true, composed: true});
+  return !el.dispatchEvent(ev);
+}"""
+
+_clipboard_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _clipboard_lock() -> asyncio.Lock:
+    """One clipboard per browser, so one copy-and-paste at a time (per event loop: the
+    probes of a run share one loop and one browser)."""
+    loop = asyncio.get_running_loop()
+    lock = _clipboard_locks.get(loop)
+    if lock is None:
+        lock = _clipboard_locks[loop] = asyncio.Lock()
+    return lock
+
+
+def own_clipboard(settings: BrowserSettings) -> bool:
+    """Whether the browser's clipboard is its own: headless Chromium on Linux keeps an
+    in-memory one; a visible browser (assist mode) or another OS may share the user's."""
+    return settings.headless and sys.platform.startswith("linux")
+
+
+async def paste_text(page: Any, loc: Any, text: str, clipboard: bool = True) -> bool:
+    """Paste ``text`` into the focused field the way a person pastes: the text put on the
+    browser's clipboard, then Ctrl+V (Cmd+V), so the page gets what a real paste fires:
+    a trusted ``paste`` event whose clipboardData it can read (an editor may take the
+    paste over, a field may refuse it), ``beforeinput`` and one ``input`` with inputType
+    ``insertFromPaste``, the value changed by the browser's own editing (React's value
+    tracker, Vue's v-model, counters and validators see it). Then the field is left
+    (``change``, ``blur``: validation on blur runs). Without a clipboard of our own
+    (``clipboard`` false, or the copy refused), a scripted paste event and the text
+    inserted in one CDP Input.insertText. False when the page refused the paste
+    (nothing arrived): the caller types instead."""
+    done = False
+    if clipboard:
+        async with _clipboard_lock():
+            if await loc.evaluate(_COPY_JS, text):
+                await page.keyboard.press("ControlOrMeta+V")
+                done = True
+    if not done and not await loc.evaluate(_PASTE_EVENT_JS, text):
+        await page.keyboard.insert_text(text)
+    if not await loc.evaluate(
+        "(el) => ((el.value !== undefined ? el.value : el.textContent) || '').length"
+    ):
+        return False  # refused (an element without a value counts what it shows)
+    await loc.evaluate("(el) => el.blur()")
+    return True
 
 
 async def _type(page: Any, text: str, lo: int, hi: int) -> None:

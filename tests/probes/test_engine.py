@@ -98,6 +98,30 @@ def test_submits_contact_form_with_evidence(tmp_path, site_server, settings, mak
     assert {"open", "find", "fill", "submit", "verify", "total"} <= set(res.timings)
 
 
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_evidence_is_the_filled_form_and_the_visitors_view(
+    tmp_path, site_server, settings, make_request
+):
+    """On a long page (the form below ~8,000 px of text): the 'before' screenshot is the
+    filled form itself, the 'after' one the viewport, not two full-page shots of the whole
+    page; the page's whole text stays in page.html."""
+    filler = "<p>" + "Our branches are open Sunday to Thursday. " * 40 + "</p>"
+    write(tmp_path / "site", "contact.html", contact().replace("<h1>", filler * 60 + "<h1>", 1))
+    site = site_server(tmp_path / "site")
+    [res] = run_probe(settings, make_request(site.url("/contact.html")))
+    assert res.outcome is Outcome.SUBMITTED, res.reason
+    kinds = {e.kind: tmp_path / e.path for e in res.evidence}
+    before_w, before_h = _png_size(kinds["screenshot_before"])
+    assert before_w < 1366 and before_h < 900  # the form (inside the body margin), not the page
+    assert _png_size(kinds["screenshot_after"]) == (1366, 900)  # the viewport
+    assert "Thank you" in kinds["page_html"].read_text(encoding="utf-8")
+
+
 def test_dry_run_fills_and_sends_nothing(tmp_path, site_server, settings, make_request):
     write(tmp_path / "site", "contact.html", contact())
     site = site_server(tmp_path / "site")
