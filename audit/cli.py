@@ -278,7 +278,12 @@ def watch(
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         err.print("Watching the mailbox; Ctrl-C to stop.")
-    stats = pipeline.watch_mailbox(workspace, once=once, stop=stop)
+    stats = pipeline.watch_mailbox(
+        workspace,
+        once=once,
+        stop=stop,
+        on_notice=lambda text: err_line.print(f"[yellow]{escape(text)}[/]", highlight=False),
+    )
     if as_json:
         out.print_json(pipeline.to_json(stats))
     else:
