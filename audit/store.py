@@ -18,7 +18,7 @@ Schema version history (a schema change names its migration here):
      claim: host:pid:random), submissions.claimed_at, submissions.heartbeat_at (the
      worker's last sign of life) and submissions.site_key (host[:port]: one site at a
      time across workers), with a unique index on (wave_id, site_key) over the rows
-     that are running and an index on (wave_id, state) for claiming. Rows recorded
+     that are running and an index on (wave_id, state, id) for claiming in order. Rows recorded
      before it have no claimer: a running one is left behind by a crash (see recover).
 
 A store is migrated when it is opened: each migration from its version up to
@@ -164,7 +164,7 @@ submissions = sa.Table(
     sa.Column("site_key", sa.String(300)),
     sa.UniqueConstraint("company_id", "wave_id", name="one_submission_per_wave"),
 )
-sa.Index("ix_submissions_wave_state", submissions.c.wave_id, submissions.c.state)
+sa.Index("ix_submissions_wave_state", submissions.c.wave_id, submissions.c.state, submissions.c.id)
 # One running submission per site and wave, whoever claimed it: the database, not a
 # process's lock, keeps workers on many hosts polite to one site.
 sa.Index(
