@@ -13,6 +13,8 @@ count the forms they receive, on SQLite and on a real PostgreSQL.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -144,5 +146,32 @@ def test_a_worker_killed_mid_wave_never_causes_a_second_form(
         assert {v[1] for v in others.values()} == {"submitted"}, others
         assert all(got[slug] == 1 for slug in others)
         print(f"killed after a click: {clicked} uncertain; after a claim: {claimed} resent once")
+    finally:
+        world.stop()
+
+
+def test_ctrl_c_stops_a_worker_by_the_rule_of_run(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group) while a worker probes a company it claimed:
+    no new claim, the one in flight finishes, exit 130 with no traceback; a second worker
+    then sends the rest. Each site receives exactly one form."""
+    world = start_world(plain_companies(4, "wint"))
+    try:
+        ws = tmp_path / "ws"
+        url = f"sqlite:///{ws / 'survey.db'}"
+        write_workspace(ws, world, browser=quick_browser(1))
+        log = tmp_path / "workers.log"
+        first = _work(ws, log)
+        _wait_for(url, first, log, "claim")
+        os.killpg(first.pid, signal.SIGINT)
+        rc = first.wait(timeout=RUN_TIMEOUT_S)
+        text = log.read_text(errors="replace")
+        assert rc == 130 and "Traceback" not in text, text[-3000:]
+        assert "interrupt: no new company is started" in text
+        states = Counter(state for _s, _t, state, *_ in _rows(url))
+        assert set(states) <= {"planned", "submitted"} and states["submitted"] >= 1, states
+        second = _work(ws, log)
+        assert second.wait(timeout=RUN_TIMEOUT_S) == 0, log.read_text(errors="replace")[-3000:]
+        assert {state for _s, _t, state, *_ in _rows(url)} == {"submitted"}
+        assert all(len(s.received) == 1 for s in world.sites)
     finally:
         world.stop()
