@@ -186,15 +186,19 @@ def run_survey(
     chosen = [c for c in ws.companies if not opts.only or c.slug in _only(ws, opts.only)]
     browser = resolved_browser_settings(ws, opts)
     interrupt = Interrupt(on_notice=on_notice)
-    with session(ws=ws, clock=clock) as s:  # the run row is begun once the wave is known
-        return asyncio.run(
-            _with_signals(
-                interrupt,
-                _run_companies(
-                    ws, s.store, chosen, browser, opts, clock, on_result, on_start, interrupt
-                ),
+    interrupt.hold()
+    try:
+        with session(ws=ws, clock=clock) as s:  # the run row is begun once the wave is known
+            return asyncio.run(
+                _with_signals(
+                    interrupt,
+                    _run_companies(
+                        ws, s.store, chosen, browser, opts, clock, on_result, on_start, interrupt
+                    ),
+                )
             )
-        )
+    finally:
+        interrupt.release()
 
 
 def _with_wave(ws: Workspace, wave: str | None, clock: Clock) -> Workspace:
@@ -221,6 +225,7 @@ class Interrupt:
     on_notice: Callable[[str], None] | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     probing: int = 0  # companies whose probe has started and not ended
+    _saved: dict[Any, Any] = field(default_factory=dict)  # handlers before hold()
 
     @property
     def requested(self) -> bool:
@@ -244,6 +249,25 @@ class Interrupt:
             self.on_notice(text)
         else:
             log.warning("%s", text)
+
+    def hold(self) -> None:
+        """Outside the event loop (opening and closing the store), a signal is counted,
+        not raised: a KeyboardInterrupt while the store closes would print a traceback
+        and stop the clean-up half-way. ``release`` puts the previous handlers back."""
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._saved.setdefault(sig, signal.getsignal(sig))
+            signal.signal(sig, lambda *_: self.signal())
+
+    def release(self) -> None:
+        import signal
+
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+        self._saved.clear()
 
     def install(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
         """Handle SIGINT and SIGTERM on the loop (main thread only); returns the undo."""
@@ -285,6 +309,7 @@ async def _with_signals(interrupt: Interrupt, work: Coroutine[Any, Any, RunSumma
         return await work
     finally:
         undo_signals()
+        interrupt.hold()  # until the command's end (see Interrupt.hold)
 
 
 def _begin(

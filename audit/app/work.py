@@ -84,13 +84,17 @@ def work(
         opts = replace(opts, block_outside=True)
     browser = resolved_browser_settings(ws, opts)
     interrupt = Interrupt(on_notice=on_notice)
-    with session(ws=ws, clock=clock) as s:
-        return asyncio.run(
-            _with_signals(
-                interrupt,
-                _work(ws, s.store, browser, opts, wopts, clock, on_result, on_start, interrupt),
+    interrupt.hold()  # a signal while the store opens or closes is counted, not raised
+    try:
+        with session(ws=ws, clock=clock) as s:
+            return asyncio.run(
+                _with_signals(
+                    interrupt,
+                    _work(ws, s.store, browser, opts, wopts, clock, on_result, on_start, interrupt),
+                )
             )
-        )
+    finally:
+        interrupt.release()
 
 
 async def _work(
