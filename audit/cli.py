@@ -166,7 +166,10 @@ def run(
 
 
 def _run_with_progress(
-    workspace: Path, opts: pipeline.RunOptions, clock: Any = None
+    workspace: Path,
+    opts: pipeline.RunOptions,
+    clock: Any = None,
+    work: pipeline.WorkOptions | None = None,
 ) -> pipeline.RunSummary:
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -193,6 +196,8 @@ def _run_with_progress(
     if clock is not None:
         kwargs["clock"] = clock
     with progress:
+        if work is not None:
+            return pipeline.work(workspace, opts, work, **kwargs)
         return pipeline.run_survey(workspace, opts, **kwargs)
 
 
@@ -219,6 +224,49 @@ def _print_run(summary: pipeline.RunSummary, as_json: bool) -> None:
 
 
 @app.command()
+def work(
+    workspace: Workspace = Path("."),
+    submit: Annotated[
+        bool, typer.Option("--submit", help="Really submit (required: a worker only submits).")
+    ] = False,
+    worker_id: Annotated[
+        str | None,
+        typer.Option("--worker-id", help="Name of this worker's claims (default host:pid:random)."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=32, help="Browser contexts at once.")
+    ] = None,
+    heartbeat: Annotated[
+        float,
+        typer.Option(
+            "--heartbeat", min=0.1, help="Seconds between heartbeats; a claim is stale after 6."
+        ),
+    ] = 10.0,
+    proxy: Annotated[str | None, typer.Option(help="HTTP proxy URL for the browser.")] = None,
+    ignore_https_errors: Annotated[
+        bool | None, typer.Option("--ignore-https-errors", help="Accept TLS-inspecting proxies.")
+    ] = None,
+    wave: Annotated[
+        str | None,
+        typer.Option(help="The wave (default: survey.yaml's); 'auto': the schedule's period."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Claim companies of the wave from the shared store and submit them; run as many
+    workers on as many hosts as you like. Exits when no company is left to claim."""
+    opts = pipeline.RunOptions(
+        wave=wave,
+        submit=submit,
+        concurrency=concurrency,
+        proxy=proxy,
+        ignore_https_errors=ignore_https_errors,
+    )
+    wopts = pipeline.WorkOptions(worker_id=worker_id, heartbeat_s=heartbeat)
+    summary = _run_with_progress(workspace, opts, work=wopts)
+    _print_run(summary, as_json)
+
+
+@app.command()
 def watch(
     workspace: Workspace = Path("."),
     once: Annotated[bool, typer.Option("--once", help="Sync once and exit (for cron).")] = False,
@@ -230,7 +278,12 @@ def watch(
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         err.print("Watching the mailbox; Ctrl-C to stop.")
-    stats = pipeline.watch_mailbox(workspace, once=once, stop=stop)
+    stats = pipeline.watch_mailbox(
+        workspace,
+        once=once,
+        stop=stop,
+        on_notice=lambda text: err_line.print(f"[yellow]{escape(text)}[/]", highlight=False),
+    )
     if as_json:
         out.print_json(pipeline.to_json(stats))
     else:
@@ -246,9 +299,20 @@ def watch(
 def status(
     workspace: Workspace = Path("."),
     wave: Annotated[str | None, typer.Option(help="Only this wave.")] = None,
+    workers: Annotated[
+        bool, typer.Option("--workers", help="Per worker: claims by state, last heartbeat.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Where each company stands: submission state, first contact, messages."""
+    """Where each company stands: submission state, first contact, messages; and the
+    workers that claimed them (--workers: only those)."""
+    claims = pipeline.worker_status(workspace, wave=wave)
+    if workers:
+        if as_json:
+            out.print_json(pipeline.to_json(claims))
+        else:
+            _print_workers(claims)
+        return
     rows = pipeline.status(workspace, wave=wave)
     if as_json:
         out.print_json(pipeline.to_json(rows))
@@ -273,6 +337,24 @@ def status(
             _t(r["submitted_at"]),
             _t(r["first_contact_at"]),
             str(r["messages"]),
+        )
+    err.print(table)
+    if claims:
+        _print_workers(claims)
+
+
+def _print_workers(claims: list[dict[str, Any]]) -> None:
+    table = Table(title="Workers")
+    for col in ("wave", "worker", "claims", "by state", "last heartbeat (UTC)", "looks"):
+        table.add_column(col)
+    for w in claims:
+        table.add_row(
+            w["wave"],
+            w["worker"],
+            str(w["claims"]),
+            ", ".join(f"{k} {v}" for k, v in sorted(w["states"].items())),
+            _t(w["last_heartbeat_at"]),
+            w["looks"],
         )
     err.print(table)
 

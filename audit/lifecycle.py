@@ -8,6 +8,12 @@ again. Whatever then stops it without proof that the form arrived (a crash, Ctrl
 browser, a timeout, an error) makes it ``uncertain``: the reply address will tell. Before
 the click nothing has left the browser, so a stopped submission is simply planned again.
 
+Many workers (``audit work``) share a wave: a worker claims a planned submission (it
+becomes running with ``claimed_by``, ``claimed_at``, ``heartbeat_at``) and shows it is
+alive by its heartbeat. A claim whose worker is gone (its heartbeat stale, or its process
+dead on this host) ends by the same rule as after a crash (``claim_is_stale``,
+``recover_stale``): never clicked -> planned again, clicked -> uncertain. Never re-queued.
+
 The run, the interrupt handling, crash recovery and the reports call these functions; the
 store writes what they return (a ``Change``) and reads rows back as ``Submission``.
 """
@@ -27,6 +33,12 @@ BLOCKING = frozenset({Outcome.CAPTCHA, Outcome.LOGIN_WALL})
 
 UNCERTAIN_AFTER_CLICK = "interrupted after the submit click; not re-sent"
 PLANNED_AGAIN = "recovered: interrupted before submit"
+
+DEFAULT_HEARTBEAT_S = 10.0  # a worker's sign of life on each claim it holds, this often
+STALE_AFTER_BEATS = 6  # a claim whose heartbeat is this many intervals old is stale
+
+# What a claim's release writes: nobody holds the submission any more.
+_UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claimed_at": None, "heartbeat_at": None}
 
 
 class LifecycleError(ValueError):
@@ -53,6 +65,10 @@ class Submission:
     submitted_at: datetime | None = None
     finished_at: datetime | None = None
     run_id: int | None = None
+    claimed_by: str | None = None  # the worker holding a running submission (schema 4)
+    claimed_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    site_key: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Submission:
@@ -74,6 +90,10 @@ class Submission:
             submitted_at=m.get("submitted_at"),
             finished_at=m.get("finished_at"),
             run_id=m.get("run_id"),
+            claimed_by=m.get("claimed_by"),
+            claimed_at=m.get("claimed_at"),
+            heartbeat_at=m.get("heartbeat_at"),
+            site_key=m.get("site_key"),
         )
 
     @property
@@ -139,7 +159,7 @@ def recover(sub: Submission, retry_failed: bool, now: datetime) -> Change | None
                 "reason": UNCERTAIN_AFTER_CLICK,
                 "finished_at": now,
             }
-        return {"state": SubmissionState.PLANNED.value, "reason": PLANNED_AGAIN}
+        return {"state": SubmissionState.PLANNED.value, "reason": PLANNED_AGAIN, **_UNCLAIMED}
     if (
         retry_failed
         and sub.state in (SubmissionState.FAILED, SubmissionState.BLOCKED)
@@ -147,6 +167,60 @@ def recover(sub: Submission, retry_failed: bool, now: datetime) -> Change | None
     ):
         return {"state": SubmissionState.PLANNED.value}
     return None
+
+
+def claim(worker: str, run_id: int | None, now: datetime) -> Change:
+    """planned -> running, held by ``worker`` (the store writes it only if still planned)."""
+    return {
+        "state": SubmissionState.RUNNING.value,
+        "started_at": now,
+        "run_id": run_id,
+        "claimed_by": worker,
+        "claimed_at": now,
+        "heartbeat_at": now,
+    }
+
+
+def claim_is_stale(
+    sub: Submission, now: datetime, stale_after_s: float, claimer_alive: bool | None
+) -> bool:
+    """Whether a running submission's holder can no longer be counted on.
+
+    ``claimer_alive`` is what the caller could see of the holder's process: False when it
+    runs on this host and its pid is gone (recovered at once), True when it is there, None
+    when it cannot be seen (another host). A running submission with no holder was left
+    by a run from before claims (schema < 4) that crashed. Otherwise the heartbeat tells:
+    stale when older than ``stale_after_s`` (a live but wedged process counts as gone).
+    """
+    if sub.state is not SubmissionState.RUNNING:
+        return False
+    if sub.claimed_by is None or claimer_alive is False:
+        return True
+    last = sub.heartbeat_at or sub.claimed_at or sub.started_at
+    return last is None or (now - last).total_seconds() > stale_after_s
+
+
+def recover_stale(sub: Submission, now: datetime, why: str = "stopped heartbeating") -> Change:
+    """A stale claim (see claim_is_stale) ends as after a crash, never re-queued blindly.
+
+    Clicked -> uncertain ("worker X stopped heartbeating after the click"); never clicked
+    (so nothing left its browser) -> planned again, unclaimed, for any worker to take.
+    """
+    if sub.state is not SubmissionState.RUNNING:
+        raise LifecycleError(f"submission {sub.id} recovered from a claim while {sub.state}")
+    who = f"worker {sub.claimed_by}" if sub.claimed_by else "a run"
+    if sub.clicked:
+        return {
+            "state": SubmissionState.UNCERTAIN.value,
+            "outcome": Outcome.UNCERTAIN.value,
+            "reason": f"{who} {why} after the click; the reply address will tell",
+            "finished_at": now,
+        }
+    return {
+        "state": SubmissionState.PLANNED.value,
+        "reason": f"recovered: {who} {why} before the submit click",
+        **_UNCLAIMED,
+    }
 
 
 def retry_hint(sub: Submission) -> str:

@@ -28,8 +28,9 @@ from audit.app.run import (
     resolved_browser_settings,
     run_survey,
 )
-from audit.app.status import status
+from audit.app.status import status, worker_status
 from audit.app.watch import watch_mailbox
+from audit.app.work import WorkOptions, work
 from audit.app.workspace import (
     CheckItem,
     check,
@@ -42,6 +43,7 @@ __all__ = [
     "FAULT_ENV",
     "REVIEW_KINDS",
     "TEMPLATES",
+    "WorkOptions",
     "CheckItem",
     "CompanyRun",
     "Interrupt",
@@ -68,4 +70,6 @@ __all__ = [
     "tls_mode_verdict",
     "to_json",
     "watch_mailbox",
+    "work",
+    "worker_status",
 ]

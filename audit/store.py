@@ -14,6 +14,12 @@ Schema version history (a schema change names its migration here):
   3: migration ``3_wave_facts``: the table wave_facts (the company facts each wave ran
      with, frozen at the submit click). A new table, created when the store opens; waves
      recorded before it have no facts and their reports use today's companies.yaml.
+  4: migration ``4_submission_claims``: submissions.claimed_by (the worker holding the
+     claim: host:pid:random), submissions.claimed_at, submissions.heartbeat_at (the
+     worker's last sign of life) and submissions.site_key (host[:port]: one site at a
+     time across workers), with a unique index on (wave_id, site_key) over the rows
+     that are running and an index on (wave_id, state, id) for claiming in order. Rows recorded
+     before it have no claimer: a running one is left behind by a crash (see recover).
 
 A store is migrated when it is opened: each migration from its version up to
 SCHEMA_VERSION runs in one transaction with the version bump, and is recorded in ``meta``
@@ -28,19 +34,20 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from audit import lifecycle
 from audit.errors import StoreError
 from audit.lifecycle import Change, Submission
 from audit.models import MAX_SLUG_BYTES, Channel, Company, SubmissionState
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -149,7 +156,24 @@ submissions = sa.Table(
     sa.Column("submitted_at", UTCDateTime),  # the instant the reply clock starts
     sa.Column("finished_at", UTCDateTime),
     sa.Column("run_id", sa.ForeignKey("runs.id")),
+    # schema 4 (migration 4_submission_claims): who holds a running submission, and since
+    # when it last showed it is alive; the site, so that workers take one site at a time.
+    sa.Column("claimed_by", sa.String(128)),
+    sa.Column("claimed_at", UTCDateTime),
+    sa.Column("heartbeat_at", UTCDateTime),
+    sa.Column("site_key", sa.String(300)),
     sa.UniqueConstraint("company_id", "wave_id", name="one_submission_per_wave"),
+)
+sa.Index("ix_submissions_wave_state", submissions.c.wave_id, submissions.c.state, submissions.c.id)
+# One running submission per site and wave, whoever claimed it: the database, not a
+# process's lock, keeps workers on many hosts polite to one site.
+sa.Index(
+    "ux_submissions_running_site",
+    submissions.c.wave_id,
+    submissions.c.site_key,
+    unique=True,
+    sqlite_where=submissions.c.state == "running",
+    postgresql_where=submissions.c.state == "running",
 )
 
 attempts = sa.Table(  # every probe outcome is a row, dry runs included
@@ -289,6 +313,11 @@ def _add_columns(table: sa.Table, names: Sequence[str]) -> Callable[[Connection]
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     2: ("2_message_dkim", _add_columns(messages, ("dkim", "dkim_domain", "dkim_evidence"))),
     3: ("3_wave_facts", lambda c: wave_facts.create(c, checkfirst=True)),
+    # the indexes on the new columns are created after the migrations (_migrate_once)
+    4: (
+        "4_submission_claims",
+        _add_columns(submissions, ("claimed_by", "claimed_at", "heartbeat_at", "site_key")),
+    ),
 }
 
 
@@ -390,30 +419,33 @@ class Store:
                 # of the same name collide in the catalog and one open fails.
                 c.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             metadata.create_all(c)
-            for table in metadata.sorted_tables:  # indexes added after a store was created
-                for index in table.indexes:
-                    index.create(c, checkfirst=True)
             row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
             if row is None:  # a new store: created_all at this version
                 c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
                 return
-            version = int(row.value)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the store has schema version {row.value}, this contact-audit knows "
-                    f"up to {SCHEMA_VERSION}: upgrade contact-audit"
-                )
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                name, step = MIGRATIONS[target]
-                log.info("store: migrating schema %d -> %d (%s)", target - 1, target, name)
-                step(c)
-                c.execute(meta.insert().values(key=f"migration:{target}", value=name))
-            if version < SCHEMA_VERSION:
-                c.execute(
-                    meta.update()
-                    .where(meta.c.key == "schema_version")
-                    .values(value=str(SCHEMA_VERSION))
-                )
+            self._migrate_steps(c, int(row.value))
+            for table in metadata.sorted_tables:  # indexes added after a store was created
+                for index in table.indexes:  # (after the migrations: on their new columns)
+                    index.create(c, checkfirst=True)
+
+    def _migrate_steps(self, c: Connection, version: int) -> None:
+        """Run the migrations from ``version`` up to SCHEMA_VERSION (in the caller's tx)."""
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store has schema version {version}, this contact-audit knows "
+                f"up to {SCHEMA_VERSION}: upgrade contact-audit"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            name, step = MIGRATIONS[target]
+            log.info("store: migrating schema %d -> %d (%s)", target - 1, target, name)
+            step(c)
+            c.execute(meta.insert().values(key=f"migration:{target}", value=name))
+        if version < SCHEMA_VERSION:
+            c.execute(
+                meta.update()
+                .where(meta.c.key == "schema_version")
+                .values(value=str(SCHEMA_VERSION))
+            )
 
     @property
     def schema_version(self) -> int:
@@ -474,18 +506,34 @@ class Store:
             domains_json=json.dumps(company.domains),
             config_json=company.model_dump_json(),
         )
-        with self.tx() as c:
-            row = c.execute(
-                sa.select(companies.c.id).where(companies.c.slug == company.slug)
-            ).first()
-            if row:
-                c.execute(companies.update().where(companies.c.id == row.id).values(**values))
-                return int(row.id)
-            return int(
-                c.execute(
-                    companies.insert().values(slug=company.slug, **values)
-                ).inserted_primary_key[0]
-            )
+        for attempt in (1, 2):
+            try:
+                with self.tx() as c:
+                    row = c.execute(
+                        sa.select(companies.c.id).where(companies.c.slug == company.slug)
+                    ).first()
+                    if row:
+                        c.execute(
+                            companies.update().where(companies.c.id == row.id).values(**values)
+                        )
+                        return int(row.id)
+                    return int(
+                        c.execute(
+                            companies.insert().values(slug=company.slug, **values)
+                        ).inserted_primary_key[0]
+                    )
+            except sa.exc.IntegrityError:  # workers adding the same company at once
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def company_by_id(self, company_id: int) -> Company:
+        """The company as it was last stored (a worker whose companies.yaml lacks it)."""
+        with self.engine.connect() as c:
+            text = c.execute(
+                sa.select(companies.c.config_json).where(companies.c.id == company_id)
+            ).scalar_one()
+        return Company.model_validate_json(text)
 
     def company_row(self, slug: str) -> sa.Row[Any] | None:
         with self.engine.connect() as c:
@@ -538,26 +586,57 @@ class Store:
         return fresh
 
     def plan_submission(
-        self, company_id: int, wave_id: int, token: str, reply_address: str, now: datetime
+        self,
+        company_id: int,
+        wave_id: int,
+        token: str,
+        reply_address: str,
+        now: datetime,
+        site_key: str | None = None,
     ) -> Submission:
-        """The company's submission in this wave: the existing one, or a new planned one."""
+        """The company's submission in this wave: the existing one, or a new planned one.
+
+        Safe when workers plan the same company at once: one insert wins, the others read
+        its row (and its token) back. ``site_key`` is kept for claiming (see claim_next).
+        """
         existing = self.submission(company_id, wave_id)
-        if existing is not None:
-            return existing
-        with self.tx() as c:
-            c.execute(
-                submissions.insert().values(
-                    company_id=company_id,
-                    wave_id=wave_id,
-                    state=SubmissionState.PLANNED.value,
-                    token=token,
-                    reply_address=reply_address,
-                    created_at=now,
+        if existing is None:
+            try:
+                with self.tx() as c:
+                    c.execute(
+                        submissions.insert().values(
+                            company_id=company_id,
+                            wave_id=wave_id,
+                            state=SubmissionState.PLANNED.value,
+                            token=token,
+                            reply_address=reply_address,
+                            created_at=now,
+                            site_key=site_key,
+                        )
+                    )
+            except sa.exc.IntegrityError:  # another worker planned it first: theirs stands
+                log.debug("store: submission of company %s planned by another", company_id)
+        elif site_key is not None and existing.site_key != site_key and not existing.clicked:
+            with self.tx() as c:  # planned before schema 4, or the company's URL changed
+                c.execute(
+                    submissions.update()
+                    .where(submissions.c.id == existing.id)
+                    .values(site_key=site_key)
                 )
-            )
         row = self.submission(company_id, wave_id)
         assert row is not None
         return row
+
+    def planned_slugs(self, wave_id: int) -> set[str]:
+        """The companies that have a submission in the wave (whatever its state)."""
+        with self.engine.connect() as c:
+            return set(
+                c.execute(
+                    sa.select(companies.c.slug)
+                    .join(submissions, submissions.c.company_id == companies.c.id)
+                    .where(submissions.c.wave_id == wave_id)
+                ).scalars()
+            )
 
     def snapshot_company(
         self, wave_id: int, company_id: int, facts: dict[str, Any], now: datetime
@@ -567,6 +646,12 @@ class Store:
         Returns True when the snapshot was written (new or refreshed before the click).
         """
         text = json.dumps(facts, ensure_ascii=False, sort_keys=True, default=str)
+        try:
+            return self._snapshot(wave_id, company_id, text, now)
+        except sa.exc.IntegrityError:  # another worker wrote it at the same moment
+            return False
+
+    def _snapshot(self, wave_id: int, company_id: int, text: str, now: datetime) -> bool:
         with self.tx() as c:
             clicked = c.execute(
                 sa.select(submissions.c.clicked_at).where(
@@ -603,18 +688,281 @@ class Store:
                 submissions.update().where(submissions.c.id == submission_id).values(**values)
             )
 
-    def claim_submission(self, submission_id: int, run_id: int, now: datetime) -> bool:
-        """planned -> running, atomically; False when another process got there first."""
+    def claim_submission(
+        self, submission_id: int, run_id: int | None, now: datetime, worker: str | None = None
+    ) -> bool:
+        """planned -> running, atomically; False when another process got there first (or
+        holds another submission of the same site in the wave)."""
+        values = (
+            lifecycle.claim(worker, run_id, now)
+            if worker
+            else {"state": SubmissionState.RUNNING.value, "started_at": now, "run_id": run_id}
+        )
+        try:
+            with self.tx() as c:
+                res = c.execute(
+                    submissions.update()
+                    .where(
+                        submissions.c.id == submission_id,
+                        submissions.c.state == SubmissionState.PLANNED.value,
+                    )
+                    .values(**values)
+                )
+                return res.rowcount == 1
+        except sa.exc.IntegrityError:  # ux_submissions_running_site: the site is busy
+            return False
+
+    # -- claims by workers (audit work) ---------------------------------------------
+    def claim_next(
+        self,
+        wave_id: int,
+        worker: str,
+        run_id: int | None,
+        now: datetime,
+        site_delay_s: float = 0.0,
+    ) -> Submission | None:
+        """Claim the next planned submission of the wave for ``worker``; None when none can
+        be claimed now. Two workers never get the same one: the UPDATE is conditional on
+        the state (planned -> running); on PostgreSQL the candidate row is locked with
+        ``FOR UPDATE SKIP LOCKED`` (a worker passes over rows another is claiming). A site
+        with a running submission in the wave (whoever holds it), or one finished less
+        than ``site_delay_s`` ago, is passed over: one site at a time across workers, and
+        the unique index ux_submissions_running_site makes sure of it when two workers
+        pick one site at the same moment (the loser tries another site).
+        """
+        busy: set[str] = set()
+        for _ in range(20):
+            try:
+                return self._claim_one(wave_id, worker, run_id, now, site_delay_s, busy)
+            except sa.exc.IntegrityError as exc:
+                site = _site_of_conflict(self, wave_id)
+                log.debug("store: claim lost a race for a site (%s): %s", site, exc.orig)
+                busy |= site
+        return None
+
+    def _claim_one(
+        self,
+        wave_id: int,
+        worker: str,
+        run_id: int | None,
+        now: datetime,
+        site_delay_s: float,
+        busy: set[str],
+    ) -> Submission | None:
+        s, p, r = submissions, submissions.alias("cand"), submissions.alias("other")
+        running = sa.select(r.c.site_key).where(
+            r.c.wave_id == wave_id,
+            r.c.state == SubmissionState.RUNNING.value,
+            r.c.site_key.is_not(None),
+        )
+        cond = [
+            p.c.wave_id == wave_id,
+            p.c.state == SubmissionState.PLANNED.value,
+            sa.or_(p.c.site_key.is_(None), p.c.site_key.not_in(running)),
+        ]
+        if site_delay_s > 0:
+            recent = sa.select(r.c.site_key).where(
+                r.c.wave_id == wave_id,
+                r.c.site_key.is_not(None),
+                r.c.finished_at > now - timedelta(seconds=site_delay_s),
+            )
+            cond.append(sa.or_(p.c.site_key.is_(None), p.c.site_key.not_in(recent)))
+        if busy:
+            cond.append(sa.or_(p.c.site_key.is_(None), p.c.site_key.not_in(sorted(busy))))
+        pick = sa.select(p.c.id).where(*cond).order_by(p.c.id).limit(1)
+        values = lifecycle.claim(worker, run_id, now)
+        with self.tx() as c:
+            if c.dialect.name == "postgresql":
+                sid = c.execute(pick.with_for_update(skip_locked=True, of=p)).scalar()
+                if sid is None:
+                    return None
+                target = s.c.id == sid
+            else:  # one statement: SQLite's write lock covers the pick and the update
+                target = s.c.id == pick.scalar_subquery()
+            row = c.execute(
+                s.update()
+                .where(target, s.c.state == SubmissionState.PLANNED.value)
+                .values(**values)
+                .returning(*s.c)
+            ).first()
+        return Submission.from_row(row) if row is not None else None
+
+    def heartbeat(self, worker: str, submission_ids: Collection[int], now: datetime) -> set[int]:
+        """The worker is alive: stamp the submissions it holds; returns those it still
+        holds (a missing one was taken over as stale: the worker must not click it)."""
+        if not submission_ids:
+            return set()
+        held = self._held(worker, list(submission_ids))
+        with self.tx() as c:
+            c.execute(submissions.update().where(*held).values(heartbeat_at=now))
+            return set(c.execute(sa.select(submissions.c.id).where(*held)).scalars())
+
+    @staticmethod
+    def _held(worker: str | None, ids: list[int]) -> list[Any]:
+        claimer = (
+            submissions.c.claimed_by.is_(None)
+            if worker is None
+            else submissions.c.claimed_by == worker
+        )
+        return [
+            submissions.c.id.in_(ids),
+            submissions.c.state == SubmissionState.RUNNING.value,
+            claimer,
+        ]
+
+    def record_click(self, submission_id: int, worker: str | None, now: datetime) -> bool:
+        """Write the moment before the submit click, only if ``worker`` still holds the
+        submission (a fenced write); False: the claim was taken over, do not click."""
         with self.tx() as c:
             res = c.execute(
                 submissions.update()
-                .where(
-                    submissions.c.id == submission_id,
-                    submissions.c.state == SubmissionState.PLANNED.value,
-                )
-                .values(state=SubmissionState.RUNNING.value, started_at=now, run_id=run_id)
+                .where(*self._held(worker, [submission_id]))
+                .values(clicked_at=now)
             )
             return res.rowcount == 1
+
+    def finish_claimed(self, submission_id: int, worker: str | None, change: Change) -> bool:
+        """Write a finished probe's transition, only if ``worker`` still holds the
+        submission (fenced); False when the claim was taken over meanwhile (then the row
+        keeps what the take-over wrote: planned if never clicked, else uncertain)."""
+        values = dict(change)
+        for key in ("values", "request"):
+            if key in values:
+                values[f"{key}_json"] = json.dumps(values.pop(key), ensure_ascii=False, default=str)
+        with self.tx() as c:
+            res = c.execute(
+                submissions.update().where(*self._held(worker, [submission_id])).values(**values)
+            )
+            return res.rowcount == 1
+
+    def apply_if_unchanged(self, sub: Submission, change: Change) -> bool:
+        """Write a transition only if the row is still as ``sub`` was read (state, holder,
+        heartbeat, click): a take-over never overwrites a worker that just moved on."""
+        s = submissions
+
+        def same(col: Any, value: Any) -> Any:
+            return col.is_(None) if value is None else col == value
+
+        with self.tx() as c:
+            res = c.execute(
+                s.update()
+                .where(
+                    s.c.id == sub.id,
+                    s.c.state == sub.state.value,
+                    same(s.c.claimed_by, sub.claimed_by),
+                    same(s.c.heartbeat_at, sub.heartbeat_at),
+                    same(s.c.clicked_at, sub.clicked_at),
+                )
+                .values(**change)
+            )
+            return res.rowcount == 1
+
+    def running_in_wave(self, wave_id: int) -> list[Submission]:
+        with self.engine.connect() as c:
+            rows = c.execute(
+                sa.select(submissions).where(
+                    submissions.c.wave_id == wave_id,
+                    submissions.c.state == SubmissionState.RUNNING.value,
+                )
+            )
+            return [Submission.from_row(r) for r in rows]
+
+    def recover_stale_claims(
+        self,
+        wave_id: int,
+        now: datetime,
+        stale_after_s: float,
+        alive: Callable[[str], bool | None],
+        exclude: str | None = None,
+    ) -> list[Submission]:
+        """End every stale claim in the wave by the lifecycle (lifecycle.recover_stale):
+        never clicked -> planned, clicked -> uncertain. ``alive(claimed_by)`` says whether
+        the holder's process is there (None: cannot tell, e.g. another host). Claims of
+        ``exclude`` (the caller itself) are left alone. Returns the submissions changed."""
+        changed = []
+        for sub in self.running_in_wave(wave_id):
+            if exclude is not None and sub.claimed_by == exclude:
+                continue
+            seen = alive(sub.claimed_by) if sub.claimed_by else None
+            if not lifecycle.claim_is_stale(sub, now, stale_after_s, seen):
+                continue
+            why = "is gone" if seen is False else "stopped heartbeating"
+            if sub.claimed_by is None:
+                change = lifecycle.recover(sub, retry_failed=False, now=now)
+            else:
+                change = lifecycle.recover_stale(sub, now, why)
+            if change and self.apply_if_unchanged(sub, change):
+                log.warning(
+                    "store: claim of submission %s by %s was stale: now %s",
+                    sub.id,
+                    sub.claimed_by,
+                    change["state"],
+                )
+                fresh = self.submission_by_id(sub.id)
+                if fresh is not None:
+                    changed.append(fresh)
+        return changed
+
+    def wave_work_left(self, wave_id: int, worker: str) -> tuple[int, int]:
+        """(planned, running held by others) in the wave: whether a worker should wait."""
+        s = submissions
+        with self.engine.connect() as c:
+            planned = c.execute(
+                sa.select(sa.func.count()).where(
+                    s.c.wave_id == wave_id, s.c.state == SubmissionState.PLANNED.value
+                )
+            ).scalar_one()
+            others = c.execute(
+                sa.select(sa.func.count()).where(
+                    s.c.wave_id == wave_id,
+                    s.c.state == SubmissionState.RUNNING.value,
+                    sa.or_(s.c.claimed_by.is_(None), s.c.claimed_by != worker),
+                )
+            ).scalar_one()
+        return int(planned), int(others)
+
+    def claims_by_worker(self, wave_id: int | None = None) -> list[dict[str, Any]]:
+        """Per worker: its submissions by state, its last heartbeat and claim (status)."""
+        s = submissions
+        q = (
+            sa.select(
+                s.c.claimed_by,
+                waves.c.name.label("wave"),
+                s.c.state,
+                sa.func.count().label("n"),
+                sa.func.max(s.c.heartbeat_at).label("heartbeat_at"),
+                sa.func.max(s.c.claimed_at).label("claimed_at"),
+            )
+            .join(waves, waves.c.id == s.c.wave_id)
+            .where(s.c.claimed_by.is_not(None))
+            .group_by(s.c.claimed_by, waves.c.name, s.c.state)
+        )
+        if wave_id is not None:
+            q = q.where(s.c.wave_id == wave_id)
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        with self.engine.connect() as c:
+            for r in c.execute(q):
+                w = out.setdefault(
+                    (r.wave, r.claimed_by),
+                    {
+                        "wave": r.wave,
+                        "worker": r.claimed_by,
+                        "states": {},
+                        "claims": 0,
+                        "last_heartbeat_at": None,
+                        "last_claim_at": None,
+                    },
+                )
+                w["states"][r.state] = int(r.n)
+                w["claims"] += int(r.n)
+                for key, col in (
+                    ("last_heartbeat_at", "heartbeat_at"),
+                    ("last_claim_at", "claimed_at"),
+                ):
+                    v = _aware(getattr(r, col))
+                    if v is not None and (w[key] is None or v > w[key]):
+                        w[key] = v
+        return sorted(out.values(), key=lambda w: (w["wave"], w["worker"]))
 
     def submissions_in_wave(self, wave_id: int) -> list[sa.Row[Any]]:
         q = (
@@ -953,6 +1301,20 @@ class Store:
                     at=now,
                 )
             )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """An aggregate (max) of a UTCDateTime comes back untyped on SQLite: make it aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _site_of_conflict(store: Store, wave_id: int) -> set[str]:
+    """The sites running in the wave now: after a lost race for a site, pass them over."""
+    return {s.site_key for s in store.running_in_wave(wave_id) if s.site_key}
 
 
 def _known_fingerprints(c: Connection, fingerprints: Collection[str]) -> set[str]:

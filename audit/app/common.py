@@ -1,4 +1,5 @@
-"""Shared by the commands: the fault point for drills, hashing, JSON for --json."""
+"""Shared by the commands: the fault point for drills, hashing, JSON for --json, and the
+identity of a process that holds claims (run, work)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import hashlib
 import json
 import logging
 import os
+import secrets
+import socket
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -55,3 +58,24 @@ def to_json(obj: Any) -> str:
         default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o),
         ensure_ascii=False,
     )
+
+
+def new_worker_id() -> str:
+    """This process as the holder of claims: host:pid:random (unique across restarts)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def process_alive(worker: str) -> bool | None:
+    """Whether the process behind a worker id (host:pid:...) is alive: False when it ran
+    on this host and its pid is gone, True when that pid is there, None when it cannot be
+    told (another host, or an id given with --worker-id that names no pid)."""
+    parts = worker.split(":")
+    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return None
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +20,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from audit import __version__, lifecycle
-from audit.app.common import fault_point, sha256_file
+from audit.app.common import fault_point, new_worker_id, process_alive, sha256_file
 from audit.app.session import session
 from audit.clock import Clock, current_clock
 from audit.config import (
@@ -27,7 +29,7 @@ from audit.config import (
     load_workspace,
     reply_domain_problem,
 )
-from audit.errors import ConfigError, ProbeError
+from audit.errors import AuditError, ConfigError, ProbeError
 from audit.lifecycle import Submission
 from audit.models import (
     BLOCK_OUTSIDE_ENV,
@@ -184,15 +186,19 @@ def run_survey(
     chosen = [c for c in ws.companies if not opts.only or c.slug in _only(ws, opts.only)]
     browser = resolved_browser_settings(ws, opts)
     interrupt = Interrupt(on_notice=on_notice)
-    with session(ws=ws, clock=clock) as s:  # the run row is begun once the wave is known
-        return asyncio.run(
-            _with_signals(
-                interrupt,
-                _run_companies(
-                    ws, s.store, chosen, browser, opts, clock, on_result, on_start, interrupt
-                ),
+    interrupt.hold()
+    try:
+        with session(ws=ws, clock=clock) as s:  # the run row is begun once the wave is known
+            return asyncio.run(
+                _with_signals(
+                    interrupt,
+                    _run_companies(
+                        ws, s.store, chosen, browser, opts, clock, on_result, on_start, interrupt
+                    ),
+                )
             )
-        )
+    finally:
+        interrupt.release()
 
 
 def _with_wave(ws: Workspace, wave: str | None, clock: Clock) -> Workspace:
@@ -219,6 +225,7 @@ class Interrupt:
     on_notice: Callable[[str], None] | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     probing: int = 0  # companies whose probe has started and not ended
+    _saved: dict[Any, Any] = field(default_factory=dict)  # handlers before hold()
 
     @property
     def requested(self) -> bool:
@@ -242,6 +249,25 @@ class Interrupt:
             self.on_notice(text)
         else:
             log.warning("%s", text)
+
+    def hold(self) -> None:
+        """Outside the event loop (opening and closing the store), a signal is counted,
+        not raised: a KeyboardInterrupt while the store closes would print a traceback
+        and stop the clean-up half-way. ``release`` puts the previous handlers back."""
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._saved.setdefault(sig, signal.getsignal(sig))
+            signal.signal(sig, lambda *_: self.signal())
+
+    def release(self) -> None:
+        import signal
+
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+        self._saved.clear()
 
     def install(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
         """Handle SIGINT and SIGTERM on the loop (main thread only); returns the undo."""
@@ -283,6 +309,212 @@ async def _with_signals(interrupt: Interrupt, work: Coroutine[Any, Any, RunSumma
         return await work
     finally:
         undo_signals()
+        interrupt.hold()  # until the command's end (see Interrupt.hold)
+
+
+def _begin(
+    ws: Workspace, store: Store, browser: BrowserSettings, opts: RunOptions, clock: Clock, kind: str
+) -> tuple[int, int]:
+    """The wave's id and a new run row (``kind``: run, dry-run, work)."""
+    wave_id = store.ensure_wave(ws.survey.survey.wave, ws.survey.survey.close_at, now=clock.now())
+    run_id = store.begin_run(
+        kind,
+        __version__,
+        config=_public_config(ws, browser),
+        clock_offset_s=clock.offset_s,
+        now=clock.now(),
+    )
+    return wave_id, run_id
+
+
+def _plan(
+    ws: Workspace,
+    store: Store,
+    chosen: list[Company],
+    wave_id: int,
+    opts: RunOptions,
+    clock: Clock,
+    skip_planned: bool = False,
+) -> tuple[list[CompanyRun], list[tuple[Company, Submission]]]:
+    """Plan each company's submission in the wave (safe when workers plan at once).
+
+    Returns what is not to be sent (skipped, done, held by a live worker) as results, and
+    the (company, planned submission) pairs to send. ``skip_planned`` (workers): companies
+    already planned in the wave are left to the claims, one query instead of one each.
+    """
+    wave_name = ws.survey.survey.wave
+    planned = store.planned_slugs(wave_id) if skip_planned else set()
+    results: list[CompanyRun] = []
+    todo: list[tuple[Company, Submission]] = []
+    for company in chosen:
+        if company.skip:
+            store.upsert_company(company)
+            results.append(
+                CompanyRun(company.name, company.slug, "skipped", "skip: true", skipped=True)
+            )
+            continue
+        if company.slug in planned:
+            continue
+        company_id = store.upsert_company(company)
+        token = new_token()
+        addr = (
+            ws.survey.reply_address.fallback_for(token)
+            if company.overrides.accepts_plus is False
+            else ws.survey.reply_address.address_for(token)
+        )
+        sub = store.plan_submission(
+            company_id, wave_id, token, addr, now=clock.now(), site_key=_site_key(company)
+        )
+        store.snapshot_company(wave_id, company_id, company_facts(ws, company), clock.now())
+        if sub.state is not SubmissionState.RUNNING:  # a live claim is its holder's business
+            sub = _recover(store, sub, opts, clock)
+        if sub.state is not SubmissionState.PLANNED:
+            hint = lifecycle.retry_hint(sub)
+            held = f" (held by {sub.claimed_by})" if sub.claimed_by and not sub.final else ""
+            results.append(
+                CompanyRun(
+                    company.name,
+                    company.slug,
+                    "already-" + sub.state,
+                    f"{sub.state} in wave {wave_name}; not sent again{hint}{held}",
+                    state=sub.state,
+                    submitted_at=sub.submitted_at,
+                    skipped=True,
+                )
+            )
+            continue
+        todo.append((company, sub))
+    return results, todo
+
+
+@dataclass
+class WaveRun:
+    """What `audit run` and `audit work` share while they send a wave: the per-company
+    routine (``company``), the heartbeat on the claims held, the outcome counts and the
+    stop after many local failures. One per process; ``worker`` names its claims."""
+
+    ws: Workspace
+    store: Store
+    browser: BrowserSettings
+    opts: RunOptions
+    clock: Clock
+    interrupt: Interrupt
+    wave_id: int
+    run_id: int
+    on_result: Callable[[CompanyRun], None] | None = None
+    worker: str = field(default_factory=new_worker_id)
+    heartbeat_s: float = lifecycle.DEFAULT_HEARTBEAT_S
+    results: list[CompanyRun] = field(default_factory=list)
+    stop_reason: list[str] = field(default_factory=list)
+    held: set[int] = field(default_factory=set)  # submissions claimed and not finished
+    session: Any = None
+    _consecutive: int = 0
+
+    @property
+    def stale_after_s(self) -> float:
+        return self.heartbeat_s * lifecycle.STALE_AFTER_BEATS
+
+    def recover_stale(self) -> list[Submission]:
+        """End the wave's stale claims (a crashed run or worker) by the lifecycle."""
+        return self.store.recover_stale_claims(
+            self.wave_id, self.clock.now(), self.stale_after_s, process_alive, self.worker
+        )
+
+    def count(self, res: CompanyRun) -> None:
+        self.results.append(res)
+        if self.on_result:
+            self.on_result(res)
+        if res.outcome in _LOCAL_TROUBLE:
+            self._consecutive += 1
+            if self._consecutive >= DEFAULT_MAX_CONSECUTIVE_FAILURES and not self.stop_reason:
+                self.stop_reason.append(
+                    f"stopped after {self._consecutive} consecutive failures "
+                    "(is the network or the browser broken here?)"
+                )
+        elif res.outcome not in ("interrupted", "not-started"):
+            self._consecutive = 0
+
+    def not_started(self, company: Company, why: str) -> CompanyRun:
+        return CompanyRun(
+            company.name, company.slug, "not-started", why, state="planned", skipped=True
+        )
+
+    async def company(self, company: Company, sub: Submission, claimed: bool = False) -> None:
+        """One company's turn: probe it (claiming it first unless ``claimed``), record the
+        outcome, then keep its site quiet for site_delay_s."""
+        if self.stop_reason or self.interrupt.requested:
+            why = "interrupted" if self.interrupt.requested else self.stop_reason[0]
+            if claimed:  # nothing was done with it: planned again for anyone
+                fresh = self.store.submission_by_id(sub.id) or sub
+                _recover(self.store, fresh, self.opts, self.clock)
+                self.held.discard(sub.id)
+            self.count(self.not_started(company, f"not started: {why}"))
+            return
+        self.interrupt.probing += 1
+        try:
+            res = await _probe_one(self, company, sub, claimed)
+        finally:
+            self.interrupt.probing -= 1
+            self.held.discard(sub.id)
+        self.count(res)
+        if self.browser.site_delay_s and not self.interrupt.requested:
+            await asyncio.sleep(self.browser.site_delay_s)  # polite to one site
+
+    async def beat(self) -> None:
+        """The heartbeat: every heartbeat_s, stamp the claims this process holds."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            if self.held:
+                held = set(self.held)
+                alive = self.store.heartbeat(self.worker, held, self.clock.now())
+                for lost in held - alive:
+                    log.warning("claim of submission %s was taken over; not clicked", lost)
+
+    def summary(self, todo: int) -> RunSummary:
+        results = self.results
+        summary = RunSummary(
+            self.run_id,
+            self.ws.survey.survey.wave,
+            self.opts.submit,
+            results,
+            self.stop_reason[0] if self.stop_reason else None,
+        )
+        if self.interrupt.requested:
+            left = sum(1 for r in results if r.outcome in ("not-started", "interrupted"))
+            uncertain = sum(1 for r in results if r.state == SubmissionState.UNCERTAIN.value)
+            done = todo - left
+            summary.interrupted = f"interrupted: {done} done, {left} left, {uncertain} uncertain"
+        self.store.update_run(
+            self.run_id,
+            finished_at=self.clock.now(),
+            summary={
+                "counts": summary.counts,
+                "stopped": summary.stopped_early,
+                "interrupted": summary.interrupted,
+                "worker": self.worker,
+            },
+        )
+        return summary
+
+
+@asynccontextmanager
+async def _browsing(wr: WaveRun, session_type: Any) -> AsyncIterator[Any]:
+    """The browser session and, when submitting, the heartbeat on the claims held."""
+    if session_type is None:
+        from probes.runner import ProbeSession as session_type
+    async with session_type(
+        wr.browser, assist=wr.opts.assist, block_outside=wr.opts.block_outside
+    ) as session:
+        wr.session = session
+        wr.store.update_run(wr.run_id, browser_version=session.browser_version)
+        beat = asyncio.ensure_future(wr.beat()) if wr.opts.submit else None
+        try:
+            yield session
+        finally:
+            if beat is not None:
+                beat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beat
 
 
 async def _run_companies(
@@ -297,110 +529,33 @@ async def _run_companies(
     interrupt: Interrupt,
     session_type: Any = None,
 ) -> RunSummary:
-    if session_type is None:
-        from probes.runner import ProbeSession as session_type
-    wave_name = ws.survey.survey.wave
-    wave_id = store.ensure_wave(wave_name, ws.survey.survey.close_at, now=clock.now())
-    run_id = store.begin_run(
-        "run" if opts.submit else "dry-run",
-        __version__,
-        config=_public_config(ws, browser),
-        clock_offset_s=clock.offset_s,
-        now=clock.now(),
-    )
-    results: list[CompanyRun] = []
-    todo: list[tuple[Company, Any]] = []
-    for company in chosen:
-        company_id = store.upsert_company(company)
-        if company.skip:
-            results.append(
-                CompanyRun(company.name, company.slug, "skipped", "skip: true", skipped=True)
-            )
-            continue
-        token = new_token()
-        addr = (
-            ws.survey.reply_address.fallback_for(token)
-            if company.overrides.accepts_plus is False
-            else ws.survey.reply_address.address_for(token)
-        )
-        sub = store.plan_submission(company_id, wave_id, token, addr, now=clock.now())
-        store.snapshot_company(wave_id, company_id, company_facts(ws, company), clock.now())
-        sub = _recover(store, sub, opts, clock)
-        if sub.state != SubmissionState.PLANNED.value:
-            hint = lifecycle.retry_hint(sub)
-            results.append(
-                CompanyRun(
-                    company.name,
-                    company.slug,
-                    "already-" + sub.state,
-                    f"{sub.state} in wave {wave_name}; not sent again{hint}",
-                    state=sub.state,
-                    submitted_at=sub.submitted_at,
-                    skipped=True,
-                )
-            )
-            continue
-        todo.append((company, sub))
+    wave_id, run_id = _begin(ws, store, browser, opts, clock, "run" if opts.submit else "dry-run")
+    wr = WaveRun(ws, store, browser, opts, clock, interrupt, wave_id, run_id, on_result)
+    if opts.submit:  # left by a crashed run or a vanished worker: ended by the lifecycle
+        wr.recover_stale()
+    results, todo = _plan(ws, store, chosen, wave_id, opts, clock)
     for r in results:
-        if on_result:
-            on_result(r)
+        wr.count(r)
     if on_start:
         on_start(len(todo))
 
     sem = asyncio.Semaphore(browser.concurrency)
     site_locks: dict[str, asyncio.Lock] = {}
-    stop_reason: list[str] = []
-    consecutive = [0]
-
-    def not_started(company: Company, why: str) -> CompanyRun:
-        return CompanyRun(
-            company.name, company.slug, "not-started", why, state="planned", skipped=True
-        )
 
     if todo and not interrupt.requested:
         try:
-            async with session_type(
-                browser, assist=opts.assist, block_outside=opts.block_outside
-            ) as session:
-                store.update_run(run_id, browser_version=session.browser_version)
+            async with _browsing(wr, session_type):
 
-                def count(res: CompanyRun) -> None:
-                    results.append(res)
-                    if on_result:
-                        on_result(res)
-                    if res.outcome in _LOCAL_TROUBLE:
-                        consecutive[0] += 1
-                        if consecutive[0] >= DEFAULT_MAX_CONSECUTIVE_FAILURES and not stop_reason:
-                            stop_reason.append(
-                                f"stopped after {consecutive[0]} consecutive failures "
-                                "(is the network or the browser broken here?)"
-                            )
-                    elif res.outcome not in ("interrupted", "not-started"):
-                        consecutive[0] = 0
-
-                async def one(company: Company, sub: Any) -> None:
+                async def one(company: Company, sub: Submission) -> None:
                     lock = site_locks.setdefault(_site_key(company), asyncio.Lock())
                     try:
                         async with lock, sem:
-                            if stop_reason or interrupt.requested:
-                                why = "interrupted" if interrupt.requested else stop_reason[0]
-                                count(not_started(company, f"not started: {why}"))
-                                return
-                            interrupt.probing += 1
-                            try:
-                                res = await _probe_one(
-                                    ws, store, session, company, sub, wave_id, run_id, opts, clock
-                                )
-                            finally:
-                                interrupt.probing -= 1
-                            count(res)
-                            if browser.site_delay_s and not interrupt.requested:
-                                await asyncio.sleep(browser.site_delay_s)  # polite to one site
+                            await wr.company(company, sub)
                     except asyncio.CancelledError:
                         if not interrupt.requested:
                             raise
-                        if not any(r.slug == company.slug for r in results):
-                            count(not_started(company, "not started: interrupted"))
+                        if not any(r.slug == company.slug for r in wr.results):
+                            wr.count(wr.not_started(company, "not started: interrupted"))
 
                 tasks = [asyncio.ensure_future(one(c, s)) for c, s in todo]
                 interrupt.tasks.update(tasks)
@@ -415,30 +570,15 @@ async def _run_companies(
                 fresh = store.submission_by_id(sub.id)
                 if opts.submit and fresh is not None:
                     _recover(store, fresh, opts, clock)
-            started = {r.slug for r in results}
-            results.extend(
-                not_started(c, "not started: interrupted") for c, _ in todo if c.slug not in started
+            started = {r.slug for r in wr.results}
+            wr.results.extend(
+                wr.not_started(c, "not started: interrupted")
+                for c, _ in todo
+                if c.slug not in started
             )
     elif todo:
-        results.extend(not_started(c, "not started: interrupted") for c, _ in todo)
-    summary = RunSummary(
-        run_id, wave_name, opts.submit, results, stop_reason[0] if stop_reason else None
-    )
-    if interrupt.requested:
-        left = sum(1 for r in results if r.outcome in ("not-started", "interrupted"))
-        uncertain = sum(1 for r in results if r.state == SubmissionState.UNCERTAIN.value)
-        done = len(todo) - left
-        summary.interrupted = f"interrupted: {done} done, {left} left, {uncertain} uncertain"
-    store.update_run(
-        run_id,
-        finished_at=clock.now(),
-        summary={
-            "counts": summary.counts,
-            "stopped": summary.stopped_early,
-            "interrupted": summary.interrupted,
-        },
-    )
-    return summary
+        wr.results.extend(wr.not_started(c, "not started: interrupted") for c, _ in todo)
+    return wr.summary(len(todo))
 
 
 def _recover(store: Store, sub: Submission, opts: RunOptions, clock: Clock) -> Submission:
@@ -446,22 +586,23 @@ def _recover(store: Store, sub: Submission, opts: RunOptions, clock: Clock) -> S
     return store.apply(sub, lifecycle.recover(sub, opts.retry_failed and opts.submit, clock.now()))
 
 
-async def _probe_one(
-    ws: Workspace,
-    store: Store,
-    session: Any,
-    company: Company,
-    sub: Any,
-    wave_id: int,
-    run_id: int,
-    opts: RunOptions,
-    clock: Clock,
-) -> CompanyRun:
+class ClaimLost(AuditError):
+    """The claim on a submission was taken over (stale): this process must not click."""
+
+
+async def _probe_one(wr: WaveRun, company: Company, sub: Submission, claimed: bool) -> CompanyRun:
+    ws, store, opts, clock, run_id = wr.ws, wr.store, wr.opts, wr.clock, wr.run_id
     started = clock.now()
-    if opts.submit and not store.claim_submission(sub.id, run_id, started):
+    if (
+        opts.submit
+        and not claimed
+        and not store.claim_submission(sub.id, run_id, started, worker=wr.worker)
+    ):
         return CompanyRun(
             company.name, company.slug, "already-running", "claimed by another run", skipped=True
         )
+    if opts.submit:
+        wr.held.add(sub.id)
     subject, body = render_message(ws, company, sub.token)
     folder = "dry-run" if not opts.submit else "submissions"
     evidence_dir = ws.evidence_dir / folder / ws.survey.survey.wave / company.slug
@@ -470,7 +611,11 @@ async def _probe_one(
 
     def before_submit() -> None:
         # Written before the click: a crash after this point is never re-sent blindly.
-        store.update_submission(sub.id, clicked_at=clock.now())
+        # Fenced: only while this process still holds the claim; else no click at all.
+        if opts.submit and not store.record_click(sub.id, wr.worker, clock.now()):
+            raise ClaimLost(f"the claim on {company.name} was taken over: not clicked")
+        if not opts.submit:
+            store.update_submission(sub.id, clicked_at=clock.now())
         fault_point("after-click-recorded")
 
     req = ProbeRequest(
@@ -488,7 +633,7 @@ async def _probe_one(
         now=clock.now,
     )
     try:
-        result: ProbeResult = await session.probe(req)
+        result: ProbeResult = await wr.session.probe(req)
     except asyncio.CancelledError:
         return _interrupted(store, sub, company, opts, clock)
     except ProbeError:
@@ -504,7 +649,7 @@ async def _probe_one(
         run_id=run_id,
         submission_id=sub.id,
         company_id=sub.company_id,
-        wave_id=wave_id,
+        wave_id=wr.wave_id,
         dry_run=not opts.submit,
         outcome=result.outcome.value,
         reason=result.reason,
@@ -526,9 +671,11 @@ async def _probe_one(
                 submission_id=sub.id if opts.submit else None,
                 attempt_id=attempt_id,
             )
-    state = sub.state
+    state = sub.state.value
     if opts.submit:
         running = store.submission_by_id(sub.id) or sub  # clicked_at as recorded
+        if running.state is not SubmissionState.RUNNING or running.claimed_by != wr.worker:
+            return _taken_over(company, running, result)
         updates: dict[str, Any] = lifecycle.finish(
             running, result.outcome, result.reason, result.clicked, finished
         )
@@ -544,10 +691,11 @@ async def _probe_one(
             updates["reply_address"] = email_sent
         if result.submitted_at is not None:
             updates["submitted_at"] = result.submitted_at
-        store.update_submission(sub.id, **updates)
+        if not store.finish_claimed(sub.id, wr.worker, updates):  # fenced, as the click
+            return _taken_over(company, store.submission_by_id(sub.id) or running, result)
         state = new_state.value
         if new_state is SubmissionState.SUBMITTED:
-            _open_wave(ws, store, wave_id, result.submitted_at or finished)
+            _open_wave(ws, store, wr.wave_id, result.submitted_at or finished)
     return CompanyRun(
         company.name,
         company.slug,
@@ -555,6 +703,20 @@ async def _probe_one(
         result.reason,
         state=state,
         submitted_at=result.submitted_at,
+    )
+
+
+def _taken_over(company: Company, now_row: Submission, result: ProbeResult) -> CompanyRun:
+    """The claim went stale and was taken over while this process probed: the row keeps
+    what the take-over wrote (planned if never clicked, else uncertain); the attempt is
+    recorded all the same."""
+    return CompanyRun(
+        company.name,
+        company.slug,
+        "taken-over",
+        f"claim taken over while probing ({result.outcome.value}); now {now_row.state.value}",
+        state=now_row.state.value,
+        skipped=True,
     )
 
 

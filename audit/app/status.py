@@ -58,3 +58,34 @@ def status(root: str | os.PathLike[str], wave: str | None = None) -> list[dict[s
             r["contact_events"] = f.events if f else 0
             r["messages"] = nmsg.get(r["id"], 0)
         return rows
+
+
+def worker_status(root: str | os.PathLike[str], wave: str | None = None) -> list[dict[str, Any]]:
+    """One row per worker (and wave) that claimed submissions: its claims by state, its
+    last heartbeat and claim, and whether it looks alive from here."""
+    from audit import lifecycle
+    from audit.app.common import process_alive
+
+    with session(root) as s:
+        wave_id = None
+        if wave:
+            row = s.store.wave_row(wave)
+            if row is None:
+                return []
+            wave_id = int(row.id)
+        rows = s.store.claims_by_worker(wave_id)
+        now = s.clock.now()
+        stale_after = lifecycle.DEFAULT_HEARTBEAT_S * lifecycle.STALE_AFTER_BEATS
+        for r in rows:
+            running = r["states"].get("running", 0)
+            seen = process_alive(r["worker"])
+            beat = r["last_heartbeat_at"]
+            if not running:
+                r["looks"] = "idle"
+            elif seen is False:
+                r["looks"] = "gone"
+            elif beat is None or (now - beat).total_seconds() > stale_after:
+                r["looks"] = "stale"
+            else:
+                r["looks"] = "working"
+        return rows

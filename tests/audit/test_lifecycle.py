@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from audit.lifecycle import (
     LifecycleError,
     Submission,
+    claim,
+    claim_is_stale,
     finish,
     recover,
+    recover_stale,
     retry_hint,
     state_after,
 )
@@ -73,3 +76,51 @@ def test_retry_hint_says_when_retry_failed_applies() -> None:
     assert "--retry-failed" in retry_hint(replace(SUB, state=SubmissionState.FAILED))
     assert "never re-sent" in retry_hint(replace(CLICKED, state=SubmissionState.BLOCKED))
     assert retry_hint(replace(SUB, state=SubmissionState.SUBMITTED)) == ""
+
+
+# -- claims by workers (audit work) -------------------------------------------------------
+CLAIMED = replace(SUB, claimed_by="host-a:4242:ab12cd", claimed_at=NOW, heartbeat_at=NOW)
+
+
+@pytest.mark.parametrize(
+    ("sub", "age_s", "alive", "stale"),
+    [
+        (CLAIMED, 59, None, False),  # another host, heartbeat fresh
+        (CLAIMED, 61, None, True),  # another host, heartbeat stale
+        (CLAIMED, 1, False, True),  # this host, its pid gone: at once
+        (CLAIMED, 61, True, True),  # alive but wedged: its heartbeat tells
+        (replace(SUB, claimed_by=None), 0, None, True),  # left by a run before claims
+        (replace(CLAIMED, state=SubmissionState.SUBMITTED), 999, False, False),
+    ],
+)
+def test_claim_is_stale(sub: Submission, age_s: int, alive: bool | None, stale: bool) -> None:
+    now = NOW + timedelta(seconds=age_s)
+    assert claim_is_stale(sub, now, stale_after_s=60, claimer_alive=alive) is stale
+
+
+def test_a_stale_claim_is_planned_again_only_if_never_clicked() -> None:
+    change = recover_stale(CLAIMED, NOW)
+    assert change["state"] == "planned"
+    assert change["claimed_by"] is None and change["heartbeat_at"] is None
+    assert "before the submit click" in change["reason"]
+    clicked = recover_stale(replace(CLAIMED, clicked_at=NOW), NOW)
+    assert clicked == {
+        "state": "uncertain",
+        "outcome": "uncertain",
+        "reason": "worker host-a:4242:ab12cd stopped heartbeating after the click; "
+        "the reply address will tell",
+        "finished_at": NOW,
+    }
+    with pytest.raises(LifecycleError):
+        recover_stale(replace(CLAIMED, state=SubmissionState.PLANNED), NOW)
+
+
+def test_a_claim_writes_its_holder_and_first_heartbeat() -> None:
+    assert claim("w1", 7, NOW) == {
+        "state": "running",
+        "started_at": NOW,
+        "run_id": 7,
+        "claimed_by": "w1",
+        "claimed_at": NOW,
+        "heartbeat_at": NOW,
+    }

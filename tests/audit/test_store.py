@@ -236,11 +236,12 @@ def test_a_version_1_store_is_migrated_to_2_message_dkim_and_keeps_its_messages(
         for col in ("dkim", "dkim_domain", "dkim_evidence"):
             c.exec_driver_sql(f"ALTER TABLE messages DROP COLUMN {col}")
         c.exec_driver_sql("DROP TABLE wave_facts")
+        _drop_claims(c)
         c.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     engine.dispose()
 
     store = Store.open(url)
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION >= 4
     assert MIGRATIONS[2][0] == "2_message_dkim" and MIGRATIONS[3][0] == "3_wave_facts"
     with store.engine.connect() as c:
         names = dict(c.execute(sa.select(meta.c.key, meta.c.value)).all())
@@ -257,6 +258,47 @@ def test_a_version_1_store_is_migrated_to_2_message_dkim_and_keeps_its_messages(
     store = Store.open(url)
     assert store.message_row(mid).dkim == "pass"  # type: ignore[union-attr]
     store.close()
+
+
+def _drop_claims(c: sa.Connection) -> None:
+    """Make a store's submissions what they were before schema 4 (no claim columns)."""
+    for index in ("ux_submissions_running_site", "ix_submissions_wave_state"):
+        c.exec_driver_sql(f"DROP INDEX {index}")
+    for col in ("claimed_by", "claimed_at", "heartbeat_at", "site_key"):
+        c.exec_driver_sql(f"ALTER TABLE submissions DROP COLUMN {col}")
+
+
+def test_a_version_3_store_is_migrated_to_4_submission_claims(store_url: str) -> None:
+    """A store from before claims (schema 3) opens, gains the claim columns and indexes in
+    migration 4_submission_claims; a submission a crashed run left running has no holder,
+    so the first claimer ends it by the lifecycle (never clicked: planned again)."""
+    from audit.store import MIGRATIONS
+
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    store = Store.open(store_url)
+    [sid] = _planned(store, 1)
+    store.update_submission(sid, state="running", started_at=at)
+    store.close()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as c:
+        _drop_claims(c)
+        c.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    engine.dispose()
+
+    store = Store.open(store_url)
+    try:
+        assert MIGRATIONS[4][0] == "4_submission_claims"
+        with store.engine.connect() as c:
+            names = dict(c.execute(sa.select(meta.c.key, meta.c.value)).all())
+            indexes = {i["name"] for i in sa.inspect(c).get_indexes("submissions")}
+        assert names["migration:4"] == "4_submission_claims"
+        assert {"ux_submissions_running_site", "ix_submissions_wave_state"} <= indexes
+        sub = store.submission_by_id(sid)
+        assert sub is not None and sub.state == "running" and sub.claimed_by is None
+        [back] = store.recover_stale_claims(sub.wave_id, at, 60.0, lambda w: None)
+        assert back.state == "planned" and back.claimed_by is None
+    finally:
+        store.close()
 
 
 # -- the same store on SQLite and PostgreSQL ---------------------------------------------

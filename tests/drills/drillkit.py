@@ -80,16 +80,19 @@ def start_submit_run(ws: Path, log: Path, fault: str | None = None) -> subproces
     (the CLI, the Playwright driver, Chromium). ``fault`` sets AUDIT_FAULT: the run stalls
     at that point until killed, so a drill forces its race instead of hoping for it.
     """
-    env = audit_env()
+    return start_audit(["run", "--submit", "-w", str(ws)], log, fault)
+
+
+def start_audit(
+    args: list[str], log: Path, fault: str | None = None, password: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Any `audit` command in its own session (see start_submit_run), e.g. `audit work`."""
+    env = audit_env(password)
     if fault:
         env[FAULT_ENV] = fault
     with log.open("ab") as fh:
         return subprocess.Popen(
-            audit_cmd("run", "--submit", "-w", str(ws)),
-            stdout=fh,
-            stderr=fh,
-            env=env,
-            start_new_session=True,
+            audit_cmd(*args), stdout=fh, stderr=fh, env=env, start_new_session=True
         )
 
 
@@ -125,6 +128,7 @@ def write_workspace(
     mailbox: dict[str, Any] | None = None,
     browser: dict[str, Any] | None = None,
     wave: str = "wave-1",
+    store: str | None = None,
 ) -> Path:
     """survey.yaml + companies.yaml for the world's sites (the `audit init` templates edited)."""
     from audit.pipeline import init_workspace
@@ -132,6 +136,8 @@ def write_workspace(
     init_workspace(root)
     survey = yaml.safe_load((root / "survey.yaml").read_text(encoding="utf-8"))
     survey["survey"]["wave"] = wave
+    if store:
+        survey["store"] = store
     survey["reply_address"] = {"scheme": "plus", "local": "survey", "domain": REPLY_DOMAIN}
     survey["mailbox"] = mailbox or {"host": "127.0.0.1", "port": 9, "tls": "plain"}
     survey["browser"] = browser or {
