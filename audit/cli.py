@@ -41,6 +41,15 @@ Workspace = Annotated[
 ]
 _TIME_FORMATS = ["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+BrowserEndpoint = Annotated[
+    str | None,
+    typer.Option(
+        "--browser-endpoint",
+        envvar="AUDIT_BROWSER_ENDPOINT",
+        help="A Playwright browser server (ws://host:port/path) to use instead of launching "
+        "Chromium here (overrides browser.endpoint in survey.yaml).",
+    ),
+]
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -108,10 +117,13 @@ def check(
     workspace: Workspace = Path("."),
     browser: Annotated[bool, typer.Option(help="Launch the browser.")] = True,
     mailbox: Annotated[bool, typer.Option(help="Log in to the mailbox.")] = True,
+    browser_endpoint: BrowserEndpoint = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Validate the config, launch the browser and log in to the mailbox."""
-    items = pipeline.check(workspace, browser=browser, mailbox=mailbox)
+    items = pipeline.check(
+        workspace, browser=browser, mailbox=mailbox, browser_endpoint=browser_endpoint
+    )
     if as_json:
         out.print_json(pipeline.to_json(items))
     else:
@@ -148,11 +160,13 @@ def run(
         str | None,
         typer.Option(help="The wave (default: survey.yaml's); 'auto': the schedule's period."),
     ] = None,
+    browser_endpoint: BrowserEndpoint = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Fill each company's contact form; with --submit, send it (once per wave)."""
     opts = pipeline.RunOptions(
         wave=wave,
+        browser_endpoint=browser_endpoint,
         submit=submit,
         only=only or [],
         concurrency=concurrency,
@@ -396,10 +410,11 @@ def report(
 @app.command()
 def inspect(
     targets: Annotated[list[str], typer.Argument(help="URLs or local .html files.")],
+    browser_endpoint: BrowserEndpoint = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Show the forms on a page, the one picked and every field's role; submits nothing."""
-    results = pipeline.inspect(targets)
+    results = pipeline.inspect(targets, browser_endpoint=browser_endpoint)
     if as_json:
         for r in results:
             sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")

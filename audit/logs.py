@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from audit.models import DEFAULT_PASSWORD_ENV
 
 REDACTED = "***"
+# Query parameters that carry a credential (?token=, ?apiKey=, ?access_token=, ?auth=, ...).
+_SECRET_PARAM = re.compile(
+    r"(token|key|secret|password|passwd|pwd|auth|authorization|signature|sig|credentials?)$",
+    re.IGNORECASE,
+)
 
 
 class SecretFilter(logging.Filter):
@@ -62,3 +69,45 @@ def install_secret_filter(secret: str | None) -> SecretFilter:
 def install_redaction() -> None:
     """At start-up: redact $AUDIT_IMAP_PASSWORD and keep the filter on every handler."""
     install_secret_filter(os.environ.get(DEFAULT_PASSWORD_ENV))
+
+
+def _query_pairs(query: str) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for part in query.split("&") if query else []:
+        name, eq, value = part.partition("=")
+        out.append((name, value if eq else None))
+    return out
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be shown, logged or stored: its password and the values of query
+    parameters that carry a credential (``?token=``, ``?apiKey=``) replaced by ***.
+
+    ``ws://user:pw@host:3000/pw?token=abc`` -> ``ws://user:***@host:3000/pw?token=***``.
+    """
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<url>"
+    netloc = parts.netloc
+    if password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{hostport}"
+    query = "&".join(
+        name if value is None else f"{name}={REDACTED if _SECRET_PARAM.search(name) else value}"
+        for name, value in _query_pairs(parts.query)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secrets a URL carries (its password, credential query values), raw and decoded,
+    for the logging filter: a library's error message that quotes the URL stays clean."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
+    except ValueError:
+        return []
+    found += [v for n, v in _query_pairs(parts.query) if v and _SECRET_PARAM.search(n)]
+    return sorted({s for v in found for s in (v, unquote(v)) if s})

@@ -285,8 +285,31 @@ def opening_span(span: str) -> tuple[time, time]:
     return start, end
 
 
+BROWSER_ENDPOINT_SCHEMES = ("ws", "wss", "http", "https")
+
+
+def check_browser_endpoint(value: str | None) -> str | None:
+    """A browser server's URL, checked (ws://host:port/path); ValueError naming the fault."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError as exc:
+        raise ValueError(f"not a browser server URL ({exc})") from None
+    if parts.scheme.lower() not in BROWSER_ENDPOINT_SCHEMES or not parts.hostname:
+        raise ValueError(
+            "a browser server URL looks like ws://host:port/path (ws, wss, http or https)"
+        )
+    return value
+
+
 class BrowserSettings(_Strict):
     executable: str | None = None
+    # A Playwright browser server (`playwright run-server` / `launch-server`) to connect to
+    # instead of launching a local browser; `executable` is then unused.
+    endpoint: str | None = None
     headless: bool = True
     concurrency: Annotated[int, Field(ge=1, le=32)] = DEFAULT_CONCURRENCY
     timeout_s: Annotated[float, Field(gt=0)] = DEFAULT_PAGE_TIMEOUT_S
@@ -298,6 +321,11 @@ class BrowserSettings(_Strict):
     user_agent: str | None = None
     locale: str = "he-IL"
     block_resources: bool = True  # media, fonts, analytics: not needed to fill a form
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        return check_browser_endpoint(v)
 
 
 class Tier(_Strict):

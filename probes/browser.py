@@ -10,20 +10,32 @@ Search order for the browser executable (first hit wins):
 Launch flags: Playwright passes its own ``--disable-features`` list; a second switch would
 replace it (the last one wins) and re-enable background calls to Google hosts, so we pass
 ONE merged list. See /work/shared/NOTES-browser.md.
+
+A browser server instead (``--browser-endpoint`` or ``browser.endpoint``): ``open_browser``
+connects to a Playwright server (``playwright run-server`` or ``launch-server``) with
+``chromium.connect`` instead of launching. The server checks the versions: Playwright's
+client sends ``User-Agent: Playwright/X.Y.Z ...`` on the WebSocket upgrade, and a server
+whose major.minor differs answers ``428 Precondition Required`` with a box naming both
+versions; ``connect_problem`` turns that (and an unreachable server) into one line. The
+proxy then goes on each context (a launch option would be the server's business), and the
+endpoint is shown and stored only redacted (its password, its ``?token=``).
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import logging
 import os
 import platform
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from audit.errors import ProbeError
+from audit.logs import install_secret_filter, redact_url, url_secrets
 from audit.models import BrowserSettings
 
 log = logging.getLogger(__name__)
@@ -215,6 +227,84 @@ async def launch(
     return browser, info
 
 
+async def open_browser(
+    playwright: Any, settings: BrowserSettings, *, headless: bool, block_outside: bool = False
+) -> tuple[Any, BrowserInfo]:
+    """The run's browser: connected to ``settings.endpoint`` when set, else launched here."""
+    if settings.endpoint:
+        return await connect(playwright, settings, headless=headless, block_outside=block_outside)
+    return await launch(playwright, settings, headless=headless, block_outside=block_outside)
+
+
+async def connect(
+    playwright: Any, settings: BrowserSettings, *, headless: bool, block_outside: bool = False
+) -> tuple[Any, BrowserInfo]:
+    """Connect to a Playwright browser server. Raises ProbeError with one line (version
+    mismatch, unreachable) when it cannot."""
+    endpoint = settings.endpoint or ""
+    for secret in url_secrets(endpoint):
+        install_secret_filter(secret)  # Playwright's own messages quote the URL
+    shown = redact_url(endpoint)
+    # Honoured by `run-server` (which launches a browser per client: headless always; the
+    # switches only with --unsafe); a `launch-server` browser was launched by its owner.
+    launch_options = {"headless": headless, "args": launch_args(block_outside)}
+    try:
+        browser = await playwright.chromium.connect(
+            endpoint,
+            timeout=max(30_000, settings.timeout_s * 1000),
+            headers={"x-playwright-launch-options": json.dumps(launch_options)},
+        )
+    except Exception as exc:
+        raise ProbeError(connect_problem(shown, str(exc), endpoint)) from None
+    log.info("browser %s from the browser server at %s", browser.version, shown)
+    return browser, BrowserInfo(None, f"browser server at {shown}")
+
+
+_SERVER_VERSION = re.compile(r"server version: v(\d+\.\d+)")
+_CLIENT_VERSION = re.compile(r"client version: v(\d+\.\d+)")
+
+
+def playwright_version() -> str:
+    """This tool's Playwright, major.minor (what a browser server compares)."""
+    from importlib.metadata import version
+
+    return ".".join(version("playwright").split(".")[:2])
+
+
+def connect_problem(shown: str, message: str, endpoint: str = "") -> str:
+    """One line for a failed connect, from Playwright's error ``message`` (pure).
+
+    A version mismatch is the server's ``428 Precondition Required`` box; anything else
+    means the server cannot be reached or is not a Playwright server.
+    """
+    server = _SERVER_VERSION.search(message)
+    if server or " 428 " in message:
+        client = _CLIENT_VERSION.search(message)
+        theirs = server.group(1) if server else "another version"
+        ours = client.group(1) if client else playwright_version()
+        return (
+            f"browser server at {shown} runs Playwright {theirs}, this tool has {ours}: "
+            "install the same version on both"
+        )
+    text = message.split("Call log:")[0].strip()
+    text = re.sub(r"^\w+\.connect: ", "", text)
+    text = text.removeprefix("WebSocket error: ").strip()
+    reason = text.splitlines()[0].strip() if text else "no answer"
+    for raw in sorted(filter(None, {endpoint, endpoint.split("?")[0]}), key=len, reverse=True):
+        reason = reason.replace(raw, "").strip()
+    reason = _redact_urls_in(reason)
+    timeout = re.fullmatch(r"Timeout (\d+)ms exceeded\.?", reason)
+    if timeout:
+        reason = f"no answer within {int(timeout.group(1)) / 1000:.0f} s"
+    elif re.fullmatch(r"\d{3} .*", reason):
+        reason = f"HTTP {reason} (not a Playwright browser server, or a wrong path?)"
+    return f"cannot reach browser server at {shown}: {reason}"
+
+
+def _redact_urls_in(text: str) -> str:
+    return re.sub(r"\b[a-z][\w+.-]*://\S+", lambda m: redact_url(m.group(0)), text)
+
+
 def user_agent_for(settings: BrowserSettings, browser_version: str) -> str:
     if settings.user_agent:
         return settings.user_agent
@@ -224,10 +314,15 @@ def user_agent_for(settings: BrowserSettings, browser_version: str) -> str:
 
 def context_options(settings: BrowserSettings, browser_version: str) -> dict[str, Any]:
     """Options for a fresh context per company: a normal visitor, the survey's locale."""
-    return {
+    options: dict[str, Any] = {
         "user_agent": user_agent_for(settings, browser_version),
         "locale": settings.locale,
         "ignore_https_errors": settings.ignore_https_errors,
         "viewport": {"width": 1366, "height": 900},
         "extra_http_headers": {"Accept-Language": f"{settings.locale},en;q=0.8"},
     }
+    if settings.endpoint:  # a server's browser was launched without our proxy: per context
+        proxy = proxy_setting(settings)
+        if proxy:
+            options["proxy"] = proxy
+    return options

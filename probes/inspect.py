@@ -3,7 +3,8 @@ every field's role, without filling anything.
 
 A TARGET is a URL or a local .html file. One browser serves all targets. A local file makes
 no network request at all: every request other than the file itself is aborted, so nothing
-reaches the site the page was saved from.
+reaches the site the page was saved from. With a browser server (``--browser-endpoint``)
+the file is read here and handed to the remote browser by the route.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from playwright.async_api import async_playwright
 
@@ -24,6 +26,9 @@ from probes.roles import FormView
 log = logging.getLogger(__name__)
 
 JS_FORM_WAIT_S = 1.0  # at most this long for a script-rendered form when none is seen
+# A local file inspected in a browser server's browser is served under this origin (the
+# route answers it from here): the server's machine does not have the file.
+REMOTE_FILE_ORIGIN = "http://local-file.invalid"
 
 
 def target_url(target: str) -> tuple[str, bool]:
@@ -40,7 +45,7 @@ async def inspect_targets(targets: list[str], settings: BrowserSettings) -> list
     """One result dict per target, in order (see the module docstring for the shape)."""
     out: list[dict[str, Any]] = []
     async with async_playwright() as pw:
-        browser, _ = await br.launch(pw, settings, headless=True)
+        browser, _ = await br.open_browser(pw, settings, headless=True)
         try:
             ctx_opts = br.context_options(settings, browser.version)
             for target in targets:
@@ -55,23 +60,26 @@ async def _inspect_one(
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"target": target, "forms": [], "contact_form": None, "error": None}
     url, local = target_url(target)
-    if local and not Path(url.removeprefix("file://")).exists():
-        from urllib.parse import unquote
-
-        if not Path(unquote(url.removeprefix("file://"))).exists():
-            result["error"] = f"no such file: {target}"
-            return result
+    if local and not Path(unquote(url.removeprefix("file://"))).exists():
+        result["error"] = f"no such file: {target}"
+        return result
     started = time.monotonic()
+    body: bytes | None = None
+    if local and settings.endpoint:  # the server cannot see our files: hand it the page
+        body = Path(unquote(url.removeprefix("file://"))).read_bytes()
+        url = f"{REMOTE_FILE_ORIGIN}/{url.rsplit('/', 1)[-1]}"
     context = await browser.new_context(**ctx_opts)
     try:
         context.set_default_timeout(settings.timeout_s * 1000)
         if local:
 
             async def only_the_file(route: Any) -> None:
-                if route.request.url.split("#")[0] == url:
-                    await route.continue_()
-                else:
+                if route.request.url.split("#")[0] != url:
                     await route.abort()
+                elif body is not None:
+                    await route.fulfill(body=body, content_type="text/html")
+                else:
+                    await route.continue_()
 
             await context.route("**/*", only_the_file)
         page = await context.new_page()

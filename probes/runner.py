@@ -90,7 +90,7 @@ class ProbeSession:
         self._pw = await async_playwright().start()
         headless = self.settings.headless and not self.assist
         try:
-            self._browser, info = await br.launch(
+            self._browser, info = await br.open_browser(
                 self._pw, self.settings, headless=headless, block_outside=self.block_outside
             )
         except ProbeError:

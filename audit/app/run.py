@@ -31,6 +31,7 @@ from audit.config import (
 )
 from audit.errors import AuditError, ConfigError, ProbeError
 from audit.lifecycle import Submission
+from audit.logs import redact_url
 from audit.models import (
     BLOCK_OUTSIDE_ENV,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -40,6 +41,7 @@ from audit.models import (
     ProbeRequest,
     ProbeResult,
     SubmissionState,
+    check_browser_endpoint,
     parse_duration,
 )
 from audit.store import Store
@@ -65,6 +67,7 @@ class RunOptions:
     typing_delay_ms: tuple[int, int] | None = None
     site_delay_s: float | None = None
     wave: str | None = None  # overrides survey.wave; "auto": the schedule's current period
+    browser_endpoint: str | None = None  # a Playwright browser server instead of a local one
 
 
 @dataclass
@@ -131,7 +134,17 @@ def resolved_browser_settings(ws: Workspace, opts: RunOptions) -> BrowserSetting
         b.typing_delay_ms = opts.typing_delay_ms
     if opts.site_delay_s is not None:
         b.site_delay_s = opts.site_delay_s
+    if opts.browser_endpoint:
+        try:
+            b.endpoint = check_browser_endpoint(opts.browser_endpoint)
+        except ValueError as exc:
+            raise ConfigError(f"--browser-endpoint: {exc}") from None
     if opts.assist:
+        if b.endpoint:
+            raise ConfigError(
+                "--assist needs a visible browser on this machine, not a browser server "
+                "(browser.endpoint / --browser-endpoint)"
+            )
         b.headless = False
         b.concurrency = 1
     return b
@@ -148,6 +161,8 @@ def _public_config(ws: Workspace, browser: BrowserSettings) -> dict[str, Any]:
     cfg["browser"] = browser.model_dump(mode="json")
     if cfg["browser"].get("proxy"):
         cfg["browser"]["proxy"] = _redact_proxy(cfg["browser"]["proxy"])
+    if cfg["browser"].get("endpoint"):
+        cfg["browser"]["endpoint"] = redact_url(cfg["browser"]["endpoint"])
     return cfg
 
 

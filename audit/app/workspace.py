@@ -25,6 +25,7 @@ from audit.errors import AuditError, ConfigError, InboxError
 from audit.models import (
     BrowserSettings,
     Mailbox,
+    check_browser_endpoint,
 )
 from audit.store import Store
 
@@ -77,9 +78,13 @@ class CheckItem:
 
 
 def check(
-    root: str | os.PathLike[str], browser: bool = True, mailbox: bool = True
+    root: str | os.PathLike[str],
+    browser: bool = True,
+    mailbox: bool = True,
+    browser_endpoint: str | None = None,
 ) -> list[CheckItem]:
-    """Validate config, browser and mailbox login; every problem named, nothing raised."""
+    """Validate config, browser and mailbox login; every problem named, nothing raised.
+    ``browser_endpoint`` (a Playwright browser server) overrides ``browser.endpoint``."""
     items: list[CheckItem] = []
     try:
         ws = load_workspace(root)
@@ -103,7 +108,10 @@ def check(
     except AuditError as exc:
         items.append(CheckItem("store", False, str(exc)))
     if browser:
-        items.append(_check_browser(ws.survey.browser))
+        settings = ws.survey.browser
+        if browser_endpoint:
+            settings = settings.model_copy(update={"endpoint": browser_endpoint})
+        items.append(_check_browser(settings))
     if mailbox:
         items.append(_check_mailbox(ws))
     return items
@@ -114,14 +122,19 @@ def _check_browser(settings: BrowserSettings) -> CheckItem:
     from probes.runner import ProbeSession
 
     try:
-        info = find_browser(settings.executable)
+        check_browser_endpoint(settings.endpoint)
+    except ValueError as exc:
+        return CheckItem("browser", False, f"browser endpoint: {exc}")
+    try:
+        if not settings.endpoint:
+            find_browser(settings.executable)
 
-        async def _version() -> str:
+        async def _version() -> tuple[str, str]:
             async with ProbeSession(settings, block_outside=True) as session:
-                return session.browser_version
+                return session.browser_version, session.browser_source
 
-        version = asyncio.run(_version())
-        return CheckItem("browser", True, f"{version} ({info.source})")
+        version, source = asyncio.run(_version())
+        return CheckItem("browser", True, f"{version} ({source})")
     except AuditError as exc:
         return CheckItem("browser", False, str(exc))
     except Exception as exc:  # a launch failure of any kind is a finding, not a crash
