@@ -240,6 +240,9 @@ class Watcher:
         self._password = password
         self._client: IMAPClient | None = None
         self._folders: list[str] | None = None
+        # The connection's class: an IMAPClient subclass that records its commands lets a
+        # test see what was fetched from a real server.
+        self.imap_client_class: type[IMAPClient] = IMAPClient
         self.use_idle: bool | None = None  # None: when the server offers it
         self.poll_interval_s = min(POLL_INTERVAL_S, mailbox.idle_round_s)
         self.backoff_base_s = BACKOFF_BASE_S
@@ -265,7 +268,7 @@ class Watcher:
         if box.tls in ("ssl", "starttls"):
             ctx = ssl.create_default_context(cafile=box.ca_file)
         try:
-            client = IMAPClient(
+            client = self.imap_client_class(
                 box.host,
                 port=box.resolved_port,
                 ssl=box.tls == "ssl",
@@ -837,6 +840,68 @@ class Watcher:
         )
         return imapio.keep_eml(self.workspace, uid, raw, chunks)
 
+    # -- a light row's body, later -----------------------------------------------------
+    def fetch_light_body(self, row: Any) -> bool:
+        """The body of a message stored from its headers only (a ``messages`` row without
+        .eml), fetched by UID when ``audit review`` assigns it: its .eml written and kept as
+        evidence, its text, class (what it reads as), DKIM verdict and parse problems
+        stored. By Message-ID instead when the folder's UIDVALIDITY changed. False when the
+        message is no longer on the server; InboxError when the server cannot be reached."""
+        own = self._client is None
+        client = self._client or self._connect_or_raise()
+        try:
+            return self._fetch_light_body(client, row)
+        except TRANSIENT_ERRORS as exc:
+            raise InboxError(
+                f"cannot fetch message #{row.id} from {self.mailbox.host}: {exc}"
+            ) from None
+        finally:
+            if own:
+                self.close()
+
+    def _fetch_light_body(self, client: IMAPClient, row: Any) -> bool:
+        info = client.select_folder(row.folder, readonly=True)
+        uids: list[int] = []
+        if int(info[b"UIDVALIDITY"]) == int(row.uidvalidity):
+            uids.append(int(row.uid))
+        if row.message_id:
+            uids += [u for u in client.search(["HEADER", "Message-ID", row.message_id])]
+        for uid in dict.fromkeys(uids):
+            data = client.fetch([uid], ["RFC822.SIZE"]).get(uid)
+            if data is None:
+                continue  # expunged
+            size = int(data.get(b"RFC822.SIZE") or 0)
+            raw, truncated = self._fetch_body(client, uid, size)
+            if raw is None:
+                continue
+            parsed = parse_message(raw)
+            parsed.size = size or len(raw)
+            if row.message_id and parsed.message_id != row.message_id:
+                continue  # another message under that UID
+            if truncated:
+                note = f"body cut at {len(raw)} of {size} bytes for parsing"
+                parsed.parse_error = f"{parsed.parse_error}; {note}" if parsed.parse_error else note
+            rel, digest = self._keep_eml(client, uid, raw, truncated, size)
+            origin = self._verify_origin(raw, truncated, rel, size, parsed)
+            cls = self._classify(parsed, None, [])  # unmatched: what it reads as
+            self.store.attach_eml(
+                int(row.id),
+                rel,
+                digest,
+                self.clock.now(),
+                text=parsed.text[:TEXT_STORE_CHARS],
+                kind=cls.kind.value,
+                kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
+                helpdesk=cls.helpdesk,
+                parse_error=parsed.parse_error,
+                dkim=origin.verdict,
+                dkim_domain=origin.domain,
+                dkim_evidence=origin.evidence_json(),
+            )
+            log.info("message %d: body fetched by UID %d for review", row.id, uid)
+            return True
+        return False
+
     # -- watching --------------------------------------------------------------------
     def watch(
         self, stop: threading.Event, on_event: Callable[[NewMessage], None] | None = None
@@ -964,6 +1029,7 @@ def check_login(mailbox: Mailbox, password: str | None = None) -> str:
     probe._password = password
     probe._client = None
     probe._folders = None
+    probe.imap_client_class = IMAPClient
     install_secret_filter(password)
     client = probe._connect_or_raise()
     try:
