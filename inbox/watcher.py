@@ -58,7 +58,7 @@ from inbox.relevance import Window, body_reason, light_kind, window
 log = logging.getLogger(__name__)
 
 BODY_FETCH_CAP = 2_000_000  # bytes of a message fetched in the loop
-FETCH_BATCH = 200  # UIDs per FETCH of headers
+FETCH_BATCH = 1000  # UIDs per FETCH of header fields
 BATCH_BYTES = 16_000_000  # bodies held, and stored in one transaction, at a time
 POLL_INTERVAL_S = 30.0  # when the server has no IDLE
 BACKOFF_BASE_S = 1.0
@@ -479,7 +479,7 @@ class Watcher:
         (a message read from its headers only weighs nothing)."""
         if not batch:
             return
-        heads = client.fetch(batch, HEADER_ITEMS)
+        heads = imapio.fetch_headers(client, batch, HEADER_ITEMS)
         looks = self._first_look(batch, heads, candidates)
         part: list[int] = []
         part_bytes = 0

@@ -9,6 +9,7 @@ that records every FETCH it sends to the server (no mock: the server answers the
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,14 +28,36 @@ RCPT = "survey@replies.example.com"
 
 
 class RecordingIMAPClient(IMAPClient):
-    """An IMAPClient that notes every FETCH: (UIDs, data items)."""
+    """An IMAPClient whose connection notes every FETCH command it sends to the server, as
+    sent (whichever code path built it): (UIDs, data items)."""
 
     fetches: list[tuple[list[int], list[str]]] = []
 
-    def fetch(self, messages: Any, data: Any, modifiers: Any = None) -> Any:
-        items = [d.decode() if isinstance(d, bytes) else str(d) for d in data]
-        type(self).fetches.append((list(messages), items))
-        return super().fetch(messages, data, modifiers)
+    def _create_IMAP4(self) -> Any:
+        imap = super()._create_IMAP4()
+        send = imap.send
+
+        def recording_send(data: bytes) -> None:
+            m = re.search(rb"\bFETCH ([0-9:,]+) \((.*)\)\r\n$", data)
+            if m:
+                type(self).fetches.append((_uid_set(m.group(1)), _items(m.group(2).decode())))
+            send(data)
+
+        imap.send = recording_send
+        return imap
+
+
+def _uid_set(text: bytes) -> list[int]:
+    out: list[int] = []
+    for part in text.decode().split(","):
+        lo, _, hi = part.partition(":")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def _items(text: str) -> list[str]:
+    """FETCH items, a bracketed section (HEADER.FIELDS (...)) kept whole."""
+    return re.findall(r"[\w.]+(?:\[[^\]]*\](?:<[\d.]+>)?)?", text)
 
 
 @pytest.fixture
@@ -49,9 +72,10 @@ def _bodies_fetched(cls: type[RecordingIMAPClient]) -> set[int]:
     return {
         uid
         for uids, items in cls.fetches
-        if any(i.upper().startswith("BODY.PEEK[]") for i in items)
+        if any(i.upper().startswith(("BODY.PEEK[]", "BODY[]", "RFC822", "BODY.PEEK[TEXT]"))
+               and not i.upper().startswith("RFC822.SIZE") for i in items)
         for uid in uids
-    }
+    }  # fmt: skip
 
 
 def _msg(sender: str, subject: str, mid: str, body: str, extra: str = "", to: str = RCPT) -> bytes:
@@ -220,3 +244,64 @@ def test_review_assigning_a_light_message_fetches_its_body_and_keeps_its_eml(
     [event] = _rows(store, contact_events)
     assert (event.submission_id, event.kind, event.at) == (sub.id, "human", row.internaldate)
     store.close()
+
+
+# -- the first look's FETCH answers, parsed without IMAPClient's lexer (pure) ---------------
+ITEM = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        pytest.param(
+            [
+                (b'1 (UID 7 INTERNALDATE "04-Dec-2026 08:51:14 +0200" RFC822.SIZE 321 '
+                 + ITEM + b" {26}", b"From: a@b.example\r\nX: y\r\n\r\n"),
+                b")",
+                (b'2 (UID 9 INTERNALDATE "03-Dec-2026 23:00:00 +0000" RFC822.SIZE 5 '
+                 + ITEM + b" {2}", b"\r\n"),
+                b")",
+            ],
+            {
+                7: ("2026-12-04T06:51:14+00:00", 321, b"From: a@b.example\r\nX: y\r\n\r\n"),
+                9: ("2026-12-03T23:00:00+00:00", 5, b"\r\n"),
+            },
+            id="two-answers",
+        ),
+        pytest.param(  # the items after the literal
+            [(b"3 (UID 11 " + ITEM + b" {3}", b"a\r\n"),
+             b' INTERNALDATE "01-Jan-2026 00:00:00 +0000" RFC822.SIZE 9)'],
+            {11: ("2026-01-01T00:00:00+00:00", 9, b"a\r\n")},
+            id="literal-first",
+        ),
+        pytest.param(  # no such header fields: an empty string, no literal
+            [b'4 (UID 12 INTERNALDATE "01-Jan-2026 00:00:00 +0000" RFC822.SIZE 9 ' + ITEM
+             + b' "")'],
+            {12: ("2026-01-01T00:00:00+00:00", 9, b"")},
+            id="no-literal",
+        ),
+    ],
+)  # fmt: skip
+def test_header_fetch_answers_are_parsed(data: list[Any], expected: dict[int, Any]) -> None:
+    from inbox.imapio import HEADER_KEY, parse_header_fetch
+
+    got = parse_header_fetch(data)
+    assert got is not None
+    assert {
+        uid: (v[b"INTERNALDATE"].astimezone(UTC).isoformat(), v[b"RFC822.SIZE"], v[HEADER_KEY])
+        for uid, v in got.items()
+    } == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [b"* 3 EXISTS"],  # no UID
+        [(b"1 (UID 7 " + ITEM + b" {2}", b"\r\n"), b")"],  # no INTERNALDATE or size
+        [12345],
+    ],
+)
+def test_other_fetch_answer_shapes_fall_back(data: list[Any]) -> None:
+    from inbox.imapio import parse_header_fetch
+
+    assert parse_header_fetch(data) is None
