@@ -1067,7 +1067,8 @@ class Store:
 
         Each of ``rows`` holds the values of a ``messages`` row, ``eml_path`` and
         ``eml_sha256`` included (the .eml is on disk before this is called); each gets an
-        evidence row for its .eml and, when its ``event_kinds`` entry is not None, a contact
+        evidence row for its .eml (none for a light row, read from its headers only:
+        ``eml_path`` None) and, when its ``event_kinds`` entry is not None, a contact
         event of that kind for its submission at its INTERNALDATE. ``checkpoint`` (folder,
         uidvalidity, last_uid) is written in the same transaction. Returns the new ids in
         the order of ``rows``, None for a duplicate (fingerprint stored already, or earlier
@@ -1090,21 +1091,21 @@ class Store:
                 id_of = _ids_by_fingerprint(c, [rows[i]["fingerprint"] for i in fresh])
                 for i in fresh:
                     ids[i] = id_of[rows[i]["fingerprint"]]
-                c.execute(
-                    evidence.insert(),
-                    [
-                        dict(
-                            kind="eml",
-                            path=rows[i]["eml_path"],
-                            sha256=rows[i]["eml_sha256"],
-                            created_at=rows[i]["recorded_at"],
-                            submission_id=rows[i]["submission_id"],
-                            message_id=ids[i],
-                            attempt_id=None,
-                        )
-                        for i in fresh
-                    ],
-                )
+                kept = [
+                    dict(
+                        kind="eml",
+                        path=rows[i]["eml_path"],
+                        sha256=rows[i]["eml_sha256"],
+                        created_at=rows[i]["recorded_at"],
+                        submission_id=rows[i]["submission_id"],
+                        message_id=ids[i],
+                        attempt_id=None,
+                    )
+                    for i in fresh
+                    if rows[i]["eml_path"]
+                ]
+                if kept:
+                    c.execute(evidence.insert(), kept)
                 events = [
                     dict(
                         submission_id=rows[i]["submission_id"],
@@ -1124,6 +1125,35 @@ class Store:
             if checkpoint is not None:
                 _set_checkpoint(c, *checkpoint, now)
         return ids
+
+    def attach_eml(
+        self, message_id: int, path: str, sha256: str, now: datetime, **values: Any
+    ) -> None:
+        """A light row's body, fetched later (``audit review`` assigning it): its .eml (on
+        disk already) as evidence and what its body says (``values``), in one transaction."""
+        with self.tx() as c:
+            row = c.execute(
+                sa.select(messages.c.submission_id, messages.c.eml_path).where(
+                    messages.c.id == message_id
+                )
+            ).one()
+            c.execute(
+                messages.update()
+                .where(messages.c.id == message_id)
+                .values(eml_path=path, eml_sha256=sha256, **values)
+            )
+            if not row.eml_path:
+                c.execute(
+                    evidence.insert().values(
+                        kind="eml",
+                        path=path,
+                        sha256=sha256,
+                        created_at=now,
+                        submission_id=row.submission_id,
+                        message_id=message_id,
+                        attempt_id=None,
+                    )
+                )
 
     def update_message(self, message_id: int, **values: Any) -> None:
         with self.tx() as c:
@@ -1183,6 +1213,20 @@ class Store:
                 )
             ).first()
             return int(row.submission_id) if row else None
+
+    def matched_message_ids(self, message_ids: Collection[str]) -> set[str]:
+        """Those of ``message_ids`` that name a stored message matched to a submission: the
+        sync's first look at a batch, one query for all its thread references."""
+        wanted = list(dict.fromkeys(m for m in message_ids if m))
+        out: set[str] = set()
+        with self.engine.connect() as c:
+            for i in range(0, len(wanted), 500):
+                q = sa.select(messages.c.message_id).where(
+                    messages.c.message_id.in_(wanted[i : i + 500]),
+                    messages.c.submission_id.is_not(None),
+                )
+                out.update(str(m) for (m,) in c.execute(q))
+        return out
 
     def thread_kinds(self, message_ids: list[str]) -> list[tuple[int | None, str | None]]:
         """(submission, class) of the stored messages with these Message-IDs: the earlier

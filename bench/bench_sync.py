@@ -1,12 +1,21 @@
 """Benchmark: mailbox sync from scratch and incrementally, on a big, mostly unrelated mailbox.
 
-    .venv/bin/python bench/bench_sync.py [--messages 10000] [--full]
+    .venv/bin/python bench/bench_sync.py [--messages 20000] [--full]
 
 A real Dovecot (audit.demo.mailserver.MailServer). The Maildir is filled fast: message
 files are written straight into Maildir/cur/ (owned by the mail user, mtime = the
 arrival time Dovecot reports as INTERNALDATE), then `doveadm force-resync` indexes
-them. About 1% of the messages are replies to the survey's submissions (plus-address
-tokens); the rest are unrelated mail (newsletters, notifications, personal mail).
+them. The mailbox holds 400 days of mail; the survey's wave opened 30 days ago. About 1%
+of the messages are replies to its submissions (plus-address tokens, all after the wave
+opened); the rest are unrelated mail: newsletters and social notifications (with
+List-Unsubscribe, as bulk senders must send it), personal mail and invoices (without).
+The sync reads every message's headers and the body only of those that can belong to
+the survey (inbox/relevance.py): the replies, and the non-bulk mail that arrived after
+the wave opened (its text could hold a reference): about 5% here.
+
+The baseline, in the same run and on the same mailbox: IMAPClient alone fetching every
+message whole (``bare_fetch``); the figure that counts is the sync's wall time (its
+process: connect, log in, sync, log out) over the baseline's.
 
 Each sync runs in a child process (inbox.watcher.Watcher.sync_once on the survey's
 SQLite store), so its peak RSS (VmHWM in /proc/self/status) is its own:
@@ -15,8 +24,9 @@ SQLite store), so its peak RSS (VmHWM in /proc/self/status) is its own:
   with nothing new; then 10 more, as if 16 minutes later (the watcher re-reads the
   unmatched messages recorded in the last 15 minutes on every sync, see inbox/watcher.py
   _rematch_pending, so right after a big first sync every sync pays for them).
-Goals (issue 6): 100k from scratch < 60 s, incremental < 1 s, RSS < 300 MB.
---full: 100,000 messages (the issue's size). --dir: where the temporary workspace goes.
+Goals (issue 15): from scratch <= 2x the bare fetch at 20,000 and 100,000 messages,
+incremental < 1 s, RSS < 300 MB. --full: 20,000 then 100,000 messages (each its own
+mailbox and baseline). --dir: where the temporary workspace goes.
 "new_file_ms_in_workspace" is what creating one file cost there just before the sync
 (see new_file_ms: on this kind of VM it varies 0.02-1 ms, and the sync writes one .eml per
 message).
@@ -60,8 +70,17 @@ def _tokens() -> list[str]:
     return [f"syn{ALPHABET[i]}{ALPHABET[i + 1]}xyz" for i in range(N_COMPANIES)]
 
 
+HISTORY_DAYS = 400  # the mailbox's mail spans this many days before now
+WAVE_AGE_DAYS = 30  # the survey's submissions were made this many days ago
+
+
+def is_reply(i: int) -> bool:
+    return i % 100 == 7
+
+
 def _message(i: int, when: datetime, tokens: list[str], rng: random.Random) -> bytes:
-    if i % 100 == 7:
+    extra = ""
+    if is_reply(i):
         t = tokens[rng.randrange(len(tokens))]
         k = tokens.index(t)
         sender, subject = f"service@sync{k}.example", "Re: Question about your services"
@@ -71,9 +90,12 @@ def _message(i: int, when: datetime, tokens: list[str], rng: random.Random) -> b
         s, subj, text = SENDERS[i % len(SENDERS)]
         sender, subject, to = s.format(n=i % 37), subj.format(i=i), f"survey@{DOMAIN}"
         body = (text + "\n") * rng.randint(2, 12)
+        if i % len(SENDERS) < 2:  # newsletters and notifications: bulk senders
+            domain = sender.split("@", 1)[1]
+            extra = f"List-Unsubscribe: <mailto:unsubscribe@{domain}>\r\n"
     return (
         f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
-        f"Date: {format_datetime(when)}\r\nMessage-ID: <bench-{i}@{DOMAIN}>\r\n"
+        f"Date: {format_datetime(when)}\r\nMessage-ID: <bench-{i}@{DOMAIN}>\r\n{extra}"
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         + body.replace("\n", "\r\n")
     ).encode()
@@ -83,8 +105,11 @@ def fill_maildir(server: Any, n: int, tokens: list[str]) -> float:
     """Write n messages into Maildir/cur, then let Dovecot index them; returns seconds."""
     t0 = time.monotonic()
     rng = random.Random(7)
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=400)
-    step = timedelta(days=390) / max(n, 1)
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(days=HISTORY_DAYS)
+    step = timedelta(days=HISTORY_DAYS - 1) / max(n, 1)
+    wave = now - timedelta(days=WAVE_AGE_DAYS)
+    reply_step = timedelta(days=WAVE_AGE_DAYS - 1) / max(n, 1)
     # Dovecot creates the Maildir (and its owner) at the first message: APPEND message 0.
     server.append(_message(0, start, tokens, rng), internaldate=start)
     cur = server.maildir / "cur"
@@ -93,7 +118,7 @@ def fill_maildir(server: Any, n: int, tokens: list[str]) -> float:
         mail = pwd.getpwnam("mail")
         uid, gid = mail.pw_uid, mail.pw_gid
     for i in range(1, n):
-        when = start + step * i
+        when = wave + reply_step * i if is_reply(i) else start + step * i
         raw = _message(i, when, tokens, rng)
         path = cur / f"{int(when.timestamp())}.M{i}P1.bench,S={len(raw)}:2,S"
         path.write_bytes(raw)
@@ -134,6 +159,7 @@ def child(db: str, ws: str, mailbox_json: str, password: str, later_s: float) ->
         "wall_s": round(wall, 3),
         "sync_s": round(stats.seconds, 3),
         "new": stats.new,
+        "bodies_fetched": getattr(stats, "bodies", None),
         "matched": stats.matched,
         "duplicates": stats.duplicates,
         "errors": stats.errors,
@@ -175,7 +201,7 @@ def bare_fetch(server: Any) -> dict[str, Any]:
     """The floor: IMAPClient alone fetching every message whole, 500 at a time, no storing."""
     import resource as res
 
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     n = size = 0
     with server.client() as c:
         c.select_folder("INBOX", readonly=True)
@@ -186,6 +212,7 @@ def bare_fetch(server: Any) -> dict[str, Any]:
                 size += len(data[b"BODY[]"])
     return {
         "wall_s": round(time.monotonic() - t0, 3),
+        "cpu_s": round(time.process_time() - cpu0, 2),  # this process's user + sys
         "messages": n,
         "mb": round(size / 1e6, 1),
         "peak_rss_mb_of_bench": round(res.getrusage(res.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -198,14 +225,16 @@ def _prepare_store(db: Path, tokens: list[str]) -> None:
 
     store = Store.open(f"sqlite:///{db}")
     now = datetime.now(UTC)
-    wave = store.ensure_wave("bench", None, now=now - timedelta(days=500))
+    wave = store.ensure_wave("bench", None, now=now - timedelta(days=WAVE_AGE_DAYS + 1))
     for k, t in enumerate(tokens):
         cid = store.upsert_company(
             Company(name=f"Sync Co {k}", id=f"sync-{k}", homepage=f"https://sync{k}.example/")
         )
         sub = store.plan_submission(cid, wave, t, f"survey+{t}@{DOMAIN}", now)
         store.update_submission(
-            sub.id, state=SubmissionState.SUBMITTED.value, submitted_at=now - timedelta(days=450)
+            sub.id,
+            state=SubmissionState.SUBMITTED.value,
+            submitted_at=now - timedelta(days=WAVE_AGE_DAYS),
         )
     store.close()
 
@@ -221,26 +250,12 @@ def _run_child(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--messages", type=int, default=10_000)
-    ap.add_argument("--full", action="store_true", help="the issue's size: 100,000 messages")
-    ap.add_argument(
-        "--dir", help="where the temporary workspace goes (default: the system's temp folder)"
-    )
-    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        db, ws, mb, later = args.child
-        print(json.dumps(child(db, ws, mb, os.environ["BENCH_IMAP_PASSWORD"], float(later))))
-        return 0
-
+def scenario(n: int, tokens: list[str], tmp_root: str | None) -> dict[str, Any]:
+    """One mailbox of ``n`` messages: the bare fetch, then the syncs, each in its process."""
     from audit.demo.mailserver import MailServer
 
-    n = 100_000 if args.full else args.messages
-    tokens = _tokens()
     with (
-        tempfile.TemporaryDirectory(prefix="bench-sync-", dir=args.dir) as tmp,
+        tempfile.TemporaryDirectory(prefix="bench-sync-", dir=tmp_root) as tmp,
         MailServer() as server,
     ):
         fill_s = fill_maildir(server, n, tokens)
@@ -271,31 +286,63 @@ def main() -> int:
             raw = _message(n + j, datetime.now(UTC), [t], random.Random(j))
             server.deliver(raw.replace(b"bench-", b"inc-"), f"survey+{t}@{DOMAIN}")
         later = _run_child(db, ws, mailbox, server.password, later_s=16 * 60)
-    goal_scratch_s = 60.0 * n / 100_000  # the 100k goal, scaled to this size
+        load_after = loadavg()
+    ratio = scratch["wall_s"] / baseline["wall_s"] if baseline["wall_s"] else None
+    return {
+        "messages": n,
+        "fill_s": round(fill_s, 1),
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        "baseline_bare_fetch": baseline,
+        "new_file_ms_in_workspace": file_ms,
+        "scratch": scratch,
+        "scratch_vs_bare": round(ratio, 2) if ratio is not None else None,
+        # CPU of the sync's process over the bare fetch's (neither counts Dovecot's): less
+        # sensitive than wall time to other work sharing the cores
+        "scratch_vs_bare_cpu": round(
+            (scratch["user_s"] + scratch["sys_s"]) / max(baseline["cpu_s"], 0.01), 2
+        ),
+        "incremental_10_new": incremental,
+        "incremental_nothing_new": nothing_new,
+        "incremental_10_new_16min_later": later,
+        "scratch_msgs_per_s": round(scratch["new"] / scratch["sync_s"], 1),
+        "met": {
+            "scratch": ratio is not None and ratio <= 2.0,
+            "incremental": incremental["wall_s"] < 1.0 and later["wall_s"] < 1.0,
+            "rss": max(scratch["peak_rss_mb"], incremental["peak_rss_mb"]) < 300,
+        },
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--messages", type=int, default=20_000)
+    ap.add_argument(
+        "--full", action="store_true", help="the issue's sizes: 20,000 then 100,000 messages"
+    )
+    ap.add_argument(
+        "--dir", help="where the temporary workspace goes (default: the system's temp folder)"
+    )
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        db, ws, mb, later = args.child
+        print(json.dumps(child(db, ws, mb, os.environ["BENCH_IMAP_PASSWORD"], float(later))))
+        return 0
+
+    sizes = [20_000, 100_000] if args.full else [args.messages]
+    tokens = _tokens()
+    runs = []
+    for n in sizes:
+        print(f"sync: {n:,} messages (load {loadavg()})", file=sys.stderr, flush=True)
+        runs.append(scenario(n, tokens, args.dir))
+        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     emit(
         {
             "benchmark": "sync",
-            "messages": n,
-            "fill_s": round(fill_s, 1),
-            "loadavg_before": load_before,
-            "baseline_bare_fetch": baseline,
-            "new_file_ms_in_workspace": file_ms,
-            "scratch": scratch,
-            "incremental_10_new": incremental,
-            "incremental_nothing_new": nothing_new,
-            "incremental_10_new_16min_later": later,
-            "scratch_msgs_per_s": round(scratch["new"] / scratch["sync_s"], 1),
-            "projected_100k_scratch_s": round(scratch["sync_s"] * 100_000 / n, 1),
-            "goals": {
-                "scratch_s": goal_scratch_s,
-                "incremental_s": 1.0,
-                "rss_mb": 300,
-            },
-            "met": {
-                "scratch": scratch["sync_s"] < goal_scratch_s,
-                "incremental": incremental["wall_s"] < 1.0,
-                "rss": max(scratch["peak_rss_mb"], incremental["peak_rss_mb"]) < 300,
-            },
+            "runs": runs,
+            "goals": {"scratch_vs_bare": 2.0, "incremental_s": 1.0, "rss_mb": 300},
+            "met": {k: all(r["met"][k] for r in runs) for k in ("scratch", "incremental", "rss")},
         }
     )
     return 0

@@ -52,12 +52,13 @@ from inbox.classify import Classification, classify
 from inbox.credentials import imap_password, oauth2_token, uses_oauth2
 from inbox.match import Candidate, Match, candidates_from_rows, match
 from inbox.origin import TEMPERROR, Origin, TxtLookup, caching, system_lookup, verify_origin
-from inbox.parse import ParsedMessage, parse_message
+from inbox.parse import ParsedMessage, parse_headers, parse_message
+from inbox.relevance import Window, body_reason, light_kind, window
 
 log = logging.getLogger(__name__)
 
 BODY_FETCH_CAP = 2_000_000  # bytes of a message fetched in the loop
-FETCH_BATCH = 200  # UIDs per FETCH of headers
+FETCH_BATCH = 1000  # UIDs per FETCH of header fields
 BATCH_BYTES = 16_000_000  # bodies held, and stored in one transaction, at a time
 POLL_INTERVAL_S = 30.0  # when the server has no IDLE
 BACKOFF_BASE_S = 1.0
@@ -70,7 +71,19 @@ REMATCH_WINDOW = timedelta(minutes=15)
 REMATCH_READ_BYTES = 2 << 20
 TEXT_STORE_CHARS = 100_000
 DKIM_MAX_BYTES = 32 << 20  # a larger message is not verified (temperror, with the reason)
-HEADER_ITEMS = ["INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]
+# What the first look at every message fetches: the header fields that matching, the
+# duplicate check, the light row and the bulk-mail test read (inbox/relevance.py). Bodies
+# follow only for messages that can belong to the survey.
+HEADER_FIELDS = (
+    "From", "Sender", "To", "Cc", "Delivered-To", "X-Original-To", "Subject", "Message-ID",
+    "In-Reply-To", "References", "Date", "Return-Path", "Content-Type", "Auto-Submitted",
+    "List-Unsubscribe", "List-Id", "List-Post", "Precedence",
+)  # fmt: skip
+HEADER_ITEMS = [
+    "INTERNALDATE",
+    "RFC822.SIZE",
+    f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]",
+]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # socket errors, timeouts, connection refused/reset (ssl.SSLError included)
     imaplib.IMAP4.abort,
@@ -83,6 +96,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 @dataclass
 class SyncStats:
     fetched: int = 0
+    bodies: int = 0  # messages whose body was fetched (the others: headers only)
     new: int = 0
     duplicates: int = 0
     matched: int = 0
@@ -95,7 +109,8 @@ class SyncStats:
     kinds: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: SyncStats) -> None:
-        for name in ("fetched", "new", "duplicates", "matched", "unmatched", "unparseable"):
+        names = ("fetched", "bodies", "new", "duplicates", "matched", "unmatched", "unparseable")
+        for name in names:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
         self.rescans += other.rescans
@@ -134,6 +149,8 @@ class _Fetched:
     raw: bytes | None  # None: above body_fetch_cap (fetched capped later) or expunged
     parsed: ParsedMessage | None = None
     fingerprint: str | None = None  # None: not known before the body is fetched
+    light: ParsedMessage | None = None  # headers only: stored without its body
+    light_why: tuple[MessageKind, str] | None = None
 
 
 @dataclass
@@ -147,8 +164,8 @@ class _Ready:
     fingerprint: str
     cls: Classification
     m: Match | None
-    eml_path: str
-    eml_sha256: str
+    eml_path: str | None  # None: a light row, headers only (no body fetched, no .eml)
+    eml_sha256: str | None
     origin: Origin | None = None
 
 
@@ -167,7 +184,7 @@ def _row(folder: str, uidvalidity: int, r: _Ready) -> dict[str, Any]:
         sender=parsed.sender,
         recipients=", ".join(parsed.recipients),
         subject=parsed.subject,
-        text=parsed.text[:TEXT_STORE_CHARS],
+        text=parsed.text[:TEXT_STORE_CHARS] if r.eml_path else None,
         size=parsed.size,
         kind=cls.kind.value,
         kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
@@ -223,6 +240,9 @@ class Watcher:
         self._password = password
         self._client: IMAPClient | None = None
         self._folders: list[str] | None = None
+        # The connection's class: an IMAPClient subclass that records its commands lets a
+        # test see what was fetched from a real server.
+        self.imap_client_class: type[IMAPClient] = IMAPClient
         self.use_idle: bool | None = None  # None: when the server offers it
         self.poll_interval_s = min(POLL_INTERVAL_S, mailbox.idle_round_s)
         self.backoff_base_s = BACKOFF_BASE_S
@@ -233,6 +253,7 @@ class Watcher:
         self.clock_offset_s: float | None = None
         self.totals = SyncStats()
         self._rematched_for: frozenset[Candidate] = frozenset()
+        self._window: Window | None = None  # set at the start of each sync
         self._on_event: Callable[[NewMessage], None] | None = None
         # Called once the server has answered "+ idling": a fault point for tests that
         # must deliver mail while the watcher is in IDLE (forced, not hoped for).
@@ -247,7 +268,7 @@ class Watcher:
         if box.tls in ("ssl", "starttls"):
             ctx = ssl.create_default_context(cafile=box.ca_file)
         try:
-            client = IMAPClient(
+            client = self.imap_client_class(
                 box.host,
                 port=box.resolved_port,
                 ssl=box.tls == "ssl",
@@ -341,6 +362,7 @@ class Watcher:
         self._lookup = caching(self.dns_lookup)  # keys fetched once per sync
         rows = self.store.all_submissions()
         candidates = candidates_from_rows(rows)
+        self._window = window(candidates, self.clock.now() - REMATCH_WINDOW)
         stats.matched += self._rematch_pending(rows, candidates)
         for folder in self.folders(client):
             self._sync_folder(client, folder, candidates, stats)
@@ -451,21 +473,73 @@ class Watcher:
         candidates: list[Candidate],
         stats: SyncStats,
     ) -> None:
-        """Headers and sizes of up to FETCH_BATCH messages in one FETCH; then the bodies
-        and the store, a part of at most BATCH_BYTES of bodies at a time."""
+        """The header fields and sizes of up to FETCH_BATCH messages in one FETCH; which of
+        them can belong to the survey, from those alone (inbox/relevance.py); then the
+        bodies of those and the store, a part of at most BATCH_BYTES of bodies at a time
+        (a message read from its headers only weighs nothing)."""
         if not batch:
             return
-        heads = client.fetch(batch, HEADER_ITEMS)
+        heads = imapio.fetch_headers(client, batch, HEADER_ITEMS)
+        looks = self._first_look(batch, heads, candidates)
         part: list[int] = []
         part_bytes = 0
         for uid in batch:
-            size = min(int((heads.get(uid) or {}).get(b"RFC822.SIZE") or 0), self.body_fetch_cap)
+            f = looks.get(uid)
+            size = int((heads.get(uid) or {}).get(b"RFC822.SIZE") or 0)
+            size = 0 if f is not None and f.light is not None else min(size, self.body_fetch_cap)
             if part and part_bytes + size > BATCH_BYTES:
-                self._sync_part(client, folder, uidvalidity, part, heads, candidates, stats)
+                self._sync_part(client, folder, uidvalidity, part, heads, looks, candidates, stats)
                 part, part_bytes = [], 0
             part.append(uid)
             part_bytes += size
-        self._sync_part(client, folder, uidvalidity, part, heads, candidates, stats)
+        self._sync_part(client, folder, uidvalidity, part, heads, looks, candidates, stats)
+
+    def _first_look(
+        self, batch: list[int], heads: dict[int, dict[bytes, Any]], candidates: list[Candidate]
+    ) -> dict[int, _Fetched]:
+        """Every message of the batch read from its header fields; those that cannot belong
+        to the survey marked ``light`` (stored without a body), with their fingerprint (of
+        their Message-ID: a light message always has one). One store query for the batch's
+        thread references."""
+        win = self._window or window(candidates, self.clock.now() - REMATCH_WINDOW)
+        looks: dict[int, _Fetched] = {}
+        refs: set[str] = set()
+        for uid in batch:
+            data = heads.get(uid)
+            if data is None:
+                continue
+            try:
+                header = _header_bytes(data)
+                f = _Fetched(
+                    uid,
+                    imapio.aware_utc(data.get(b"INTERNALDATE")),
+                    int(data.get(b"RFC822.SIZE") or 0),
+                    header,
+                    None,
+                    light=parse_headers(header),
+                )
+            except Exception:  # left to the whole-message path, which records the error
+                continue
+            looks[uid] = f
+            assert f.light is not None
+            refs.update(i for i in [f.light.in_reply_to, *f.light.references] if i)
+        thread_ids = self.store.matched_message_ids(refs) if refs else set()
+        for f in looks.values():  # in UID order: a reply may answer an earlier one
+            head = f.light
+            assert head is not None
+            try:
+                reason = body_reason(head, f.internaldate, candidates, win, thread_ids)
+            except Exception:
+                log.exception("UID %d: relevance check failed; fetching its body", f.uid)
+                reason = "relevance check failed"
+            if reason is None:
+                f.light_why = light_kind(head, f.internaldate, win)
+                f.fingerprint = fingerprint(head, b"")
+            else:
+                f.light = None
+                if head.message_id:
+                    thread_ids.add(head.message_id)
+        return looks
 
     def _sync_part(
         self,
@@ -474,23 +548,28 @@ class Watcher:
         uidvalidity: int,
         batch: list[int],
         heads: dict[int, dict[bytes, Any]],
+        looks: dict[int, _Fetched],
         candidates: list[Candidate],
         stats: SyncStats,
     ) -> None:
-        """Fetch the bodies, parse, deduplicate, classify and match, write the .eml files,
-        then record the part in ONE store transaction with the folder's checkpoint.
+        """Fetch the bodies of the messages that can belong to the survey, parse,
+        deduplicate, classify and match them, write their .eml files, then record the
+        part (light rows included) in ONE store transaction with the folder's checkpoint.
 
         A crash anywhere before the commit leaves the checkpoint before the part: it is
         fetched again and deduplicated by fingerprint, and its .eml files (named by their
         sha256, written via rename) are written again to the same names. No message row
-        exists without its .eml, evidence row and contact event.
+        with a body fetched exists without its .eml, evidence row and contact event.
         """
+        light = {u for u, f in looks.items() if f.light is not None}
         # Bodies of the ordinary-sized messages in one round trip; a large one is fetched
         # alone, capped, in _fetch_body.
         small = [
             u
             for u in batch
-            if u in heads and int(heads[u].get(b"RFC822.SIZE") or 0) <= self.body_fetch_cap
+            if u in heads
+            and u not in light
+            and int(heads[u].get(b"RFC822.SIZE") or 0) <= self.body_fetch_cap
         ]
         bodies = {
             u: bytes(d.get(b"BODY[]") or b"")
@@ -501,6 +580,10 @@ class Watcher:
             data = heads.get(uid)
             if data is not None:  # None: expunged between SEARCH and FETCH
                 stats.fetched += 1
+                if uid in light:
+                    fetched.append(looks[uid])
+                    continue
+                stats.bodies += 1
                 try:
                     fetched.append(self._read(uid, data, bodies.get(uid)))
                 except TRANSIENT_ERRORS:
@@ -531,7 +614,7 @@ class Watcher:
         """A fetched message; parsed and fingerprinted when its body is in hand. A large one
         (above body_fetch_cap) gets the fingerprint of its Message-ID, when it has one, so a
         duplicate is never fetched."""
-        header = bytes(data.get(b"BODY[HEADER]") or b"")
+        header = _header_bytes(data)
         size = int(data.get(b"RFC822.SIZE") or 0)
         f = _Fetched(uid, imapio.aware_utc(data.get(b"INTERNALDATE")), size, header, body)
         if body is not None:
@@ -539,7 +622,7 @@ class Watcher:
             f.parsed.size = size or len(body)
             f.fingerprint = fingerprint(f.parsed, body, _header_value(header, b"date"))
         else:
-            head = parse_message(header)
+            head = parse_headers(header)
             if head.message_id:
                 f.fingerprint = fingerprint(head, header)
         return f
@@ -559,6 +642,12 @@ class Watcher:
         if f.fingerprint is not None and f.fingerprint in known:
             stats.duplicates += 1
             return None
+        if f.light is not None and f.light_why is not None and f.fingerprint is not None:
+            head, (kind, why) = f.light, f.light_why
+            head.size = f.size
+            cls = Classification(kind, [why])
+            now = self.clock.now()
+            return _Ready(f.uid, f.internaldate, now, head, f.fingerprint, cls, None, None, None)
         raw, truncated, parsed, fp = f.raw, False, f.parsed, f.fingerprint
         if raw is None:
             raw, truncated = self._fetch_body(client, f.uid, f.size)
@@ -649,7 +738,7 @@ class Watcher:
         parsed, cls, m = r.parsed, r.cls, r.m
         stats.new += 1
         stats.kinds[cls.kind.value] = stats.kinds.get(cls.kind.value, 0) + 1
-        if parsed.parse_error and not parsed.text and not parsed.subject:
+        if parsed.parse_error and not parsed.text and not parsed.subject and r.eml_path:
             stats.unparseable += 1
         if m:
             stats.matched += 1
@@ -750,6 +839,68 @@ class Watcher:
             imapio.body_slices(client, uid, raw, size, self.body_fetch_cap) if truncated else None
         )
         return imapio.keep_eml(self.workspace, uid, raw, chunks)
+
+    # -- a light row's body, later -----------------------------------------------------
+    def fetch_light_body(self, row: Any) -> bool:
+        """The body of a message stored from its headers only (a ``messages`` row without
+        .eml), fetched by UID when ``audit review`` assigns it: its .eml written and kept as
+        evidence, its text, class (what it reads as), DKIM verdict and parse problems
+        stored. By Message-ID instead when the folder's UIDVALIDITY changed. False when the
+        message is no longer on the server; InboxError when the server cannot be reached."""
+        own = self._client is None
+        client = self._client or self._connect_or_raise()
+        try:
+            return self._fetch_light_body(client, row)
+        except TRANSIENT_ERRORS as exc:
+            raise InboxError(
+                f"cannot fetch message #{row.id} from {self.mailbox.host}: {exc}"
+            ) from None
+        finally:
+            if own:
+                self.close()
+
+    def _fetch_light_body(self, client: IMAPClient, row: Any) -> bool:
+        info = client.select_folder(row.folder, readonly=True)
+        uids: list[int] = []
+        if int(info[b"UIDVALIDITY"]) == int(row.uidvalidity):
+            uids.append(int(row.uid))
+        if row.message_id:
+            uids += [u for u in client.search(["HEADER", "Message-ID", row.message_id])]
+        for uid in dict.fromkeys(uids):
+            data = client.fetch([uid], ["RFC822.SIZE"]).get(uid)
+            if data is None:
+                continue  # expunged
+            size = int(data.get(b"RFC822.SIZE") or 0)
+            raw, truncated = self._fetch_body(client, uid, size)
+            if raw is None:
+                continue
+            parsed = parse_message(raw)
+            parsed.size = size or len(raw)
+            if row.message_id and parsed.message_id != row.message_id:
+                continue  # another message under that UID
+            if truncated:
+                note = f"body cut at {len(raw)} of {size} bytes for parsing"
+                parsed.parse_error = f"{parsed.parse_error}; {note}" if parsed.parse_error else note
+            rel, digest = self._keep_eml(client, uid, raw, truncated, size)
+            origin = self._verify_origin(raw, truncated, rel, size, parsed)
+            cls = self._classify(parsed, None, [])  # unmatched: what it reads as
+            self.store.attach_eml(
+                int(row.id),
+                rel,
+                digest,
+                self.clock.now(),
+                text=parsed.text[:TEXT_STORE_CHARS],
+                kind=cls.kind.value,
+                kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
+                helpdesk=cls.helpdesk,
+                parse_error=parsed.parse_error,
+                dkim=origin.verdict,
+                dkim_domain=origin.domain,
+                dkim_evidence=origin.evidence_json(),
+            )
+            log.info("message %d: body fetched by UID %d for review", row.id, uid)
+            return True
+        return False
 
     # -- watching --------------------------------------------------------------------
     def watch(
@@ -878,6 +1029,7 @@ def check_login(mailbox: Mailbox, password: str | None = None) -> str:
     probe._password = password
     probe._client = None
     probe._folders = None
+    probe.imap_client_class = IMAPClient
     install_secret_filter(password)
     client = probe._connect_or_raise()
     try:
@@ -889,6 +1041,14 @@ def check_login(mailbox: Mailbox, password: str | None = None) -> str:
         f"{mailbox.user}@{mailbox.host}:{mailbox.resolved_port} ({mailbox.tls}), {idle}, "
         f"watching {', '.join(folders)}"
     )
+
+
+def _header_bytes(data: dict[bytes, Any]) -> bytes:
+    """The header fields of a FETCH answer (BODY[HEADER.FIELDS (...)] or BODY[HEADER])."""
+    for key, value in data.items():
+        if isinstance(key, bytes) and key.startswith(b"BODY[HEADER"):
+            return bytes(value or b"")
+    return b""
 
 
 def _header_value(header: bytes, name: bytes) -> str | None:

@@ -186,6 +186,16 @@ def review_decide(
         from inbox.classify import suggestion_in
 
         sub = _submission_for(ws, store, company_name, wave)
+        note = ""
+        if not msg.eml_path:
+            # Stored from its headers only (inbox/relevance.py): its body and .eml evidence
+            # are fetched now, by UID, before the decision is recorded.
+            from inbox.watcher import Watcher
+
+            if Watcher(store, ws.survey.mailbox, ws.root, clock=clock).fetch_light_body(msg):
+                msg = store.message_row(message_id) or msg
+            else:
+                note = " (its body is no longer on the IMAP server: no .eml evidence)"
         suggested = suggestion_in(json.loads(msg.kind_reasons or "[]"))
         new_kind = kind or (suggested.value if suggested else None) or msg.kind or "human"
         store.record_review(
@@ -197,7 +207,7 @@ def review_decide(
             match_method=MatchMethod.MANUAL.value,
             event_kind=new_kind if new_kind in _EVENT_KINDS else None,
         )
-        return f"message #{message_id} assigned to {company_name} as {new_kind}"
+        return f"message #{message_id} assigned to {company_name} as {new_kind}{note}"
 
 
 def grade(
