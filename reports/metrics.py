@@ -177,10 +177,12 @@ class Frames:
         return cls(**{name: _normalise(pd.DataFrame(), name) for name in _FRAME_COLUMNS})
 
 
-def _normalise(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Every expected column present, times as aware UTC datetime64."""
+def _normalise(df: pd.DataFrame, name: str, copy: bool = True) -> pd.DataFrame:
+    """Every expected column present, times as aware UTC datetime64 (``copy=False``: the
+    frame is ours, fix it in place)."""
     cols = _FRAME_COLUMNS[name]
-    df = df.copy()
+    if copy:
+        df = df.copy()
     for col in cols:
         if col not in df.columns:
             df[col] = pd.Series(dtype="object")
@@ -196,7 +198,7 @@ def frames_from(**tables: pd.DataFrame | Sequence[dict[str, Any]]) -> Frames:
     for name in _FRAME_COLUMNS:
         raw = tables.get(name)
         df = pd.DataFrame(raw) if raw is not None else pd.DataFrame()
-        out[name] = _normalise(df, name)
+        out[name] = _normalise(df, name, copy=False)
     unknown = set(tables) - set(_FRAME_COLUMNS)
     if unknown:
         raise TypeError(f"unknown frames: {sorted(unknown)}")
@@ -224,13 +226,24 @@ def load_frames(store: st.Store) -> Frames:
             # (an updated row moves), SQLite happens to return them by rowid.
             result = conn.execute(sa.select(*cols).order_by(*table.primary_key.columns))
             df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-            out[name] = _normalise(df, name)
+            out[name] = _normalise(df, name, copy=False)
     return Frames(**out)
 
 
 # ---------------------------------------------------------------------------------------
 # Tiers and promises
 # ---------------------------------------------------------------------------------------
+def tiers_for(seconds: pd.Series, tiers: Sequence[Tier]) -> np.ndarray:
+    """tier_for over a column at once (NaN: no reply)."""
+    ordered = sorted(tiers, key=lambda t: t.seconds)
+    names = np.array([t.name for t in ordered] + [NO_REPLY_TIER], dtype=object)
+    limits = np.array([t.seconds for t in ordered], dtype="float64")
+    values = seconds.to_numpy(dtype="float64", na_value=np.nan)
+    pos = np.searchsorted(limits, values, side="left")  # first limit >= value
+    pos[~np.isfinite(values)] = len(ordered)
+    return names[pos]
+
+
 def tier_for(seconds: float | None, tiers: Sequence[Tier]) -> str:
     """The first tier whose maximum the time does not exceed; 'no reply' beyond the last."""
     if seconds is None or not np.isfinite(seconds):
@@ -346,13 +359,20 @@ def _first_events(events: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
 
 
 def _add_reply_signals(
-    df: pd.DataFrame, frames: Frames, first_human: pd.DataFrame, first_name: str | None
+    df: pd.DataFrame,
+    frames: Frames,
+    first_human: pd.DataFrame,
+    first_name: str | None,
+    only: pd.Series | None = None,
 ) -> None:
-    """Automatic quality signals of the first human reply's text (e-mail replies only)."""
+    """Automatic quality signals of the first human reply's text (e-mail replies only);
+    ``only``: the submissions that need them (the rest get none)."""
     texts = frames.messages.set_index("id")["text"] if len(frames.messages) else pd.Series()
     words: dict[int, int] = {}
     greets: dict[int, bool] = {}
     quotes: dict[int, bool] = {}
+    if only is not None:
+        first_human = first_human[first_human.index.isin(only)]
     if len(first_human):
         for sub_id, message_id in first_human["message_id"].items():
             if pd.isna(message_id) or int(message_id) not in texts.index:
@@ -376,10 +396,13 @@ def compute(
     now: datetime,
     wave: str | None = None,
     basis: str = "business",
+    signals_wave: str | None = None,
 ) -> pd.DataFrame:
     """One row per submission (company x wave) with status, times, tier and rank.
 
     ``basis`` is what ranks and tiers use: "business" (default) or "wall".
+    ``signals_wave``: read the reply texts' quality signals for that wave only (a report
+    shows them for the wave it is about; the other waves' rows get none).
     """
     if basis not in ("business", "wall"):
         raise ValueError("basis is 'business' or 'wall'")
@@ -527,10 +550,11 @@ def compute(
     metric = df["business_seconds"] if basis == "business" else df["response_seconds"]
     reachable = df["status"].isin(REACHABLE_STATUSES)
     tiers = list(survey.tiers)
-    df["tier"] = [
-        tier_for(v, tiers) if ok else (NOT_SENT_TIER if st == "not_sent" else NOT_REACHABLE_TIER)
-        for v, ok, st in zip(metric.where(answered), reachable, df["status"], strict=True)
-    ]
+    df["tier"] = np.where(
+        reachable,
+        tiers_for(metric.where(answered), tiers),
+        np.where(df["status"] == "not_sent", NOT_SENT_TIER, NOT_REACHABLE_TIER),
+    )
     df["rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
     for _, idx in df.groupby("wave_id").groups.items():
         sub = df.loc[idx]
@@ -572,15 +596,19 @@ def compute(
     df["promise_kept"] = kept
     grades = frames.grades.sort_values(["at", "id"]).drop_duplicates("submission_id", keep="last")
     df["quality_score"] = sid.map(grades.set_index("submission_id")["score"]).astype(float)
-    _add_reply_signals(df, frames, first_human, survey.persona.first_name)
+    only = None if signals_wave is None else df.loc[df["wave"] == signals_wave, "submission_id"]
+    _add_reply_signals(df, frames, first_human, survey.persona.first_name, only)
 
     df = df.rename(columns={"name": "company"})
     df["business_seconds"] = df["business_seconds"].where(answered)
     df["response_seconds"] = df["response_seconds"].where(answered)
-    out = df[RESULT_COLUMNS + EXTRA_COLUMNS].copy()
-    out = out.sort_values(
-        ["wave", "rank", "business_seconds", "company"], na_position="last", kind="stable"
-    ).reset_index(drop=True)
+    out = (
+        df[RESULT_COLUMNS + EXTRA_COLUMNS]
+        .sort_values(
+            ["wave", "rank", "business_seconds", "company"], na_position="last", kind="stable"
+        )
+        .reset_index(drop=True)
+    )
     return out
 
 
