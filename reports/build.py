@@ -51,6 +51,36 @@ STATUSES = (
 )
 
 
+class View:
+    """A view model: named values a template reads as attributes (``c.company``) or
+    items (``t["dkim_" ~ verdict]``).
+
+    Kept in the instance's ``__dict__``, so jinja2's ``getattr`` finds them at once; on
+    a plain dict it fails (an exception raised and caught) for every value printed, which
+    was a third of a company page's rendering time.
+    """
+
+    def __init__(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> None:
+        if values:
+            self.__dict__.update(values)
+        self.__dict__.update(more)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.__dict__[key] = value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.__dict__.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, View) and other.__dict__ == self.__dict__
+
+    def __repr__(self) -> str:
+        return f"View({self.__dict__!r})"
+
+
 # ---------------------------------------------------------------------------------------
 # Formatting
 # ---------------------------------------------------------------------------------------
@@ -62,6 +92,22 @@ def iso_utc(value: Any) -> str:
     if ts.microsecond or ts.nanosecond:
         return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_utc_many(values: pd.Series) -> pd.Series:
+    """iso_utc over a column of aware times at once ('' for missing)."""
+    s = pd.to_datetime(values, utc=True)
+    base = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    ms = (s.dt.microsecond // 1000).fillna(0).astype(int)
+    whole = (s.dt.microsecond.fillna(0) == 0) & (s.dt.nanosecond.fillna(0) == 0)
+    frac = ("." + ms.astype(str).str.zfill(3)).where(~whole, "")
+    return (base + frac + "Z").where(s.notna(), "")
+
+
+def local_many(values: pd.Series, tz: ZoneInfo) -> pd.Series:
+    """local over a column of aware times at once ('' for missing)."""
+    s = pd.to_datetime(values, utc=True)
+    return s.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").where(s.notna(), "")
 
 
 def num(value: Any) -> int | float | None:
@@ -269,8 +315,8 @@ def group_file(position: int, group_size: int) -> str:
 # ---------------------------------------------------------------------------------------
 @dataclass
 class Leaderboard:
-    rows: list[dict[str, Any]]
-    unreachable: list[dict[str, Any]]
+    rows: list[View]
+    unreachable: list[View]
     has_previous: bool
     summary: dict[str, Any]
     sectors: list[str]
@@ -323,7 +369,7 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
             if r.get("next_step"):
                 step = f"{t['next_step']}: {r['next_step']}"
                 reason = f"{reason} ({step})" if reason else step
-            unreachable.append({**base, "reason": reason})
+            unreachable.append(View(base, reason=reason))
             continue
         rank = r["rank"]
         rank_txt = "" if rank is None or pd.isna(rank) else str(int(rank))
@@ -343,23 +389,23 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
             )
         label, tier_sort, klass = tier_cache[tier]
         rows.append(
-            {
-                **base,
-                "rank": rank_txt,
-                "rank_sort": rank_txt,
-                "business": fmt_duration(r["business_seconds"], lang),
-                "business_sort": sort_num(r["business_seconds"]),
-                "wall": fmt_duration(r["response_seconds"], lang),
-                "wall_sort": sort_num(r["response_seconds"]),
-                "first": fmt_duration(r["first_contact_seconds"], lang),
-                "first_sort": sort_num(r["first_contact_seconds"]),
-                "tier": label,
-                "tier_sort": tier_sort,
-                "tier_class": klass,
-                "promise": t.get(r["promise_kept"], r["promise_kept"]) if r["promise_kept"] else "",
-                "change": change,
-                "change_sort": change_sort,
-            }
+            View(
+                base,
+                rank=rank_txt,
+                rank_sort=rank_txt,
+                business=fmt_duration(r["business_seconds"], lang),
+                business_sort=sort_num(r["business_seconds"]),
+                wall=fmt_duration(r["response_seconds"], lang),
+                wall_sort=sort_num(r["response_seconds"]),
+                first=fmt_duration(r["first_contact_seconds"], lang),
+                first_sort=sort_num(r["first_contact_seconds"]),
+                tier=label,
+                tier_sort=tier_sort,
+                tier_class=klass,
+                promise=t.get(r["promise_kept"], r["promise_kept"]) if r["promise_kept"] else "",
+                change=change,
+                change_sort=change_sort,
+            )
         )
     results, basis = data.results, data.basis
     overall = data.curves[0]
@@ -411,18 +457,22 @@ def curve_rows(curves: list[SurvivalCurve], lang: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 # Company pages
 # ---------------------------------------------------------------------------------------
-def company_views(data: WaveData, href_of: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+def company_views(
+    data: WaveData, href_of: Any, start: int = 0, stop: int | None = None
+) -> Iterator[tuple[str, View]]:
     """(slug, view) for each company of the wave, in ranking order, one at a time.
 
-    ``href_of(path)``: the link to a workspace file (evidence) from the page.
+    ``href_of(path)``: the link to a workspace file (evidence) from the page;
+    ``start``, ``stop``: only these positions in the ranking (a part rendered apart).
     """
-    frames, results, lang = data.frames, data.results, data.lang
+    frames, results, lang = data.frames, data.results.iloc[start:stop], data.lang
     t = strings(lang)
     labels = status_labels(t)
     tz = data.tz
     ids = set(results["submission_id"].astype(int))
     events_by: dict[int, list[dict[str, Any]]] = defaultdict(list)
     ev = frames.events[frames.events["submission_id"].isin(ids)].sort_values(["at", "id"])
+    ev = ev.assign(iso=iso_utc_many(ev["at"]), local=local_many(ev["at"], tz))
     for e in rows_of(ev):
         events_by[int(e["submission_id"])].append(e)
     msg_ids = set(ev["message_id"].dropna().astype(int))
@@ -446,24 +496,26 @@ def company_views(data: WaveData, href_of: Any) -> Iterator[tuple[str, dict[str,
         "auto_ack": t["event_auto_ack"],
         "bounce": t["event_bounce"],
     }
+    starts = results["submitted_at"]
+    results = results.assign(start_iso=iso_utc_many(starts), start_local=local_many(starts, tz))
     for r in rows_of(results):
         sid = int(r["submission_id"])
         start = r["submitted_at"]
         censor = r["censor_at"]
-        timeline: list[dict[str, Any]] = []
+        timeline: list[View] = []
         if start is not None and not pd.isna(start):
             timeline.append(
-                {
-                    "kind": "submitted",
-                    "iso": iso_utc(start),
-                    "local": local(start, tz),
-                    "label": t["event_submitted"],
-                    "elapsed": "",
-                    "channel": "",
-                    "late": False,
-                    "note": "",
-                    "message": None,
-                }
+                View(
+                    kind="submitted",
+                    iso=r["start_iso"],
+                    local=r["start_local"],
+                    label=t["event_submitted"],
+                    elapsed="",
+                    channel="",
+                    late=False,
+                    note="",
+                    message=None,
+                )
             )
         for e in events_by.get(sid, []):
             msg = None
@@ -473,77 +525,81 @@ def company_views(data: WaveData, href_of: Any) -> Iterator[tuple[str, dict[str,
                     text = str(m["text"] or "")
                     if len(text) > MAX_REPLY_CHARS:
                         text = text[:MAX_REPLY_CHARS] + "\n[…]"
-                    msg = {
-                        "sender": str(m["sender"] or ""),
-                        "subject": str(m["subject"] or ""),
-                        "text": text,
-                        "match_method": str(m["match_method"] or ""),
-                        "sha256": str(m["eml_sha256"] or ""),
-                        "by_hand": str(m["review"] or "") in DECIDED_BY_HAND,
+                    msg = View(
+                        sender=str(m["sender"] or ""),
+                        subject=str(m["subject"] or ""),
+                        text=text,
+                        match_method=str(m["match_method"] or ""),
+                        sha256=str(m["eml_sha256"] or ""),
+                        by_hand=str(m["review"] or "") in DECIDED_BY_HAND,
                         **origin_of(m["dkim"], m["dkim_domain"], m["dkim_evidence"]),
-                    }
+                    )
             elapsed = ""
             if start is not None and not pd.isna(start):
                 elapsed = fmt_duration(max(0.0, (e["at"] - start).total_seconds()), lang)
             late = bool(censor is not None and not pd.isna(censor) and e["at"] > censor)
             timeline.append(
-                {
-                    "kind": str(e["kind"]),
-                    "iso": iso_utc(e["at"]),
-                    "local": local(e["at"], tz),
-                    "label": kind_label.get(str(e["kind"]), str(e["kind"])),
-                    "elapsed": elapsed,
-                    "channel": str(e["channel"] or ""),
-                    "late": late,
-                    "note": str(e["note"] or ""),
-                    "message": msg,
-                }
+                View(
+                    kind=str(e["kind"]),
+                    iso=e["iso"],
+                    local=e["local"],
+                    label=kind_label.get(str(e["kind"]), str(e["kind"])),
+                    elapsed=elapsed,
+                    channel=str(e["channel"] or ""),
+                    late=late,
+                    note=str(e["note"] or ""),
+                    message=msg,
+                )
             )
-        shots, evidence_rows = [], []
+        shots: list[View] = []
+        evidence_rows: list[View] = []
         for e in evidence_by.get(sid, []):
             href = href_of(str(e["path"]))
             kind = str(e["kind"])
-            evidence_rows.append({"kind": kind, "href": href, "sha256": str(e["sha256"])})
+            evidence_rows.append(View(kind=kind, href=href, sha256=str(e["sha256"])))
             if kind in SCREENSHOT_KINDS:
-                shots.append(
-                    {"label": t["before"] if kind.endswith("before") else t["after"], "href": href}
-                )
+                label = t["before"] if kind.endswith("before") else t["after"]
+                shots.append(View(label=label, href=href))
         homepage = homepages.get(r["slug"])
         page_url = page_urls.get(sid)
         page_url = "" if page_url is None or pd.isna(page_url) else str(page_url)
         rank = r["rank"]
         yield (
             r["slug"],
-            {
-                "company": r["company"],
-                "sector": r["sector"],
-                "status_label": labels.get(r["status"], r["status"]),
-                "reason": r["reason"] or "",
-                "rank": "" if rank is None or pd.isna(rank) else str(int(rank)),
-                "tier": tier_label(r["tier"], lang),
-                "business": fmt_duration(r["business_seconds"], lang) or "–",
-                "wall": fmt_duration(r["response_seconds"], lang) or "–",
-                "match_method": r["match_method"] if isinstance(r["match_method"], str) else "–",
-                "promise": r["promise"] or "",
-                "promise_kept": t.get(r["promise_kept"], r["promise_kept"]),
-                "quality": "" if pd.isna(r["quality_score"]) else f"{r['quality_score']:g}/10",
-                "homepage_href": safe_href(homepage),
-                "page_url": page_url,
-                "page_href": safe_href(page_url),
-                "timeline": timeline,
-                "shots": shots,
-                "evidence": evidence_rows,
-                "history": [
-                    {
-                        "wave": h["wave"],
-                        "rank": "" if pd.isna(h["rank"]) else str(int(h["rank"])),
-                        "status": labels.get(h["status"], h["status"]),
-                        "business": fmt_duration(h["business_seconds"], lang),
-                        "tier": tier_label(h["tier"], lang),
-                    }
-                    for h in history_by.get(r["slug"], [])
-                ],
-            },
+            View(
+                {
+                    "company": r["company"],
+                    "sector": r["sector"],
+                    "status_label": labels.get(r["status"], r["status"]),
+                    "reason": r["reason"] or "",
+                    "rank": "" if rank is None or pd.isna(rank) else str(int(rank)),
+                    "tier": tier_label(r["tier"], lang),
+                    "business": fmt_duration(r["business_seconds"], lang) or "–",
+                    "wall": fmt_duration(r["response_seconds"], lang) or "–",
+                    "match_method": r["match_method"]
+                    if isinstance(r["match_method"], str)
+                    else "–",
+                    "promise": r["promise"] or "",
+                    "promise_kept": t.get(r["promise_kept"], r["promise_kept"]),
+                    "quality": "" if pd.isna(r["quality_score"]) else f"{r['quality_score']:g}/10",
+                    "homepage_href": safe_href(homepage),
+                    "page_url": page_url,
+                    "page_href": safe_href(page_url),
+                    "timeline": timeline,
+                    "shots": shots,
+                    "evidence": evidence_rows,
+                    "history": [
+                        View(
+                            wave=h["wave"],
+                            rank="" if pd.isna(h["rank"]) else str(int(h["rank"])),
+                            status=labels.get(h["status"], h["status"]),
+                            business=fmt_duration(h["business_seconds"], lang),
+                            tier=tier_label(h["tier"], lang),
+                        )
+                        for h in history_by.get(r["slug"], [])
+                    ],
+                }
+            ),
         )
 
 

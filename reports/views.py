@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from markupsafe import Markup, escape
 from reports import charts
 from reports.build import (
     Leaderboard,
+    View,
     WaveData,
     company_views,
     days,
@@ -46,6 +48,8 @@ from reports.build import (
 from reports.i18n import strings
 from reports.safety import neutralise, relative_href
 from reports.survival import SurvivalCurve
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_ROWS = 500
@@ -72,9 +76,9 @@ def environment() -> jinja2.Environment:
     )
 
 
-def ui_strings(lang: str) -> dict[str, Markup]:
+def ui_strings(lang: str) -> View:
     """The interface strings, escaped once: trusted constants that skip per-use escaping."""
-    return {k: escape(v) for k, v in strings(lang).items()}
+    return View({k: escape(v) for k, v in strings(lang).items()})
 
 
 def csp(script: str | None) -> str:
@@ -301,20 +305,71 @@ def write_companies(
     out: Path,
 ) -> None:
     comp_dir = out / "companies"
-    views = company_views(data, _evidence_links(data, comp_dir))
-    page_csp = csp(None)
+    href_of = _evidence_links(data, comp_dir)
     if not layout.compact:
         template = env.get_template("company.html.j2")
-        for slug, c in views:
+        page_csp = csp(None)
+        for slug, c in company_views(data, href_of):
             html = template.render(**common, root="../", csp=page_csp, c=c)
             (comp_dir / file_of[slug]).write_text(html, "utf-8")
         return
+    size = layout.group_size
+    count = (len(data.results) + size - 1) // size
+
+    def groups(first: int, last: int) -> None:
+        _write_groups(env, common, data, size, file_of, comp_dir, href_of, first, last)
+
+    half = count // 2
+    if len(data.results) < PARALLEL_MIN_COMPANIES or not _fork_helps():
+        groups(0, count)
+        return
+    # Research scale: a forked copy of this process renders the second half of the pages
+    # while this one renders the first (the view data is shared copy-on-write).
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            groups(half, count)
+            code = 0
+        except BaseException:
+            log.exception("rendering company pages %d-%d failed", half + 1, count)
+        finally:
+            os._exit(code)
+    try:
+        groups(0, half)
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        log.warning("the second renderer failed; rendering its pages here")
+        groups(half, count)
+
+
+PARALLEL_MIN_COMPANIES = 5_000
+
+
+def _fork_helps() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
+def _write_groups(
+    env: jinja2.Environment,
+    common: dict[str, Any],
+    data: WaveData,
+    size: int,
+    file_of: dict[str, str],
+    comp_dir: Path,
+    href_of: Any,
+    first_group: int,
+    last_group: int,
+) -> None:
+    """Shared company pages number first_group to last_group - 1 (0-based)."""
     template = env.get_template("companies.html.j2")
     plain = strings(data.lang)
-    size = layout.group_size
+    page_csp = csp(None)
     total = len(data.results)
     count = (total + size - 1) // size
-    for i, group in enumerate(_chunks(views, size)):
+    views = company_views(data, href_of, first_group * size, last_group * size)
+    for i, group in enumerate(_chunks(views, size), start=first_group):
         for slug, c in group:
             c["anchor"] = file_of[slug].partition("#")[2]
         first = i * size

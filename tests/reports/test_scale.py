@@ -229,3 +229,22 @@ def test_a_small_survey_keeps_one_page_per_company(builder, tmp_path):
         "c0.html", "c1.html", "c2.html",
     ]  # fmt: skip
     assert isinstance(b.companies[0], Company)
+
+
+def test_pages_rendered_by_two_processes_are_the_pages_rendered_by_one(
+    builder, tmp_path, monkeypatch
+):
+    """At research scale a forked copy renders half of the shared company pages."""
+    _big(builder)
+    files = {}
+    for name, threshold in (("one", 10**9), ("two", 0)):
+        monkeypatch.setattr("reports.views.PARALLEL_MIN_COMPANIES", threshold)
+        paths = build_report(
+            builder.store, builder.workspace(), out_dir=tmp_path / name, now=NOW_BIG,
+            page_rows=PAGE, group_size=4,
+        )  # fmt: skip
+        files[name] = {
+            str(p.relative_to(paths.dir)): p.read_bytes() for p in sorted(paths.dir.rglob("*.html"))
+        }
+    assert len(files["one"]) == 2 + 8
+    assert files["two"] == files["one"]
