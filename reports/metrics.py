@@ -367,17 +367,19 @@ def _add_reply_signals(
 ) -> None:
     """Automatic quality signals of the first human reply's text (e-mail replies only);
     ``only``: the submissions that need them (the rest get none)."""
-    texts = frames.messages.set_index("id")["text"] if len(frames.messages) else pd.Series()
     words: dict[int, int] = {}
     greets: dict[int, bool] = {}
     quotes: dict[int, bool] = {}
     if only is not None:
         first_human = first_human[first_human.index.isin(only)]
     if len(first_human):
+        msgs = frames.messages
+        wanted = msgs["id"].isin(first_human["message_id"].dropna())
+        texts = dict(zip(msgs.loc[wanted, "id"].astype(int), msgs.loc[wanted, "text"], strict=True))
         for sub_id, message_id in first_human["message_id"].items():
-            if pd.isna(message_id) or int(message_id) not in texts.index:
+            if pd.isna(message_id) or int(message_id) not in texts:
                 continue
-            sig = reply_signals(texts.loc[int(message_id)], first_name)
+            sig = reply_signals(texts[int(message_id)], first_name)
             words[sub_id], greets[sub_id], quotes[sub_id] = (
                 sig.words,
                 sig.greets_by_name,
@@ -567,32 +569,30 @@ def compute(
         df.loc[rest, "rank"] = n_answered + 1
 
     # -- promises and quality ---------------------------------------------------------
-    kept = []
-    for row in df[
-        [
-            "promise",
-            "calendar_key",
-            "hours_key",
-            "submitted_at",
-            "first_human_reply_at",
-            "censor_at",
-            "response_seconds",
-            "business_seconds",
-        ]
-    ].itertuples(index=False):
-        kept.append(
-            _promise_kept(
-                row.promise,
-                calendars[(row.calendar_key, row.hours_key)],
-                row.submitted_at,
-                row.first_human_reply_at,
-                row.censor_at,
-                row.response_seconds,
-                row.business_seconds,
-            )
-            if row.promise
-            else ""
+    promised = (df["promise"] != "").to_numpy()
+    cols = [
+        "promise",
+        "calendar_key",
+        "hours_key",
+        "submitted_at",
+        "first_human_reply_at",
+        "censor_at",
+        "response_seconds",
+        "business_seconds",
+    ]
+    kept = np.full(len(df), "", dtype=object)
+    kept[promised] = [
+        _promise_kept(
+            row.promise,
+            calendars[(row.calendar_key, row.hours_key)],
+            row.submitted_at,
+            row.first_human_reply_at,
+            row.censor_at,
+            row.response_seconds,
+            row.business_seconds,
         )
+        for row in df.loc[promised, cols].itertuples(index=False)
+    ]
     df["promise_kept"] = kept
     grades = frames.grades.sort_values(["at", "id"]).drop_duplicates("submission_id", keep="last")
     df["quality_score"] = sid.map(grades.set_index("submission_id")["score"]).astype(float)
