@@ -93,19 +93,23 @@ def build_report(
     try:
         xlsx = XlsxWriter(data.results, data.curves, data.steps, paths.results_xlsx)
         try:
-            write_exports(
-                data.results,
-                data.curves,
-                data.steps,
-                workspace.survey,
-                data.wave_name,
-                data.offset,
-                data.now,
-                paths.results_csv,
-                paths.results_json,
-                data.reviewed,
-            )
-            render_all(data, out, layout, page_files(data.results, layout.group_size))
+
+            def exports() -> None:
+                write_exports(
+                    data.results,
+                    data.curves,
+                    data.steps,
+                    workspace.survey,
+                    data.wave_name,
+                    data.offset,
+                    data.now,
+                    paths.results_csv,
+                    paths.results_json,
+                    data.reviewed,
+                )
+
+            file_of = page_files(data.results, layout.group_size)
+            render_all(data, out, layout, file_of, alongside=exports)
         finally:
             xlsx.finish()
     except OSError as exc:

@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from itertools import islice
@@ -117,8 +117,18 @@ class Layout:
         return self.group_size > 0
 
 
-def render_all(data: WaveData, out: Path, layout: Layout, file_of: dict[str, str]) -> None:
-    """index.html, the company pages and methodology.html into ``out``."""
+def render_all(
+    data: WaveData,
+    out: Path,
+    layout: Layout,
+    file_of: dict[str, str],
+    alongside: Callable[[], None] | None = None,
+) -> None:
+    """index.html, the company pages and methodology.html into ``out``.
+
+    ``alongside``: other work of this process (the exports); at research scale it runs
+    while a forked copy of the process renders most of the company pages.
+    """
     env = environment()
     t = ui_strings(data.lang)
     survey = data.workspace.survey
@@ -132,13 +142,57 @@ def render_all(data: WaveData, out: Path, layout: Layout, file_of: dict[str, str
         "tool_version": tool_version(),
         "simulated_banner": t["simulated"].format(days=days(data.offset)) if data.offset else "",
     }
-    board = leaderboard(data, file_of)
-    write_index(env, common, data, board, layout, out)
-    del board
-    write_companies(env, common, data, layout, file_of, out)
-    m = methodology(data)
-    html = env.get_template("methodology.html.j2").render(**common, root="", csp=csp(None), m=m)
-    (out / "methodology.html").write_text(html, "utf-8")
+    comp_dir = out / "companies"
+    href_of = _evidence_links(data, comp_dir)
+    size = layout.group_size
+    count = (len(data.results) + size - 1) // size if size else 0
+
+    def groups(first: int, last: int) -> None:
+        _write_groups(env, common, data, size, file_of, comp_dir, href_of, first, last)
+
+    split = count
+    pid = None
+    if layout.compact and len(data.results) >= PARALLEL_MIN_COMPANIES and _fork_helps():
+        # A forked copy of this process (the view data shared copy-on-write) renders the
+        # pages from ``split`` on while this one does the rest of the report.
+        split = round(count * PARENT_SHARE)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is not collected
+            code = 1
+            try:
+                groups(split, count)
+                code = 0
+            except BaseException:
+                log.exception("rendering company pages %d-%d failed", split + 1, count)
+            finally:
+                os._exit(code)
+    try:
+        if alongside is not None:
+            alongside()
+        board = leaderboard(data, file_of)
+        write_index(env, common, data, board, layout, out)
+        del board
+        if layout.compact:
+            groups(0, split)
+        else:
+            write_pages(env, common, data, file_of, comp_dir, href_of)
+        m = methodology(data)
+        html = env.get_template("methodology.html.j2").render(**common, root="", csp=csp(None), m=m)
+        (out / "methodology.html").write_text(html, "utf-8")
+    finally:
+        if pid is not None:
+            _, status = os.waitpid(pid, 0)
+    if pid is not None and os.waitstatus_to_exitcode(status) != 0:
+        log.warning("the second renderer failed; rendering its pages here")
+        groups(split, count)
+
+
+PARALLEL_MIN_COMPANIES = 5_000
+PARENT_SHARE = 0.4  # of the shared pages: this process also writes the exports and index
+
+
+def _fork_helps() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,59 +350,20 @@ def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def write_companies(
+def write_pages(
     env: jinja2.Environment,
     common: dict[str, Any],
     data: WaveData,
-    layout: Layout,
     file_of: dict[str, str],
-    out: Path,
+    comp_dir: Path,
+    href_of: Any,
 ) -> None:
-    comp_dir = out / "companies"
-    href_of = _evidence_links(data, comp_dir)
-    if not layout.compact:
-        template = env.get_template("company.html.j2")
-        page_csp = csp(None)
-        for slug, c in company_views(data, href_of):
-            html = template.render(**common, root="../", csp=page_csp, c=c)
-            (comp_dir / file_of[slug]).write_text(html, "utf-8")
-        return
-    size = layout.group_size
-    count = (len(data.results) + size - 1) // size
-
-    def groups(first: int, last: int) -> None:
-        _write_groups(env, common, data, size, file_of, comp_dir, href_of, first, last)
-
-    half = count // 2
-    if len(data.results) < PARALLEL_MIN_COMPANIES or not _fork_helps():
-        groups(0, count)
-        return
-    # Research scale: a forked copy of this process renders the second half of the pages
-    # while this one renders the first (the view data is shared copy-on-write).
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        code = 1
-        try:
-            groups(half, count)
-            code = 0
-        except BaseException:
-            log.exception("rendering company pages %d-%d failed", half + 1, count)
-        finally:
-            os._exit(code)
-    try:
-        groups(0, half)
-    finally:
-        _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        log.warning("the second renderer failed; rendering its pages here")
-        groups(half, count)
-
-
-PARALLEL_MIN_COMPANIES = 5_000
-
-
-def _fork_helps() -> bool:
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    """One page per company (a consultant's survey)."""
+    template = env.get_template("company.html.j2")
+    page_csp = csp(None)
+    for slug, c in company_views(data, href_of):
+        html = template.render(**common, root="../", csp=page_csp, c=c)
+        (comp_dir / file_of[slug]).write_text(html, "utf-8")
 
 
 def _write_groups(
