@@ -191,7 +191,7 @@ def build_only(root: Path, wave: str, lang: str) -> dict[str, float | str]:
         "build_s": round(build_s, 2),
         "cpu_s": round(_cpu_s() - cpu0, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "xlsx_worker_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "child_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "index": str(paths.index_html),
     }
 
@@ -278,7 +278,7 @@ def main() -> int:
     )
     print(
         f"peak RSS {r['peak_rss_mb']:.0f} MB (goal < {goal_mb} MB); "
-        f"xlsx worker {r['xlsx_worker_rss_mb']:.0f} MB"
+        f"largest child process (xlsx worker, second renderer) {r['child_rss_mb']:.0f} MB"
     )
     print(
         f"output {size_mb:.1f} MB in {len(files)} files, index.html {index_mb:.1f} MB, "

@@ -170,7 +170,7 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
         met = rp["build_s"] < goal_s and rp["peak_rss_mb"] < goal_mb and (fcp or 0) < 2000
         rows.append(
             f"| reports, {n:,} companies x {rp['waves']} waves | {rp['build_s']} s, {rp['cpu_s']} CPU-s, "
-            f"peak RSS {rp['peak_rss_mb']} MB (xlsx worker {rp['xlsx_worker_rss_mb']} MB); "
+            f"peak RSS {rp['peak_rss_mb']} MB (largest child process {rp['child_rss_mb']} MB); "
             f"{rp['output_mb']} MB in {rp['files']} files, index.html {rp['index_mb']} MB; "
             f"leaderboard first contentful paint {fcp} ms | — | — "
             f"| < {goal_s} s, RSS < {goal_mb // 1024} GB, paint < 2 s | {_yn(met)} | {rp['loadavg']} |"
