@@ -123,6 +123,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "sat": "Sat",
         "skip": "Skip to the table",
         "median_word": "median",
+        "rows_of": "Rows {first}–{last} of {total}",
+        "prev_page": "Previous",
+        "next_page": "Next",
+        "rows_note": (
+            "This page lists the first {n} rows; with scripts on, the pager, search and sort "
+            "cover all {total}. Without scripts: every company in results.csv and on the "
+        ),
+        "company_pages": "company pages",
+        "companies_page": "Companies, page",
     },
     "he": {
         "leaderboard": "טבלת דירוג",
@@ -232,6 +241,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "sat": "ש׳",
         "skip": "דלג לטבלה",
         "median_word": "חציון",
+        "rows_of": "שורות {first}–{last} מתוך {total}",
+        "prev_page": "הקודם",
+        "next_page": "הבא",
+        "rows_note": (
+            "בעמוד זה {n} השורות הראשונות; כשסקריפטים פועלים, הדפדוף, החיפוש והמיון כוללים את "
+            "כל {total} השורות. בלי סקריפטים: כל החברות ב-results.csv וב"
+        ),
+        "company_pages": "דפי החברות",
+        "companies_page": "חברות, עמוד",
     },
 }
 

@@ -177,10 +177,12 @@ class Frames:
         return cls(**{name: _normalise(pd.DataFrame(), name) for name in _FRAME_COLUMNS})
 
 
-def _normalise(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Every expected column present, times as aware UTC datetime64."""
+def _normalise(df: pd.DataFrame, name: str, copy: bool = True) -> pd.DataFrame:
+    """Every expected column present, times as aware UTC datetime64 (``copy=False``: the
+    frame is ours, fix it in place)."""
     cols = _FRAME_COLUMNS[name]
-    df = df.copy()
+    if copy:
+        df = df.copy()
     for col in cols:
         if col not in df.columns:
             df[col] = pd.Series(dtype="object")
@@ -196,7 +198,7 @@ def frames_from(**tables: pd.DataFrame | Sequence[dict[str, Any]]) -> Frames:
     for name in _FRAME_COLUMNS:
         raw = tables.get(name)
         df = pd.DataFrame(raw) if raw is not None else pd.DataFrame()
-        out[name] = _normalise(df, name)
+        out[name] = _normalise(df, name, copy=False)
     unknown = set(tables) - set(_FRAME_COLUMNS)
     if unknown:
         raise TypeError(f"unknown frames: {sorted(unknown)}")
@@ -217,20 +219,45 @@ def load_frames(store: st.Store) -> Frames:
         "wave_facts": st.wave_facts,
     }
     out: dict[str, pd.DataFrame] = {}
+    sqlite = store.engine.dialect.name == "sqlite"
     with store.engine.connect() as conn:
         for name, table in tables.items():
-            cols = [table.c[c] for c in _FRAME_COLUMNS[name]]
+            cols = [_raw_time(table.c[c], sqlite) for c in _FRAME_COLUMNS[name]]
             # In key order on every back end: PostgreSQL returns rows in no set order
             # (an updated row moves), SQLite happens to return them by rowid.
             result = conn.execute(sa.select(*cols).order_by(*table.primary_key.columns))
             df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-            out[name] = _normalise(df, name)
+            if sqlite:  # the times came as SQLite's text: parsed per column, not per value
+                for col in _TIME_COLUMNS.intersection(df.columns):
+                    df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+            out[name] = _normalise(df, name, copy=False)
     return Frames(**out)
+
+
+def _raw_time(col: sa.Column[Any], sqlite: bool) -> Any:
+    """A time column without the store's per-value conversion (a Python call per row and
+    column, the larger part of loading 400,000 submissions): SQLite's stored text, or the
+    driver's aware datetimes on PostgreSQL; the frame converts whole columns."""
+    if col.name not in _TIME_COLUMNS:
+        return col
+    raw = sa.String() if sqlite else sa.DateTime(timezone=True)
+    return sa.type_coerce(col, raw).label(col.name)
 
 
 # ---------------------------------------------------------------------------------------
 # Tiers and promises
 # ---------------------------------------------------------------------------------------
+def tiers_for(seconds: pd.Series, tiers: Sequence[Tier]) -> np.ndarray:
+    """tier_for over a column at once (NaN: no reply)."""
+    ordered = sorted(tiers, key=lambda t: t.seconds)
+    names = np.array([t.name for t in ordered] + [NO_REPLY_TIER], dtype=object)
+    limits = np.array([t.seconds for t in ordered], dtype="float64")
+    values = seconds.to_numpy(dtype="float64", na_value=np.nan)
+    pos = np.searchsorted(limits, values, side="left")  # first limit >= value
+    pos[~np.isfinite(values)] = len(ordered)
+    return names[pos]
+
+
 def tier_for(seconds: float | None, tiers: Sequence[Tier]) -> str:
     """The first tier whose maximum the time does not exceed; 'no reply' beyond the last."""
     if seconds is None or not np.isfinite(seconds):
@@ -346,18 +373,27 @@ def _first_events(events: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
 
 
 def _add_reply_signals(
-    df: pd.DataFrame, frames: Frames, first_human: pd.DataFrame, first_name: str | None
+    df: pd.DataFrame,
+    frames: Frames,
+    first_human: pd.DataFrame,
+    first_name: str | None,
+    only: pd.Series | None = None,
 ) -> None:
-    """Automatic quality signals of the first human reply's text (e-mail replies only)."""
-    texts = frames.messages.set_index("id")["text"] if len(frames.messages) else pd.Series()
+    """Automatic quality signals of the first human reply's text (e-mail replies only);
+    ``only``: the submissions that need them (the rest get none)."""
     words: dict[int, int] = {}
     greets: dict[int, bool] = {}
     quotes: dict[int, bool] = {}
+    if only is not None:
+        first_human = first_human[first_human.index.isin(only)]
     if len(first_human):
+        msgs = frames.messages
+        wanted = msgs["id"].isin(first_human["message_id"].dropna())
+        texts = dict(zip(msgs.loc[wanted, "id"].astype(int), msgs.loc[wanted, "text"], strict=True))
         for sub_id, message_id in first_human["message_id"].items():
-            if pd.isna(message_id) or int(message_id) not in texts.index:
+            if pd.isna(message_id) or int(message_id) not in texts:
                 continue
-            sig = reply_signals(texts.loc[int(message_id)], first_name)
+            sig = reply_signals(texts[int(message_id)], first_name)
             words[sub_id], greets[sub_id], quotes[sub_id] = (
                 sig.words,
                 sig.greets_by_name,
@@ -376,10 +412,13 @@ def compute(
     now: datetime,
     wave: str | None = None,
     basis: str = "business",
+    signals_wave: str | None = None,
 ) -> pd.DataFrame:
     """One row per submission (company x wave) with status, times, tier and rank.
 
     ``basis`` is what ranks and tiers use: "business" (default) or "wall".
+    ``signals_wave``: read the reply texts' quality signals for that wave only (a report
+    shows them for the wave it is about; the other waves' rows get none).
     """
     if basis not in ("business", "wall"):
         raise ValueError("basis is 'business' or 'wall'")
@@ -527,10 +566,11 @@ def compute(
     metric = df["business_seconds"] if basis == "business" else df["response_seconds"]
     reachable = df["status"].isin(REACHABLE_STATUSES)
     tiers = list(survey.tiers)
-    df["tier"] = [
-        tier_for(v, tiers) if ok else (NOT_SENT_TIER if st == "not_sent" else NOT_REACHABLE_TIER)
-        for v, ok, st in zip(metric.where(answered), reachable, df["status"], strict=True)
-    ]
+    df["tier"] = np.where(
+        reachable,
+        tiers_for(metric.where(answered), tiers),
+        np.where(df["status"] == "not_sent", NOT_SENT_TIER, NOT_REACHABLE_TIER),
+    )
     df["rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
     for _, idx in df.groupby("wave_id").groups.items():
         sub = df.loc[idx]
@@ -543,44 +583,46 @@ def compute(
         df.loc[rest, "rank"] = n_answered + 1
 
     # -- promises and quality ---------------------------------------------------------
-    kept = []
-    for row in df[
-        [
-            "promise",
-            "calendar_key",
-            "hours_key",
-            "submitted_at",
-            "first_human_reply_at",
-            "censor_at",
-            "response_seconds",
-            "business_seconds",
-        ]
-    ].itertuples(index=False):
-        kept.append(
-            _promise_kept(
-                row.promise,
-                calendars[(row.calendar_key, row.hours_key)],
-                row.submitted_at,
-                row.first_human_reply_at,
-                row.censor_at,
-                row.response_seconds,
-                row.business_seconds,
-            )
-            if row.promise
-            else ""
+    promised = (df["promise"] != "").to_numpy()
+    cols = [
+        "promise",
+        "calendar_key",
+        "hours_key",
+        "submitted_at",
+        "first_human_reply_at",
+        "censor_at",
+        "response_seconds",
+        "business_seconds",
+    ]
+    kept = np.full(len(df), "", dtype=object)
+    kept[promised] = [
+        _promise_kept(
+            row.promise,
+            calendars[(row.calendar_key, row.hours_key)],
+            row.submitted_at,
+            row.first_human_reply_at,
+            row.censor_at,
+            row.response_seconds,
+            row.business_seconds,
         )
+        for row in df.loc[promised, cols].itertuples(index=False)
+    ]
     df["promise_kept"] = kept
     grades = frames.grades.sort_values(["at", "id"]).drop_duplicates("submission_id", keep="last")
     df["quality_score"] = sid.map(grades.set_index("submission_id")["score"]).astype(float)
-    _add_reply_signals(df, frames, first_human, survey.persona.first_name)
+    only = None if signals_wave is None else df.loc[df["wave"] == signals_wave, "submission_id"]
+    _add_reply_signals(df, frames, first_human, survey.persona.first_name, only)
 
     df = df.rename(columns={"name": "company"})
     df["business_seconds"] = df["business_seconds"].where(answered)
     df["response_seconds"] = df["response_seconds"].where(answered)
-    out = df[RESULT_COLUMNS + EXTRA_COLUMNS].copy()
-    out = out.sort_values(
-        ["wave", "rank", "business_seconds", "company"], na_position="last", kind="stable"
-    ).reset_index(drop=True)
+    out = (
+        df[RESULT_COLUMNS + EXTRA_COLUMNS]
+        .sort_values(
+            ["wave", "rank", "business_seconds", "company"], na_position="last", kind="stable"
+        )
+        .reset_index(drop=True)
+    )
     return out
 
 

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _OTHER_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 BIDI_MARKER = "\ufffd"
+_ANY_CONTROL = re.compile(f"{_BIDI_CONTROLS.pattern}|{_OTHER_CONTROLS.pattern}")
 
 
 def neutralise(text: str) -> str:
@@ -22,7 +23,7 @@ def neutralise(text: str) -> str:
 
     Direction is then decided by the element (``dir="auto"``), not by the company.
     """
-    if not text:
+    if not text or not _ANY_CONTROL.search(text):  # the common case: one scan, no copy
         return text
     text = _BIDI_CONTROLS.sub(BIDI_MARKER, text)
     return _OTHER_CONTROLS.sub("", text)
