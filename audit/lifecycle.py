@@ -22,11 +22,12 @@ from audit.models import Outcome, SubmissionState
 
 # Outcomes that are the server's own definite "no": the form reached it and was refused,
 # so a clicked submission with one of these is failed, not uncertain.
-DEFINITE_REFUSALS = frozenset({Outcome.VALIDATION_ERROR, Outcome.SPAM_BLOCKED})
+DEFINITE_REFUSALS = frozenset({Outcome.VALIDATION_ERROR, Outcome.SPAM_BLOCKED, Outcome.REJECTED})
 BLOCKING = frozenset({Outcome.CAPTCHA, Outcome.LOGIN_WALL})
 
 UNCERTAIN_AFTER_CLICK = "interrupted after the submit click; not re-sent"
 PLANNED_AGAIN = "recovered: interrupted before submit"
+# The e-mail channel's "submit click" is the SMTP DATA command: same rule, same column.
 
 
 class LifecycleError(ValueError):
@@ -53,6 +54,9 @@ class Submission:
     submitted_at: datetime | None = None
     finished_at: datetime | None = None
     run_id: int | None = None
+    channel: str = "form"  # SubmissionChannel
+    sent_message_id: str | None = None  # e-mail: our Message-ID, stored before sending
+    channel_note: str | None = None  # why this channel (e.g. the form failed: fallback)
 
     @classmethod
     def from_row(cls, row: Any) -> Submission:
@@ -74,6 +78,9 @@ class Submission:
             submitted_at=m.get("submitted_at"),
             finished_at=m.get("finished_at"),
             run_id=m.get("run_id"),
+            channel=m.get("channel") or "form",
+            sent_message_id=m.get("sent_message_id"),
+            channel_note=m.get("channel_note"),
         )
 
     @property
@@ -123,6 +130,26 @@ def finish(sub: Submission, outcome: Outcome, reason: str, clicked: bool, now: d
         "reason": reason,
         "finished_at": now,
     }
+
+
+def defer(sub: Submission, reason: str, now: datetime) -> Change:
+    """running, nothing sent, a temporary refusal (SMTP 4xx, server unreachable) ->
+    planned again: the next run tries it. Never after the submit click."""
+    if sub.state is not SubmissionState.RUNNING or sub.clicked:
+        raise LifecycleError(f"submission {sub.id} deferred while {sub.state}")
+    return {"state": SubmissionState.PLANNED.value, "reason": f"{reason} (tried again later)"}
+
+
+def fallback_reason(form: Submission) -> str | None:
+    """Why a company's form submission lets the survey fall back to e-mail, or None.
+
+    Only a form that could not be submitted at all (failed or blocked) and was never
+    clicked: after a click, or when uncertain, the company may have our inquiry already.
+    """
+    if form.clicked or form.state not in (SubmissionState.FAILED, SubmissionState.BLOCKED):
+        return None
+    what = form.outcome or form.state.value
+    return f"form {form.state.value}: {what} -> e-mail fallback"
 
 
 def recover(sub: Submission, retry_failed: bool, now: datetime) -> Change | None:

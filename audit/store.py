@@ -14,6 +14,14 @@ Schema version history (a schema change names its migration here):
   3: migration ``3_wave_facts``: the table wave_facts (the company facts each wave ran
      with, frozen at the submit click). A new table, created when the store opens; waves
      recorded before it have no facts and their reports use today's companies.yaml.
+  4: migration ``4_submission_claims`` (another branch; a no-op placeholder here until
+     the merge, see MIGRATIONS).
+  5: migration ``5_channels``: a submission is company x wave x channel.
+     submissions.channel (form | email; existing rows: form), submissions.sent_message_id
+     (the e-mail channel's Message-ID, stored before sending: replies are matched by
+     thread to it) and submissions.channel_note (why the channel, e.g. the fallback);
+     the unique constraint one_submission_per_wave (company, wave) becomes
+     one_submission_per_channel (company, wave, channel). SQLite rebuilds the table.
 
 A store is migrated when it is opened: each migration from its version up to
 SCHEMA_VERSION runs in one transaction with the version bump, and is recorded in ``meta``
@@ -36,11 +44,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from audit.errors import StoreError
 from audit.lifecycle import Change, Submission
-from audit.models import MAX_SLUG_BYTES, Channel, Company, SubmissionState
+from audit.models import MAX_SLUG_BYTES, Channel, Company, SubmissionChannel, SubmissionState
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -149,7 +157,11 @@ submissions = sa.Table(
     sa.Column("submitted_at", UTCDateTime),  # the instant the reply clock starts
     sa.Column("finished_at", UTCDateTime),
     sa.Column("run_id", sa.ForeignKey("runs.id")),
-    sa.UniqueConstraint("company_id", "wave_id", name="one_submission_per_wave"),
+    # schema 5 (migration 5_channels): company x wave x channel
+    sa.Column("channel", sa.String(8), nullable=False, server_default="form"),
+    sa.Column("sent_message_id", Text),  # e-mail: our Message-ID, written before sending
+    sa.Column("channel_note", Text),  # why this channel (e.g. "form blocked: captcha -> ...")
+    sa.UniqueConstraint("company_id", "wave_id", "channel", name="one_submission_per_channel"),
 )
 
 attempts = sa.Table(  # every probe outcome is a row, dry runs included
@@ -285,10 +297,50 @@ def _add_columns(table: sa.Table, names: Sequence[str]) -> Callable[[Connection]
     return run
 
 
+_CHANNEL_COLUMNS = ("channel", "sent_message_id", "channel_note")
+
+
+def _migrate_channels(c: Connection) -> None:
+    """5_channels: the channel columns, and one submission per company x wave x channel."""
+    if c.dialect.name != "sqlite":
+        _add_columns(submissions, ("sent_message_id", "channel_note"))(c)
+        have = {col["name"] for col in sa.inspect(c).get_columns("submissions")}
+        if "channel" not in have:
+            c.exec_driver_sql(
+                "ALTER TABLE submissions ADD COLUMN channel VARCHAR(8) NOT NULL DEFAULT 'form'"
+            )
+        unique = {u["name"] for u in sa.inspect(c).get_unique_constraints("submissions")}
+        if "one_submission_per_wave" in unique:
+            c.exec_driver_sql("ALTER TABLE submissions DROP CONSTRAINT one_submission_per_wave")
+        if "one_submission_per_channel" not in unique:
+            c.exec_driver_sql(
+                "ALTER TABLE submissions ADD CONSTRAINT one_submission_per_channel "
+                "UNIQUE (company_id, wave_id, channel)"
+            )
+        return
+    # SQLite cannot drop a constraint: rebuild the table (the documented 12-step way, with
+    # the foreign keys of messages, attempts, ... checked at commit, when the rebuilt table
+    # holds every id again). Columns of migrations before this one are copied as they are.
+    # (Store._migrate_once turned the foreign keys off for this, and checks them after.)
+    have = [col["name"] for col in sa.inspect(c).get_columns("submissions")]
+    ddl = str(sa.schema.CreateTable(submissions).compile(dialect=c.dialect))
+    c.exec_driver_sql("DROP TABLE IF EXISTS submissions_new")  # left by a crash in here
+    c.exec_driver_sql(ddl.replace("CREATE TABLE submissions ", "CREATE TABLE submissions_new ", 1))
+    common = [n for n in have if n in submissions.c and n not in _CHANNEL_COLUMNS]
+    cols = ", ".join(f'"{n}"' for n in common)
+    c.exec_driver_sql(f"INSERT INTO submissions_new ({cols}) SELECT {cols} FROM submissions")
+    c.exec_driver_sql("DROP TABLE submissions")
+    c.exec_driver_sql("ALTER TABLE submissions_new RENAME TO submissions")
+
+
 # version -> (name, step): what takes a store from version - 1 to version.
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     2: ("2_message_dkim", _add_columns(messages, ("dkim", "dkim_domain", "dkim_evidence"))),
     3: ("3_wave_facts", lambda c: wave_facts.create(c, checkfirst=True)),
+    # PLACEHOLDER (branch h14-email): migration 4 is 4_submission_claims, added by another
+    # branch in parallel; this no-op stands in for it until the merge replaces it.
+    4: ("4_submission_claims", lambda c: None),
+    5: ("5_channels", _migrate_channels),
 }
 
 
@@ -384,36 +436,59 @@ class Store:
                 time.sleep(0.1 * 2**attempt)
 
     def _migrate_once(self) -> None:
-        with self.engine.begin() as c:
-            if c.dialect.name == "postgresql":
-                # Workers opening one store at once take turns: without it, two CREATE TABLEs
-                # of the same name collide in the catalog and one open fails.
-                c.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
-            metadata.create_all(c)
-            for table in metadata.sorted_tables:  # indexes added after a store was created
-                for index in table.indexes:
-                    index.create(c, checkfirst=True)
-            row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
-            if row is None:  # a new store: created_all at this version
-                c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                return
-            version = int(row.value)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the store has schema version {row.value}, this contact-audit knows "
-                    f"up to {SCHEMA_VERSION}: upgrade contact-audit"
-                )
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                name, step = MIGRATIONS[target]
-                log.info("store: migrating schema %d -> %d (%s)", target - 1, target, name)
-                step(c)
-                c.execute(meta.insert().values(key=f"migration:{target}", value=name))
-            if version < SCHEMA_VERSION:
-                c.execute(
-                    meta.update()
-                    .where(meta.c.key == "schema_version")
-                    .values(value=str(SCHEMA_VERSION))
-                )
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # A table rebuild (5_channels) needs the foreign keys off, and SQLite only
+                # turns them off outside a transaction; they are checked before the commit.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    migrated = self._migrate_tx(conn)
+                    if (
+                        migrated
+                        and sqlite
+                        and conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    ):
+                        raise StoreError("store migration left broken references; not committed")
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
+
+    def _migrate_tx(self, c: Connection) -> bool:
+        """Create or migrate the schema in ``c``'s transaction; True when a step ran."""
+        if c.dialect.name == "postgresql":
+            # Workers opening one store at once take turns: without it, two CREATE TABLEs
+            # of the same name collide in the catalog and one open fails.
+            c.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+        metadata.create_all(c)
+        for table in metadata.sorted_tables:  # indexes added after a store was created
+            for index in table.indexes:
+                index.create(c, checkfirst=True)
+        row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
+        if row is None:  # a new store: created_all at this version
+            c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            return False
+        version = int(row.value)
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store has schema version {row.value}, this contact-audit knows "
+                f"up to {SCHEMA_VERSION}: upgrade contact-audit"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            name, step = MIGRATIONS[target]
+            log.info("store: migrating schema %d -> %d (%s)", target - 1, target, name)
+            step(c)
+            c.execute(meta.insert().values(key=f"migration:{target}", value=name))
+        if version < SCHEMA_VERSION:
+            c.execute(
+                meta.update()
+                .where(meta.c.key == "schema_version")
+                .values(value=str(SCHEMA_VERSION))
+            )
+        return version < SCHEMA_VERSION
 
     @property
     def schema_version(self) -> int:
@@ -515,11 +590,15 @@ class Store:
             c.execute(waves.update().where(waves.c.id == wave_id).values(**values))
 
     # -- submissions -----------------------------------------------------------------
-    def submission(self, company_id: int, wave_id: int) -> Submission | None:
+    def submission(
+        self, company_id: int, wave_id: int, channel: str = SubmissionChannel.FORM.value
+    ) -> Submission | None:
         with self.engine.connect() as c:
             row = c.execute(
                 sa.select(submissions).where(
-                    submissions.c.company_id == company_id, submissions.c.wave_id == wave_id
+                    submissions.c.company_id == company_id,
+                    submissions.c.wave_id == wave_id,
+                    submissions.c.channel == channel,
                 )
             ).first()
         return Submission.from_row(row) if row is not None else None
@@ -538,10 +617,18 @@ class Store:
         return fresh
 
     def plan_submission(
-        self, company_id: int, wave_id: int, token: str, reply_address: str, now: datetime
+        self,
+        company_id: int,
+        wave_id: int,
+        token: str,
+        reply_address: str,
+        now: datetime,
+        channel: str = SubmissionChannel.FORM.value,
+        channel_note: str | None = None,
     ) -> Submission:
-        """The company's submission in this wave: the existing one, or a new planned one."""
-        existing = self.submission(company_id, wave_id)
+        """The company's submission in this wave on this channel: the existing one, or a
+        new planned one."""
+        existing = self.submission(company_id, wave_id, channel)
         if existing is not None:
             return existing
         with self.tx() as c:
@@ -553,9 +640,11 @@ class Store:
                     token=token,
                     reply_address=reply_address,
                     created_at=now,
+                    channel=channel,
+                    channel_note=channel_note,
                 )
             )
-        row = self.submission(company_id, wave_id)
+        row = self.submission(company_id, wave_id, channel)
         assert row is not None
         return row
 
@@ -568,8 +657,8 @@ class Store:
         """
         text = json.dumps(facts, ensure_ascii=False, sort_keys=True, default=str)
         with self.tx() as c:
-            clicked = c.execute(
-                sa.select(submissions.c.clicked_at).where(
+            clicked = c.execute(  # any channel's click freezes the wave's facts
+                sa.select(sa.func.max(submissions.c.clicked_at)).where(
                     submissions.c.wave_id == wave_id, submissions.c.company_id == company_id
                 )
             ).scalar()
@@ -834,6 +923,12 @@ class Store:
                     messages.c.message_id.in_(ids), messages.c.submission_id.is_not(None)
                 )
             ).first()
+            if row is None:  # an answer to the inquiry we e-mailed ourselves
+                row = c.execute(
+                    sa.select(submissions.c.id.label("submission_id")).where(
+                        submissions.c.sent_message_id.in_(ids)
+                    )
+                ).first()
             return int(row.submission_id) if row else None
 
     def thread_kinds(self, message_ids: list[str]) -> list[tuple[int | None, str | None]]:
