@@ -318,15 +318,15 @@ def _migrate_channels(c: Connection) -> None:
                 "UNIQUE (company_id, wave_id, channel)"
             )
         return
-    # SQLite cannot drop a constraint: rebuild the table (the documented 12-step way, with
-    # the foreign keys of messages, attempts, ... checked at commit, when the rebuilt table
-    # holds every id again). Columns of migrations before this one are copied as they are.
-    # (Store._migrate_once turned the foreign keys off for this, and checks them after.)
-    have = [col["name"] for col in sa.inspect(c).get_columns("submissions")]
+    # SQLite cannot drop a constraint: rebuild the table (SQLite's documented way: a new
+    # table, copy, drop, rename), with the foreign keys off (Store._migrate_once turns them
+    # off for migrations and checks them before the commit). Columns of migrations before
+    # this one are copied as they are.
+    columns = [col["name"] for col in sa.inspect(c).get_columns("submissions")]
     ddl = str(sa.schema.CreateTable(submissions).compile(dialect=c.dialect))
     c.exec_driver_sql("DROP TABLE IF EXISTS submissions_new")  # left by a crash in here
     c.exec_driver_sql(ddl.replace("CREATE TABLE submissions ", "CREATE TABLE submissions_new ", 1))
-    common = [n for n in have if n in submissions.c and n not in _CHANNEL_COLUMNS]
+    common = [n for n in columns if n in submissions.c and n not in _CHANNEL_COLUMNS]
     cols = ", ".join(f'"{n}"' for n in common)
     c.exec_driver_sql(f"INSERT INTO submissions_new ({cols}) SELECT {cols} FROM submissions")
     c.exec_driver_sql("DROP TABLE submissions")
