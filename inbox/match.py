@@ -138,8 +138,9 @@ def match(
     ids = [i for i in [msg.in_reply_to, *reversed(msg.references)] if i]
     ours = {c.sent_message_id: c for c in candidates if c.sent_message_id}
     for i in ids:
-        if (c := ours.get(_msgid(i))) is not None:
-            return Match(c.submission_id, MatchMethod.THREAD, "In-Reply-To/References: our inquiry")
+        inquiry = ours.get(_msgid(i) or "")
+        if inquiry is not None:
+            return Match(inquiry.submission_id, MatchMethod.THREAD, "In-Reply-To: our inquiry")
     if thread_lookup is not None:
         if ids:
             sid = thread_lookup(ids)
