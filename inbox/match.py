@@ -141,11 +141,10 @@ def match(
         inquiry = ours.get(_msgid(i) or "")
         if inquiry is not None:
             return Match(inquiry.submission_id, MatchMethod.THREAD, "In-Reply-To: our inquiry")
-    if thread_lookup is not None:
-        if ids:
-            sid = thread_lookup(ids)
-            if sid is not None and (not known_ids or sid in known_ids):
-                return Match(sid, MatchMethod.THREAD, "In-Reply-To/References")
+    if thread_lookup is not None and ids:
+        sid = thread_lookup(ids)
+        if sid is not None and (not known_ids or sid in known_ids):
+            return Match(sid, MatchMethod.THREAD, "In-Reply-To/References")
 
     # 4. the sender's domain, among companies submitted before the message
     return _by_sender_domain(msg, candidates, at)

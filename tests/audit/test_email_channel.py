@@ -234,3 +234,61 @@ def test_channel_settings_are_checked_at_load_with_one_line_errors(
         load_workspace(ws)
     assert str(err.value).startswith(expected), str(err.value)
     assert "\n" not in str(err.value)
+
+
+@pytest.fixture
+def formless_site(tmp_path: Path) -> Iterator[str]:
+    """A company site on 127.0.0.1 whose contact page has no form (the form fails)."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "index.html").write_text(
+        "<html><body><h1>Contact us</h1><p>Write to info@formless.test</p></body></html>"
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.browser
+def test_a_form_that_cannot_be_submitted_falls_back_to_email_once(
+    tmp_path: Path, smtp: SubmissionServer, formless_site: str, companies_mailbox: MailServer
+) -> None:
+    """fallback: email: the form failed before any click (no form on the page), so the
+    company is surveyed by e-mail at its published address, with the reason recorded;
+    re-runs send nothing more. Without fallback, nothing is e-mailed."""
+    company = {
+        "name": "Formless",
+        "id": "formless",
+        "contact_url": formless_site,
+        "email": "info@formless.test",
+    }
+    ws = _workspace(tmp_path / "ws", smtp, [company])
+    browser = {"min_fill_seconds": 0, "typing_delay_ms": [1, 2], "site_delay_s": 0}
+    data = yaml.safe_load((ws / "survey.yaml").read_text(encoding="utf-8"))
+    data["browser"] = browser
+    (ws / "survey.yaml").write_text(yaml.safe_dump(data), "utf-8")
+    res = run_survey(ws, RunOptions(submit=True)).results
+    assert [(r.channel, r.state) for r in res] == [("form", "failed")]
+    assert smtp.accepted == []  # fallback is off by default
+
+    data["fallback"] = "email"
+    (ws / "survey.yaml").write_text(yaml.safe_dump(data), "utf-8")
+    res = run_survey(ws, RunOptions(submit=True)).results
+    assert sorted((r.channel, r.outcome) for r in res) == [
+        ("email", "submitted"),
+        ("form", "already-failed"),
+    ]
+    mail = _subs(ws)[("formless", "email")]
+    assert mail.channel_note == "form failed: no_form -> e-mail fallback"
+    [msg] = _inbox(companies_mailbox)
+    assert str(msg["To"]) == "info@formless.test" and msg["Message-ID"] == mail.sent_message_id
+    run_survey(ws, RunOptions(submit=True))
+    assert len(smtp.accepted) == 1
