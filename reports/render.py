@@ -47,6 +47,7 @@ from reports.metrics import (
     RESULT_COLUMNS,
     UNREACHABLE_STATUSES,
     Frames,
+    channel_table,
     compute,
     funnel,
     load_frames,
@@ -513,7 +514,8 @@ def _render_html(
     if len(pos) and pos[0] > 0:
         prev_name = waves.loc[pos[0] - 1, "name"]
         prev = all_results[all_results["wave"] == prev_name]
-        prev_rank = dict(zip(prev["slug"], prev["rank"], strict=True))
+        keys = zip(prev["slug"], prev["channel"], strict=True)
+        prev_rank = dict(zip(keys, prev["rank"], strict=True))
         has_previous = True
 
     taken: set[str] = set()
@@ -531,6 +533,8 @@ def _render_html(
             "status": status,
             "status_label": status_label.get(status, status),
             "href": href,
+            "channel": r["channel"],
+            "channel_label": t.get(f"channel_{r['channel']}", r["channel"]),
         }
         if status in UNREACHABLE_STATUSES:
             reason = r["reason"] or ""
@@ -543,7 +547,7 @@ def _render_html(
         rank_txt = "" if rank is None or pd.isna(rank) else str(int(rank))
         change, change_sort = "", ""
         if has_previous:
-            before = prev_rank.get(r["slug"])
+            before = prev_rank.get((r["slug"], r["channel"]))
             if before is not None and not pd.isna(before) and rank_txt:
                 diff = int(before) - int(rank)
                 change = f"+{diff}" if diff > 0 else ("0" if diff == 0 else str(diff))
@@ -610,6 +614,7 @@ def _render_html(
         script=Markup(script_text),
         summary=summary,
         sectors=sectors,
+        channels=sorted({str(c) for c in results["channel"]}),
         rows=rows,
         unreachable=unreachable,
         has_previous=has_previous,
@@ -863,6 +868,14 @@ def _render_methodology(
         "A company's own promise ('2 business days') is kept when its human reply came by the "
         "close of that many business days after the day of submission.",
     ]
+    if (results["channel"] == "email").any():
+        definitions.insert(
+            1,
+            "E-mail channel: the inquiry is e-mailed to the company's published address with "
+            "the same text and reference code; its reply time is measured from the instant our "
+            "SMTP server accepted the message. Each row says its channel; a company surveyed "
+            "on both channels has a row for each.",
+        )
     n_unreach = int(results["status"].isin(UNREACHABLE_STATUSES).sum())
     exclusions = [
         f"{n_unreach} companies whose form could not be submitted (failed or blocked, e.g. "
@@ -884,6 +897,10 @@ def _render_methodology(
         "holidays": holidays,
         "definitions": definitions,
         "exclusions": exclusions,
+        "channels": [
+            {**c, "channel_label": t.get(f"channel_{c['channel']}", c["channel_label"])}
+            for c in channel_table(results)
+        ],
     }
     html = env.get_template("methodology.html.j2").render(**common, root="", csp=_csp(None), m=m)
     (out / "methodology.html").write_text(html, "utf-8")

@@ -6,6 +6,7 @@
   var heads = table.tHead.rows[0].cells;
   var select = document.getElementById("sector-filter");
   var search = document.getElementById("search");
+  var channelSelect = document.getElementById("channel-filter");
   function key(row, i, numeric) {
     var v = row.cells[i].getAttribute("data-v") || "";
     if (numeric) { var n = parseFloat(v); return isNaN(n) ? Infinity : n; }
@@ -36,6 +37,7 @@
   }
   function applyFilter() {
     var sector = select ? select.value : "";
+    var channel = channelSelect ? channelSelect.value : "";
     var q = search ? search.value.toLowerCase() : "";
     var tables = [body, document.querySelector("#not-reachable-table tbody")];
     tables.forEach(function (tb) {
@@ -44,11 +46,13 @@
         var s = r.getAttribute("data-sector");
         if (s === null) { return; }
         var okSector = !sector || s === sector;
+        var okChannel = !channel || r.getAttribute("data-channel") === channel;
         var okText = !q || r.textContent.toLowerCase().indexOf(q) !== -1;
-        r.hidden = !(okSector && okText);
+        r.hidden = !(okSector && okChannel && okText);
       });
     });
   }
   if (select) { select.addEventListener("change", applyFilter); }
   if (search) { search.addEventListener("input", applyFilter); }
+  if (channelSelect) { channelSelect.addEventListener("change", applyFilter); }
 })();
