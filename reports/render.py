@@ -509,7 +509,7 @@ def _render_html(
     # previous wave, for the change column
     waves = frames.waves.sort_values(["created_at", "id"]).reset_index(drop=True)
     pos = waves.index[waves["id"] == wave_row["id"]]
-    prev_rank: dict[str, Any] = {}
+    prev_rank: dict[tuple[str, str], Any] = {}
     has_previous = False
     if len(pos) and pos[0] > 0:
         prev_name = waves.loc[pos[0] - 1, "name"]
