@@ -30,6 +30,7 @@ from reports.metrics import (
     NO_REPLY_TIER,
     UNREACHABLE_STATUSES,
     Frames,
+    channel_table,
     compute,
     funnel,
     load_frames,
@@ -321,16 +322,19 @@ class Leaderboard:
     summary: dict[str, Any]
     sectors: list[str]
     curves: list[dict[str, Any]]
+    channels: list[str]
 
 
-def _previous_ranks(data: WaveData) -> dict[str, Any] | None:
+def _previous_ranks(data: WaveData) -> dict[tuple[str, str], Any] | None:
+    """The previous wave's rank of each company on each channel (None: no previous wave)."""
     waves = data.frames.waves.sort_values(["created_at", "id"]).reset_index(drop=True)
     pos = waves.index[waves["id"] == data.wave_row["id"]]
     if not (len(pos) and pos[0] > 0):
         return None
     prev_name = waves.loc[pos[0] - 1, "name"]
     prev = data.all_results[data.all_results["wave"] == prev_name]
-    return dict(zip(prev["slug"], prev["rank"], strict=True))
+    keys = zip(prev["slug"], prev["channel"], strict=True)
+    return dict(zip(keys, prev["rank"], strict=True))
 
 
 def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
@@ -354,6 +358,7 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
         "first_contact_seconds",
         "tier",
         "promise_kept",
+        "channel",
     ]
     for r in rows_of(data.results[cols]):
         status = r["status"]
@@ -363,6 +368,8 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
             "status": status,
             "status_label": labels.get(status, status),
             "href": page_href(file_of[r["slug"]]),
+            "channel": r["channel"],
+            "channel_label": t.get(f"channel_{r['channel']}", r["channel"]),
         }
         if status in UNREACHABLE_STATUSES:
             reason = r["reason"] or ""
@@ -375,7 +382,7 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
         rank_txt = "" if rank is None or pd.isna(rank) else str(int(rank))
         change, change_sort = "", ""
         if prev_rank is not None:
-            before = prev_rank.get(r["slug"])
+            before = prev_rank.get((r["slug"], r["channel"]))
             if before is not None and not pd.isna(before) and rank_txt:
                 diff = int(before) - int(rank)
                 change = f"+{diff}" if diff > 0 else ("0" if diff == 0 else str(diff))
@@ -429,6 +436,7 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
         summary=summary,
         sectors=sorted({str(s) for s in results["sector"]}),
         curves=curve_rows(data.curves, lang),
+        channels=sorted({str(c) for c in results["channel"]}),
     )
 
 
@@ -648,6 +656,14 @@ def methodology(data: WaveData) -> dict[str, Any]:
         "A company's own promise ('2 business days') is kept when its human reply came by the "
         "close of that many business days after the day of submission.",
     ]
+    if (results["channel"] == "email").any():
+        definitions.insert(
+            1,
+            "E-mail channel: the inquiry is e-mailed to the company's published address with "
+            "the same text and reference code; its reply time is measured from the instant our "
+            "SMTP server accepted the message. Each row says its channel; a company surveyed "
+            "on both channels has a row for each.",
+        )
     n_unreach = int(results["status"].isin(UNREACHABLE_STATUSES).sum())
     exclusions = [
         f"{n_unreach} companies whose form could not be submitted (failed or blocked, e.g. "
@@ -669,4 +685,8 @@ def methodology(data: WaveData) -> dict[str, Any]:
         "holidays": holidays,
         "definitions": definitions,
         "exclusions": exclusions,
+        "channels": [
+            {**c, "channel_label": t.get(f"channel_{c['channel']}", c["channel_label"])}
+            for c in channel_table(results)
+        ],
     }

@@ -263,10 +263,12 @@ def island(data: WaveData, board: Leaderboard, page_rows: int) -> Markup:
                 tier_index[tkey],
                 str(r["promise"]),
                 r["change"],
+                r["channel"],
             ]
         )
     unreachable = [
-        [r["company"], r["href"], r["sector"], r["status"], r["reason"]] for r in board.unreachable
+        [r["company"], r["href"], r["sector"], r["status"], r["reason"], r["channel"]]
+        for r in board.unreachable
     ]
     labels = {
         s: plain[f"status_{s}"] for s in {r["status"] for r in board.rows + board.unreachable}
@@ -280,6 +282,7 @@ def island(data: WaveData, board: Leaderboard, page_rows: int) -> Markup:
                 "next": plain["next_page"],
             },
             "status": labels,
+            "channels": {c: plain.get(f"channel_{c}", c) for c in board.channels},
             "tiers": tiers,
             "rows": rows,
             "unreachable": unreachable,
@@ -321,6 +324,7 @@ def write_index(
         script=Markup(script_text),
         summary=board.summary,
         sectors=board.sectors,
+        channels=board.channels,
         rows=rows,
         unreachable=unreachable,
         has_previous=board.has_previous,
