@@ -23,7 +23,7 @@ import pandas as pd
 from audit import store as st
 from audit.config import Workspace
 from audit.errors import ReportError
-from audit.models import DECIDED_BY_HAND, SurveyConfig
+from audit.models import DECIDED_BY_HAND, SubmissionChannel, SurveyConfig
 from reports.calendar import BusinessCalendar
 from reports.i18n import LANGS, fmt_duration, strings, tier_label
 from reports.metrics import (
@@ -287,15 +287,21 @@ def status_labels(t: Mapping[str, str]) -> dict[str, str]:
     return {s: t[f"status_{s}"] for s in STATUSES}
 
 
-def page_files(results: pd.DataFrame, group_size: int = 0) -> dict[str, str]:
+PageKey = tuple[str, str]  # (company slug, channel): one page per submission of the wave
+
+
+def page_files(results: pd.DataFrame, group_size: int = 0) -> dict[PageKey, str]:
     """Each company's page, relative to companies/: 'leumi.html' (one page per company),
     or 'p0001.html#leumi' when companies share pages of ``group_size`` (research scale),
-    in ranking order."""
+    in ranking order. A company surveyed on both channels has a page for each: its
+    e-mail page is 'leumi-email.html'."""
     taken: set[str] = set()
-    out: dict[str, str] = {}
-    for i, slug in enumerate(results["slug"]):
-        stem = safe_filename(str(slug), taken)
-        out[slug] = f"{stem}.html" if group_size <= 0 else f"{group_file(i, group_size)}#{stem}"
+    out: dict[PageKey, str] = {}
+    for i, (slug, channel) in enumerate(zip(results["slug"], results["channel"], strict=True)):
+        base = str(slug) if channel == SubmissionChannel.FORM.value else f"{slug}-{channel}"
+        stem = safe_filename(base, taken)
+        key = (str(slug), str(channel))
+        out[key] = f"{stem}.html" if group_size <= 0 else f"{group_file(i, group_size)}#{stem}"
     return out
 
 
@@ -337,7 +343,7 @@ def _previous_ranks(data: WaveData) -> dict[tuple[str, str], Any] | None:
     return dict(zip(keys, prev["rank"], strict=True))
 
 
-def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
+def leaderboard(data: WaveData, file_of: Mapping[PageKey, str]) -> Leaderboard:
     lang, t = data.lang, strings(data.lang)
     labels = status_labels(t)
     tier_names = data.tier_names
@@ -367,7 +373,7 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
             "sector": r["sector"],
             "status": status,
             "status_label": labels.get(status, status),
-            "href": page_href(file_of[r["slug"]]),
+            "href": page_href(file_of[(r["slug"], r["channel"])]),
             "channel": r["channel"],
             "channel_label": t.get(f"channel_{r['channel']}", r["channel"]),
         }
@@ -467,8 +473,8 @@ def curve_rows(curves: list[SurvivalCurve], lang: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 def company_views(
     data: WaveData, href_of: Any, start: int = 0, stop: int | None = None
-) -> Iterator[tuple[str, View]]:
-    """(slug, view) for each company of the wave, in ranking order, one at a time.
+) -> Iterator[tuple[PageKey, View]]:
+    """(page key, view) for each submission of the wave, in ranking order, one at a time.
 
     ``href_of(path)``: the link to a workspace file (evidence) from the page;
     ``start``, ``stop``: only these positions in the ranking (a part rendered apart).
@@ -493,11 +499,11 @@ def company_views(
     subs = frames.submissions
     page_urls = dict(zip(subs["id"].astype(int), subs["page_url"], strict=True))
     homepages = dict(zip(frames.companies["slug"], frames.companies["homepage"], strict=True))
-    history_by: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    hist_cols = ["slug", "wave", "rank", "status", "business_seconds", "tier"]
+    history_by: dict[PageKey, list[dict[str, Any]]] = defaultdict(list)
+    hist_cols = ["slug", "channel", "wave", "rank", "status", "business_seconds", "tier"]
     everything = data.all_results
     for h in rows_of(everything.loc[everything["slug"].isin(set(results["slug"])), hist_cols]):
-        history_by[h["slug"]].append(h)
+        history_by[(h["slug"], h["channel"])].append(h)
 
     kind_label = {
         "human": t["event_human"],
@@ -573,10 +579,12 @@ def company_views(
         page_url = "" if page_url is None or pd.isna(page_url) else str(page_url)
         rank = r["rank"]
         yield (
-            r["slug"],
+            (r["slug"], r["channel"]),
             View(
                 {
                     "company": r["company"],
+                    "channel": r["channel"],
+                    "channel_label": t.get(f"channel_{r['channel']}", r["channel"]),
                     "sector": r["sector"],
                     "status_label": labels.get(r["status"], r["status"]),
                     "reason": r["reason"] or "",
@@ -604,7 +612,7 @@ def company_views(
                             business=fmt_duration(h["business_seconds"], lang),
                             tier=tier_label(h["tier"], lang),
                         )
-                        for h in history_by.get(r["slug"], [])
+                        for h in history_by.get((r["slug"], r["channel"]), [])
                     ],
                 }
             ),

@@ -359,3 +359,23 @@ def test_channels_each_row_says_its_channel_and_the_methodology_why(builder, tmp
     sheet = load_workbook(paths.results_xlsx)["results"]
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert "channel" in header and "channel_note" in header
+
+    # a company on both channels has a page per channel, each with its own timeline
+    links = {
+        (tr.select("td")[1].get_text(strip=True), tr["data-channel"]): tr.select_one("a")["href"]
+        for tr in doc.select("#leaderboard tbody tr")
+    }
+    form_page, mail_page = links[("Both Ways", "form")], links[("Both Ways", "email")]
+    assert form_page != mail_page
+    facts = {}
+    for channel, href in (("form", form_page), ("email", mail_page)):
+        page = soup(paths.index_html.parent / unquote(href))
+        facts[channel] = (
+            page.select_one("dd.channel").get_text(strip=True)
+            if page.select_one("dd.channel")
+            else None,
+            page.select_one("dl.facts").get_text(" ", strip=True),
+        )
+    assert facts["form"][0] is None and facts["email"][0] == "e-mail"
+    assert "30 min" in facts["form"][1] and "1 h 30 min" not in facts["form"][1]
+    assert "1 h 30 min" in facts["email"][1]
