@@ -19,7 +19,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from audit.errors import AuthError, InboxError
 from audit.logs import install_secret_filter
 from audit.models import Mailbox
 from inbox.credentials import imap_password, oauth2_token, uses_oauth2
+from inbox.syncplan import aware_utc
 
 log = logging.getLogger(__name__)
 
@@ -238,13 +238,6 @@ def keep_eml(
 
 
 # -- the server's clock -------------------------------------------------------------------
-def aware_utc(value: Any) -> datetime:
-    """An INTERNALDATE as an aware UTC datetime (IMAPClient with normalise_times=False)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    raise InboxError(f"the server sent no usable INTERNALDATE ({value!r})")
-
-
 def server_clock_offset(client: IMAPClient) -> float:
     """Server clock minus ours, in seconds: APPEND a probe, read its INTERNALDATE.
 

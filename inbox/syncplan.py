@@ -12,11 +12,11 @@ import hashlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from audit.errors import InboxError
 from audit.models import MessageKind
-from inbox.imapio import aware_utc
 from inbox.match import Candidate
 from inbox.parse import ParsedMessage, parse_headers, parse_message
 from inbox.relevance import Window, body_reason, light_kind
@@ -94,6 +94,13 @@ def behind(checkpoint: tuple[int, int] | None, uidvalidity: int, uidnext: int) -
     if checkpoint is None or checkpoint[0] != uidvalidity:
         return True
     return uidnext > checkpoint[1] + 1
+
+
+def aware_utc(value: Any) -> datetime:
+    """An INTERNALDATE as an aware UTC datetime (IMAPClient with normalise_times=False)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    raise InboxError(f"the server sent no usable INTERNALDATE ({value!r})")
 
 
 # -- a batch: headers first ------------------------------------------------------------------

@@ -29,7 +29,6 @@ inbox/evidence.py, and the counts in audit/stats.py's SyncStats.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import ssl
@@ -45,17 +44,17 @@ from imapclient import IMAPClient
 
 from audit.clock import SYSTEM_CLOCK, Clock
 from audit.errors import AuthError, InboxError
-from audit.models import Channel, Mailbox, MessageKind
+from audit.models import Mailbox, MessageKind
 from audit.stats import SyncStats
 from audit.store import Store
-from inbox import evidence, imapio
+from inbox import assign, evidence, imapio
 from inbox import syncplan as plan
-from inbox.classify import Classification, classify
-from inbox.evidence import EVENT_KINDS, Ready
+from inbox.classify import Classification
+from inbox.evidence import Ready
 from inbox.imapio import TRANSIENT_ERRORS, check_login
-from inbox.match import Candidate, Match, candidates_from_rows, match
+from inbox.match import Candidate, Match, candidates_from_rows
 from inbox.origin import Origin, TxtLookup, caching, system_lookup
-from inbox.parse import ParsedMessage, parse_message
+from inbox.parse import ParsedMessage
 from inbox.relevance import Window, window
 from inbox.syncplan import BODY_FETCH_CAP, Fetched, fingerprint
 
@@ -68,7 +67,6 @@ CLOCK_WARN_S = 2.0
 # Unmatched messages recorded this recently are matched again on each sync: a fast reply
 # can be recorded while its submission is still being written.
 REMATCH_WINDOW = timedelta(minutes=15)
-REMATCH_READ_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -187,18 +185,6 @@ class Watcher:
             )
         return stats
 
-    def _add_event(self, submission_id: int, kind: str, at: datetime, message_id: int) -> None:
-        """A matched reply is a contact event at its arrival time (INTERNALDATE)."""
-        self.store.add_contact_event(
-            submission_id=submission_id,
-            channel=Channel.EMAIL.value,
-            kind=kind,
-            at=at,
-            source="imap",
-            now=self.clock.now(),
-            message_id=message_id,
-        )
-
     def _rematch_pending(self, rows: list[Any], candidates: list[Candidate]) -> int:
         """Try again to match messages waiting for review: a reply can be recorded while
         its submission is still being written. Only messages recorded before the latest
@@ -208,35 +194,10 @@ class Watcher:
         if not changes or frozenset(candidates) == self._rematched_for:
             return 0
         self._rematched_for = frozenset(candidates)
-        matched = 0
         pending = self.store.messages_for_review(
             recorded_from=self.clock.now() - REMATCH_WINDOW, recorded_until=max(changes)
         )
-        for row in pending:
-            if row.submission_id is not None or not row.eml_path:
-                continue
-            path = self.workspace / row.eml_path
-            if not path.is_file():
-                continue
-            with path.open("rb") as f:
-                parsed = parse_message(f.read(REMATCH_READ_BYTES))
-            m = self._match(parsed, candidates, row.internaldate)
-            if m is None:
-                continue
-            cls = self._classify(parsed, m, candidates)  # unmatched, it could not be human
-            self.store.update_message(
-                row.id,
-                submission_id=m.submission_id,
-                match_method=m.method.value,
-                review="pending" if cls.doubt else None,
-                kind=cls.kind.value,
-                kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
-            )
-            if cls.kind in EVENT_KINDS:
-                self._add_event(m.submission_id, cls.kind.value, row.internaldate, row.id)
-            log.info("message %d matched on a later sync: submission %d", row.id, m.submission_id)
-            matched += 1
-        return matched
+        return assign.rematch(self.store, self.workspace, pending, candidates, self.clock)
 
     def _sync_folder(
         self, client: IMAPClient, folder: str, candidates: list[Candidate], stats: SyncStats
@@ -429,63 +390,21 @@ class Watcher:
             except Exception:
                 log.exception("on_event callback failed")
 
+    def _match(
+        self, parsed: ParsedMessage, candidates: list[Candidate], at: datetime, batch: list[Ready]
+    ) -> Match | None:
+        return assign.match_message(
+            parsed, candidates, at, self.store.submission_for_message_ids, batch
+        )
+
     def _classify(
         self,
         parsed: ParsedMessage,
         m: Match | None,
         candidates: list[Candidate],
-        batch: list[Ready] | None = None,
+        batch: list[Ready],
     ) -> Classification:
-        """Classified with its match, the values sent to that company and the classes of
-        the earlier messages of its thread (stored, or earlier in this batch)."""
-        try:
-            sent: tuple[str, ...] = ()
-            thread: list[str] = []
-            if m is not None:
-                c = next((c for c in candidates if c.submission_id == m.submission_id), None)
-                if c is not None:
-                    sent = (*c.sent, c.reply_address)
-                refs = [i for i in [parsed.in_reply_to, *parsed.references] if i]
-                if refs:
-                    earlier = self.store.thread_kinds(refs) + [
-                        (r.m.submission_id if r.m else None, r.cls.kind.value)
-                        for r in batch or ()
-                        if r.parsed.message_id in refs
-                    ]
-                    thread = [k for sid, k in earlier if sid == m.submission_id and k]
-            return classify(parsed, m, sent=sent, thread=thread)
-        except Exception as exc:  # a classifier bug must not lose the message: review it
-            log.exception("classification failed")
-            return Classification(
-                MessageKind.HUMAN if m else MessageKind.UNRELATED,
-                [f"doubt: classifier error: {exc}"],
-                doubt=True,
-                suggested=MessageKind.HUMAN,
-            )
-
-    def _match(
-        self,
-        parsed: ParsedMessage,
-        candidates: list[Candidate],
-        at: datetime,
-        batch: list[Ready] | None = None,
-    ) -> Match | None:
-        """``batch``: messages of this batch not stored yet, for thread matching."""
-
-        def thread_lookup(ids: list[str]) -> int | None:
-            sid = self.store.submission_for_message_ids(ids)
-            if sid is None:
-                sid = next(
-                    (r.m.submission_id for r in batch or () if r.m and r.parsed.message_id in ids),
-                    None,
-                )
-            return sid
-
-        try:
-            return match(parsed, candidates, thread_lookup, at=at)
-        except Exception:
-            log.exception("matching failed; the message goes to review")
-            return None
+        return assign.classify_message(parsed, m, candidates, self.store.thread_kinds, batch)
 
     def _fetch_body(self, client: IMAPClient, uid: int, size: int) -> tuple[bytes | None, bool]:
         return imapio.fetch_body(client, uid, size, self.body_fetch_cap)
@@ -536,7 +455,7 @@ class Watcher:
                 continue  # another message under that UID
             rel, digest = self._keep_eml(client, uid, raw, truncated, size)
             origin = self._verify_origin(raw, truncated, rel, size, parsed)
-            cls = self._classify(parsed, None, [])  # unmatched: what it reads as
+            cls = self._classify(parsed, None, [], [])  # unmatched: what it reads as
             values = evidence.body_values(parsed, cls, origin)
             self.store.attach_eml(int(row.id), rel, digest, self.clock.now(), **values)
             log.info("message %d: body fetched by UID %d for review", row.id, uid)
