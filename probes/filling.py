@@ -45,6 +45,7 @@ async def resolve(p: Probe, analysis: PageAnalysis, view: FormView, sel: str) ->
 
 
 def report_fields(p: Probe, view: FormView) -> None:
+    """Every field of the form (hidden ones aside) in the result, with its role now."""
     for f in view.fields:
         if f["role"] == "hidden":
             continue
@@ -60,6 +61,9 @@ def report_fields(p: Probe, view: FormView) -> None:
 async def fill_form(
     p: Probe, analysis: PageAnalysis, view: FormView
 ) -> tuple[FormView, PageAnalysis]:
+    """Fill the form: the overrides resolved to fields first, then each visible field,
+    again while new fields appear (MAX_PASSES), through "Next" steps (MAX_STEPS). The
+    form and the page as they are after it. fill.Unanswerable, InvalidSelector."""
     ov = p.req.company.overrides
     forced_roles: dict[str, str] = {}
     for sel, role in ov.fields.items():
@@ -105,6 +109,7 @@ def force_roles(p: Probe, view: FormView) -> None:
 
 
 async def reanalyze(p: Probe, view: FormView) -> tuple[PageAnalysis, FormView]:
+    """The page analysed again, and the same form in it (the old view when it is gone)."""
     analysis = await analyze_page(p.page)
     same = next((v for v in analysis.views if v.ref == view.ref), None)
     if same is None:

@@ -40,6 +40,7 @@ async def goto(p: Probe, url: str) -> str | None:
 
 
 async def dismiss_cookies(p: Probe) -> None:
+    """Accept a cookie banner when one is in the way (its button by COOKIE_ACCEPT_WORDS)."""
     words = [lx.normalize(w) for w in lx.COOKIE_ACCEPT_WORDS]
     try:
         clicked = await evaluate(p.page.main_frame, {"op": "cookies", "words": words})
@@ -115,6 +116,8 @@ async def reveal(
 
 
 async def override_form(p: Probe, analysis: PageAnalysis) -> FormView | None:
+    """The form the company's overrides name (in any frame), else the contact form the
+    analysis found. InvalidSelector for an override that is not valid CSS."""
     sel = p.req.company.overrides.form
     if not sel:
         return analysis.contact
@@ -146,6 +149,9 @@ async def override_form(p: Probe, analysis: PageAnalysis) -> FormView | None:
 
 
 async def find_form(p: Probe) -> tuple[PageAnalysis, FormView] | None:
+    """The contact form: on this page, else on the pages it links to, the sitemap's,
+    then the common contact paths. None (outcome no_form, with what was tried) when
+    there is none; public posting forms are never taken for one."""
     s, req = p.settings, p.req
     await dismiss_cookies(p)
     analysis, view = await analyze_here(p)

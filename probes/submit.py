@@ -24,6 +24,8 @@ ASSIST_WAIT_S = 600.0
 
 
 async def form_state(p: Probe, analysis: PageAnalysis, view: FormView) -> dict[str, Any] | None:
+    """What the page shows of the form now (present, visible, error marks, text, URL):
+    what verify.decide compares with the state before the click. None: unreadable."""
     frame = analysis.frame_of(view)
     for fr in (frame, p.page.main_frame):
         try:
@@ -41,18 +43,31 @@ async def form_state(p: Probe, analysis: PageAnalysis, view: FormView) -> dict[s
     return None
 
 
-async def click_submit(p: Probe, analysis: PageAnalysis, view: FormView) -> bool:
-    frame = analysis.frame_of(view)
+async def submit_target(
+    p: Probe, analysis: PageAnalysis, view: FormView
+) -> tuple[str | None, str | None]:
+    """The control to click: (its ref, None when the form has none: it is submitted as
+    Enter would; the reason none may be clicked, else None). The override's selector
+    wins over the control roles.choose_submit picks."""
     ov = p.req.company.overrides
-    target: str | None = None
     if ov.submit:
         target = await filling.resolve(p, analysis, view, ov.submit)
         if target is None:
-            p.done(Outcome.ERROR, f"override submit {ov.submit!r} not found")
-            return False
-    else:
-        b = roles.choose_submit(view)
-        target = b["ref"] if b else None
+            return None, f"override submit {ov.submit!r} not found"
+        return target, None
+    b = roles.choose_submit(view)
+    return (b["ref"] if b else None), None
+
+
+async def click_submit(p: Probe, analysis: PageAnalysis, view: FormView) -> bool:
+    """Record the click (before_submit: never re-sent blindly after a crash), then click.
+    False (the outcome set) when nothing was clicked: no control may be, the form was
+    already sent while being filled, or the control would not activate."""
+    frame = analysis.frame_of(view)
+    target, problem = await submit_target(p, analysis, view)
+    if problem:
+        p.done(Outcome.ERROR, problem)
+        return False
     if p.capture.early:
         first = p.capture.early[0]
         p.done(
