@@ -26,6 +26,7 @@ from audit import __version__, pipeline
 from audit.clock import pin_clock
 from audit.errors import AuditError
 from audit.models import Channel
+from audit.stats import counts_line
 
 app = typer.Typer(
     help="contact-audit: submit companies' contact forms as a mystery shopper and rank their replies.",
@@ -228,7 +229,7 @@ def _print_run(summary: pipeline.RunSummary, as_json: bool) -> None:
     for r in sorted(summary.results, key=lambda r: (r.company.lower(), r.channel)):
         table.add_row(r.company, r.channel, r.outcome, r.reason[:90])
     err.print(table)
-    err.print("Counts: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items())))
+    err.print("Counts: " + summary.stats.summary("outcome"))
     if summary.interrupted:
         err_line.print(f"[red]{summary.interrupted}[/]", highlight=False)
         raise typer.Exit(130)
@@ -301,12 +302,7 @@ def watch(
     if as_json:
         out.print_json(pipeline.to_json(stats))
     else:
-        counts = ("new", "duplicates", "matched", "unmatched", "unparseable", "errors")
-        err.print(
-            "Mailbox: "
-            + ", ".join(f"{getattr(stats, k)} {k}" for k in counts)
-            + (f"; by kind: {stats.kinds}" if stats.kinds else "")
-        )
+        err.print("Mailbox: " + stats.summary_line())
 
 
 @app.command()
@@ -368,7 +364,7 @@ def _print_workers(claims: list[dict[str, Any]]) -> None:
             w["wave"],
             w["worker"],
             str(w["claims"]),
-            ", ".join(f"{k} {v}" for k, v in sorted(w["states"].items())),
+            counts_line(w["states"]),
             _t(w["last_heartbeat_at"]),
             w["looks"],
         )

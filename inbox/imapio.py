@@ -1,8 +1,10 @@
-"""The IMAP session's primitives, apart from the sync's decisions (issue 12: the Watcher
-is split along its seams): one IDLE round, fetching a body (a huge one in slices),
-keeping a message's raw .eml as evidence, and the server-clock probe.
+"""The IMAP side of the watcher, apart from the sync's decisions (issue 12: the Watcher
+is split along its seams): the connection (TLS, login, folders, logout), one IDLE round,
+fetching headers and bodies (a huge one in slices), keeping a message's raw .eml as
+evidence, and the server-clock probe.
 
-They take an IMAPClient and plain values; the Watcher decides when to call them.
+They take an IMAPClient and plain values; inbox/syncplan.py decides what to fetch and
+the Watcher when to call them.
 """
 
 from __future__ import annotations
@@ -13,17 +15,22 @@ import imaplib
 import logging
 import os
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
 
-from audit.errors import InboxError
+from audit.errors import AuthError, InboxError
+from audit.logs import install_secret_filter
+from audit.models import Mailbox
+from inbox.credentials import imap_password, oauth2_token, uses_oauth2
+from inbox.syncplan import aware_utc
 
 log = logging.getLogger(__name__)
 
@@ -231,13 +238,6 @@ def keep_eml(
 
 
 # -- the server's clock -------------------------------------------------------------------
-def aware_utc(value: Any) -> datetime:
-    """An INTERNALDATE as an aware UTC datetime (IMAPClient with normalise_times=False)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    raise InboxError(f"the server sent no usable INTERNALDATE ({value!r})")
-
-
 def server_clock_offset(client: IMAPClient) -> float:
     """Server clock minus ours, in seconds: APPEND a probe, read its INTERNALDATE.
 
@@ -265,3 +265,141 @@ def server_clock_offset(client: IMAPClient) -> float:
     with contextlib.suppress(Exception):
         client.delete_folder(PROBE_FOLDER)
     return offset
+
+
+# -- the connection -----------------------------------------------------------------------
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # socket errors, timeouts, connection refused/reset (ssl.SSLError included)
+    imaplib.IMAP4.abort,
+    imaplib.IMAP4.error,
+    IMAPClientError,
+    EOFError,
+)
+
+
+class Connection:
+    """One mailbox's IMAP connection: connect and log in (TLS as the mailbox says), the
+    folders to watch, log out. ``client`` is the live connection, or None."""
+
+    def __init__(
+        self,
+        mailbox: Mailbox,
+        password: str | None = None,
+        client_class: type[IMAPClient] = IMAPClient,
+    ) -> None:
+        self.mailbox = mailbox
+        self.password = password
+        # An IMAPClient subclass that records its commands lets a test see what was
+        # fetched from a real server.
+        self.client_class = client_class
+        self.client: IMAPClient | None = None
+        self._folders: list[str] | None = None
+        install_secret_filter(password)
+
+    def connect(self) -> IMAPClient:
+        """Connect and log in. AuthError when the server refuses the credentials."""
+        box = self.mailbox
+        ctx: ssl.SSLContext | None = None
+        if box.tls in ("ssl", "starttls"):
+            ctx = ssl.create_default_context(cafile=box.ca_file)
+        try:
+            client = self.client_class(
+                box.host,
+                port=box.resolved_port,
+                ssl=box.tls == "ssl",
+                ssl_context=ctx,
+                timeout=box.timeout_s,
+            )
+        except ssl.SSLCertVerificationError as exc:
+            raise InboxError(f"TLS certificate of {box.host} not trusted: {exc}") from None
+        client.normalise_times = False
+        try:
+            if box.tls == "starttls":
+                client.starttls(ctx)
+            self._login(client)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+            raise
+        self.client = client
+        return client
+
+    def connect_or_raise(self) -> IMAPClient:
+        """``connect``, a network failure said as one InboxError naming the server."""
+        try:
+            return self.connect()
+        except (AuthError, InboxError):
+            raise
+        except TRANSIENT_ERRORS as exc:
+            raise InboxError(
+                f"cannot reach the IMAP server {self.mailbox.host}:"
+                f"{self.mailbox.resolved_port}: {exc}"
+            ) from None
+
+    def _login(self, client: IMAPClient) -> None:
+        box = self.mailbox
+        try:
+            if uses_oauth2(box):
+                token = oauth2_token(box)
+                install_secret_filter(token)
+                client.oauth2_login(box.user, token)
+            else:
+                if self.password is None:
+                    self.password = imap_password(box)
+                    install_secret_filter(self.password)
+                client.login(box.user, self.password)
+        except LoginError as exc:
+            text = str(exc)
+            if "UNAVAILABLE" in text.upper() or "temporary" in text.lower():
+                raise InboxError(f"the IMAP server cannot check logins now: {text}") from None
+            raise AuthError(
+                f"the IMAP server {box.host} refused the login for user {box.user!r} "
+                f"({text}); check {box.password_env} or the keyring entry"
+            ) from None
+
+    def close(self) -> None:
+        """Log out (or, failing that, shut the socket)."""
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def drop(self) -> None:
+        """Forget a connection that failed: shut its socket, no logout."""
+        client, self.client = self.client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def folders(self, client: IMAPClient) -> list[str]:
+        """mailbox.folders plus the SPECIAL-USE \\Junk folder when asked for."""
+        if self._folders is None:
+            names = list(self.mailbox.folders)
+            if self.mailbox.junk:
+                try:
+                    junk = client.find_special_folder(b"\\Junk")
+                except Exception:
+                    junk = None
+                if junk and junk not in names:
+                    names.append(junk)
+            self._folders = names
+        return self._folders
+
+
+def check_login(mailbox: Mailbox, password: str | None = None) -> str:
+    """Log in and out once (``audit check``): a one-line description, or InboxError."""
+    conn = Connection(mailbox, password)
+    client = conn.connect_or_raise()
+    try:
+        idle = "IDLE" if client.has_capability("IDLE") else "no IDLE (polling)"
+        folders = conn.folders(client)
+    finally:
+        conn.close()
+    return (
+        f"{mailbox.user}@{mailbox.host}:{mailbox.resolved_port} ({mailbox.tls}), {idle}, "
+        f"watching {', '.join(folders)}"
+    )

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from audit.stats import Stats
+
 log = logging.getLogger(__name__)
 
 
@@ -43,8 +45,15 @@ def sha256_file(path: Path) -> str:
 
 
 def _as_dict(obj: Any) -> Any:
+    if isinstance(obj, Stats):
+        return _as_dict(obj.as_dict())
     if hasattr(obj, "__dataclass_fields__"):
-        return {k: _as_dict(getattr(obj, k)) for k in obj.__dataclass_fields__}
+        fields = obj.__dataclass_fields__
+        return {
+            k: _as_dict(getattr(obj, k))
+            for k, f in fields.items()
+            if f.metadata.get("json", True)  # metadata={"json": False}: not in the JSON
+        }
     if isinstance(obj, dict):
         return {str(k): _as_dict(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import threading
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -45,6 +44,7 @@ from audit.models import (
     check_browser_endpoint,
     parse_duration,
 )
+from audit.stats import Stats
 from audit.store import Store
 from audit.tokens import new_token, reference_code
 
@@ -94,10 +94,13 @@ class RunSummary:
     results: list[CompanyRun]
     stopped_early: str | None = None
     interrupted: str | None = None  # "interrupted: N done, M left, K uncertain"
+    # outcome/<outcome> and state/<state> of the results (not in the JSON: the results are)
+    stats: Stats = field(default_factory=Stats, repr=False, metadata={"json": False})
 
     @property
     def counts(self) -> dict[str, int]:
-        return dict(Counter(r.outcome for r in self.results))
+        """Results by outcome, in the order first seen."""
+        return self.stats.section("outcome")
 
 
 def render_message(ws: Workspace, company: Company, token: str) -> tuple[str, str]:
@@ -438,6 +441,7 @@ class WaveRun:
     stop_reason: list[str] = field(default_factory=list)
     held: set[int] = field(default_factory=set)  # submissions claimed and not finished
     session: Any = None
+    stats: Stats = field(default_factory=Stats)  # outcome/..., state/... of the results
     _consecutive: int = 0
 
     @property
@@ -450,8 +454,16 @@ class WaveRun:
             self.wave_id, self.clock.now(), self.stale_after_s, process_alive, self.worker
         )
 
-    def count(self, res: CompanyRun) -> None:
+    def record(self, res: CompanyRun) -> None:
+        """A company's result, counted by outcome and state."""
         self.results.append(res)
+        self.stats.inc(f"outcome/{res.outcome}")
+        if res.state:
+            self.stats.inc(f"state/{res.state}")
+
+    def count(self, res: CompanyRun) -> None:
+        """``record``, told to on_result, and the stop after many local failures."""
+        self.record(res)
         if self.on_result:
             self.on_result(res)
         if res.outcome in _LOCAL_TROUBLE:
@@ -508,10 +520,11 @@ class WaveRun:
             self.opts.submit,
             results,
             self.stop_reason[0] if self.stop_reason else None,
+            stats=self.stats,
         )
         if self.interrupt.requested:
-            left = sum(1 for r in results if r.outcome in ("not-started", "interrupted"))
-            uncertain = sum(1 for r in results if r.state == SubmissionState.UNCERTAIN.value)
+            left = self.stats.total("outcome", ("not-started", "interrupted"))
+            uncertain = self.stats.get(f"state/{SubmissionState.UNCERTAIN.value}")
             done = todo - left
             summary.interrupted = f"interrupted: {done} done, {left} left, {uncertain} uncertain"
         self.store.update_run(
@@ -603,13 +616,12 @@ async def _run_companies(
                 if opts.submit and fresh is not None:
                     _recover(store, fresh, opts, clock)
             started = {r.slug for r in wr.results}
-            wr.results.extend(
-                wr.not_started(c, "not started: interrupted")
-                for c, _ in todo
-                if c.slug not in started
-            )
+            for c, _ in todo:
+                if c.slug not in started:
+                    wr.record(wr.not_started(c, "not started: interrupted"))
     elif todo:
-        wr.results.extend(wr.not_started(c, "not started: interrupted") for c, _ in todo)
+        for c, _ in todo:
+            wr.record(wr.not_started(c, "not started: interrupted"))
     # The e-mail channel: companies surveyed by e-mail, then the fallback for those whose
     # form could not be submitted (this run's or an earlier run's, never after a click).
     mail_todo += _fallbacks(ws, store, chosen, wave_id, {c.slug for c, _ in mail_todo}, opts, clock)

@@ -37,7 +37,7 @@ def test_cli_holds_no_stage_code() -> None:
 
 
 # -- the layers (issue 12): ground <- stages <- application <- demo, bench -----------------
-GROUND = ("models", "lifecycle", "config", "store", "clock", "errors", "tokens", "logs")
+GROUND = ("models", "lifecycle", "config", "store", "clock", "errors", "tokens", "logs", "stats")
 APPLICATION = ("audit.app", "audit.pipeline", "audit.cli", "audit.__main__", "audit.demo")
 
 
@@ -80,3 +80,43 @@ def test_pipeline_is_only_a_facade() -> None:
     tree = ast.parse((ROOT / "audit" / "pipeline.py").read_text(encoding="utf-8"))
     defs = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
     assert not defs, "audit/pipeline.py re-exports audit.app; commands live there"
+
+
+# -- no god classes (issue 12): the probe and the watcher split along their seams -----------
+MAX_CLASS_LINES = 500  # the Watcher's sync driver; the probe's state is ~70
+MAX_FUNCTION_LINES = 100  # a step you can read on one screen or two
+
+
+def _sizes(stage: str) -> list[tuple[int, str, str]]:
+    out = []
+    for f in sorted((ROOT / stage).rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                what = "class" if isinstance(node, ast.ClassDef) else "function"
+                where = f"{f.relative_to(ROOT)}: {what} {node.name}"
+                out.append((node.end_lineno - node.lineno + 1, what, where))
+    return out
+
+
+@pytest.mark.parametrize("stage", ["probes", "inbox"])
+def test_no_class_or_function_in_probes_or_inbox_is_a_god(stage: str) -> None:
+    sizes = _sizes(stage)
+    assert sizes
+    limits = {"class": MAX_CLASS_LINES, "function": MAX_FUNCTION_LINES}
+    big = [f"{where} ({n} lines)" for n, what, where in sizes if n > limits[what]]
+    assert not big, f"split along its seams: {big}"
+
+
+def test_the_probe_steps_and_the_sync_parts_are_modules_of_their_own() -> None:
+    """probes/runner.py runs the steps (locate, filling, submit, phone_retry, evidence over
+    probes/state.Probe); inbox/watcher.py drives imapio, syncplan, evidence and assign."""
+    runner = _modules(ROOT / "probes" / "runner.py")
+    for step in ("locate", "filling", "submit", "phone_retry", "evidence", "state"):
+        assert f"probes.{step}" in runner, f"probes/runner.py does not run probes/{step}.py"
+    watcher = _modules(ROOT / "inbox" / "watcher.py")
+    for part in ("imapio", "syncplan", "evidence", "assign"):
+        assert f"inbox.{part}" in watcher, f"inbox/watcher.py does not use inbox/{part}.py"
+    # the sync's decisions are pure: no IMAP client, no store, no file system
+    pure = _modules(ROOT / "inbox" / "syncplan.py")
+    assert not _above(pure, ("imapclient", "inbox.imapio", "audit.store", "sqlalchemy", "os"))

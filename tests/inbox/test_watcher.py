@@ -151,9 +151,9 @@ def test_a_batch_split_by_body_bytes_records_each_message_once(
     """With a tiny BATCH_BYTES every message is a part of its own (own body fetch and
     transaction): duplicates across parts are still caught, the checkpoint still ends at
     the last UID."""
-    import inbox.watcher
+    import inbox.syncplan
 
-    monkeypatch.setattr(inbox.watcher, "BATCH_BYTES", 1)
+    monkeypatch.setattr(inbox.syncplan, "BATCH_BYTES", 1)
     raw = _reply(1)
     for m in (raw, _reply(2), raw, _reply(3)):
         mailserver.deliver(m, RCPT)
