@@ -69,7 +69,7 @@ def test_changes_for_worse_names_exactly_what_got_worse(builder: SurveyBuilder) 
     assert changes_for_worse(results, "wave-1", "wave-2", survey.tiers) == []
 
 
-def test_the_alerts_command_exits_1_with_json_for_cron(tmp_path: Path) -> None:
+def test_the_alerts_command_exits_3_with_json_for_cron(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     subprocess.run([sys.executable, "-m", "audit.cli", "init", str(root)], check=True)
     b = SurveyBuilder(root)
@@ -86,7 +86,7 @@ def test_the_alerts_command_exits_1_with_json_for_cron(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 3, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["wave"], data["previous"]) == ("wave-2", "wave-1")
     kinds = sorted((a["company"], a["kind"]) for a in data["alerts"])
