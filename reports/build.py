@@ -670,3 +670,124 @@ def methodology(data: WaveData) -> dict[str, Any]:
         "definitions": definitions,
         "exclusions": exclusions,
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Trends across waves, and what got worse since the previous wave
+# ---------------------------------------------------------------------------------------
+TREND_MAX_COMPANIES = 500  # the trend page's companies, in ranking order
+
+
+def waves_so_far(data: WaveData) -> list[str]:
+    """The waves up to this report's, oldest first: a wave's report never shows later ones."""
+    waves = data.frames.waves.sort_values(["created_at", "id"]).reset_index(drop=True)
+    pos = waves.index[waves["id"] == data.wave_row["id"]]
+    return [str(w) for w in waves["name"].iloc[: int(pos[0]) + 1]] if len(pos) else []
+
+
+@dataclass
+class Trends:
+    waves: list[str]
+    companies: list[View]  # company, href, slug, points (per wave, display strings)
+    shown: int
+    total: int
+
+
+def trends(data: WaveData, file_of: Mapping[str, str]) -> Trends | None:
+    """Per company across the waves so far: rank, reply time, tier, promise kept; None
+    before the second wave."""
+    names = waves_so_far(data)
+    if len(names) < 2:
+        return None
+    lang, t = data.lang, strings(data.lang)
+    labels = status_labels(t)
+    tier_names = data.tier_names
+    col = "business_seconds" if data.basis == "business" else "response_seconds"
+    order = {w: i for i, w in enumerate(names)}
+    ranked = data.results["slug"].tolist()[:TREND_MAX_COMPANIES]
+    wanted = set(ranked)
+    cols = ["slug", "company", "wave", "rank", "status", col, "tier", "promise_kept"]
+    everything = data.all_results
+    rows = everything.loc[everything["wave"].isin(order) & everything["slug"].isin(wanted), cols]
+    by_slug: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows_of(rows):
+        by_slug[str(r["slug"])].append(r)
+    companies = []
+    for slug in ranked:
+        history = sorted(by_slug.get(slug, []), key=lambda r: order[r["wave"]])
+        points = []
+        for r in history:
+            rank = r["rank"]
+            rank_txt = "" if rank is None or pd.isna(rank) else str(int(rank))
+            answered = r["status"] == "answered" and num(r[col]) is not None
+            seconds = num(r[col]) if answered else None
+            time_txt = fmt_duration(seconds, lang) if seconds is not None else ""
+            status = labels.get(r["status"], r["status"])
+            kept = r["promise_kept"] if r["promise_kept"] in ("kept", "broken") else ""
+            points.append(
+                {
+                    "wave": r["wave"],
+                    "seconds": seconds,
+                    "rank": rank_txt,
+                    "time": time_txt or "–",
+                    "status": status,
+                    "tier": tier_label(r["tier"], lang),
+                    "tier_class": tier_class(r["tier"], tier_names) if answered else "none",
+                    "unreachable": r["status"] in UNREACHABLE_STATUSES,
+                    "promise": kept,
+                    "promise_label": t[kept] if kept else "",
+                    "label": f"{r['wave']}: {time_txt or status}"
+                    + (f", #{rank_txt}" if rank_txt else ""),
+                }
+            )
+        current = data.results.loc[data.results["slug"] == slug, "company"]
+        companies.append(
+            View(
+                slug=slug,
+                company=str(current.iloc[0]) if len(current) else slug,
+                href=page_href(file_of[slug]),
+                points=points,
+            )
+        )
+    return Trends(waves=names, companies=companies, shown=len(companies), total=len(data.results))
+
+
+def alert_views(data: WaveData, file_of: Mapping[str, str]) -> tuple[str, list[View]] | None:
+    """What changed for the worse since the previous wave (``audit alerts``' list), for the
+    report: (previous wave, rows); None for a first wave."""
+    from reports.changes import changes_for_worse
+
+    names = waves_so_far(data)
+    if len(names) < 2:
+        return None
+    previous = names[-2]
+    lang, t = data.lang, strings(data.lang)
+    labels = status_labels(t)
+
+    def said(value: str) -> str:
+        if value in labels:
+            return labels[value]
+        if value in ("kept", "broken"):
+            return t[value]
+        if value == "sent":
+            return t["alert_sent"]
+        if value.startswith("answered (") and value.endswith(")"):
+            return f"{labels['answered']} ({tier_label(value[10:-1], lang)})"
+        return tier_label(value, lang)
+
+    found = changes_for_worse(
+        data.all_results, data.wave_name, previous, data.workspace.survey.tiers
+    )
+    rows = [
+        View(
+            company=a.company,
+            href=page_href(file_of[a.slug]) if a.slug in file_of else "",
+            kind=a.kind,
+            kind_label=t[f"alert_{a.kind}"],
+            before=said(a.before),
+            after=said(a.after),
+            detail=a.detail if a.kind == "form_broke" else "",
+        )
+        for a in found
+    ]
+    return previous, rows
