@@ -565,7 +565,8 @@ def alerts(
     elif not found.alerts:
         err.print(f"Nothing changed for the worse in {found.wave!r} since {found.previous!r}.")
     else:
-        table = Table(title=f"Changes for the worse: {found.previous} -> {found.wave}")
+        still = "" if found.closed else " (the wave is open: what is known so far)"
+        table = Table(title=f"Changes for the worse: {found.previous} -> {found.wave}{still}")
         for col in ("company", "change", "before", "after", "detail"):
             table.add_column(col)
         for a in found.alerts:

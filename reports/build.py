@@ -775,8 +775,15 @@ def alert_views(data: WaveData, file_of: Mapping[str, str]) -> tuple[str, list[V
             return f"{labels['answered']} ({tier_label(value[10:-1], lang)})"
         return tier_label(value, lang)
 
+    close = data.wave_row["close_at"]
+    closed = close is None or pd.isna(close) or pd.Timestamp(close) <= data.now
     found = changes_for_worse(
-        data.all_results, data.wave_name, previous, data.workspace.survey.tiers
+        data.all_results,
+        data.wave_name,
+        previous,
+        data.workspace.survey.tiers,
+        closed=closed,
+        basis=data.basis,
     )
     rows = [
         View(

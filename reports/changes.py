@@ -4,11 +4,12 @@ Works on the rows ``reports.metrics.compute`` returns (one per company x wave). 
 is compared only when it was surveyed in both waves (matched by its stable id, the slug).
 The changes, worst first:
 
-- ``stopped_answering``: a human answer in the previous wave, none by this wave's close
-  (or so far, for an open wave);
+- ``stopped_answering``: a human answer in the previous wave, none by this wave's close;
 - ``form_broke``: the form was sent in the previous wave and could not be this time
   (form failed or blocked: the reason says why);
-- ``slower_tier``: answered both times, but in a slower tier (e.g. good -> fair);
+- ``slower_tier``: answered both times, but in a slower tier (e.g. good -> fair); or, while
+  this wave is still open, not answered yet and already waiting longer than its tier before
+  allowed (it can no longer answer as fast: known before the close);
 - ``promise_broken``: the company's published promise was kept and now is broken.
 
 A company not sent yet in this wave is never an alert: nothing is known about it.
@@ -51,20 +52,49 @@ def _text(value: Any) -> str:
 
 
 def changes_for_worse(
-    results: pd.DataFrame, wave: str, previous: str, tiers: Sequence[Tier]
+    results: pd.DataFrame,
+    wave: str,
+    previous: str,
+    tiers: Sequence[Tier],
+    closed: bool = True,
+    basis: str = "business",
 ) -> list[Alert]:
-    """The alerts for ``wave`` against ``previous`` (both wave names in ``results``)."""
+    """The alerts for ``wave`` against ``previous`` (both wave names in ``results``).
+
+    ``closed``: ``wave``'s close has passed (its results are final). While it is open, a
+    company that has not answered yet is an alert only once it has waited longer than its
+    previous tier allowed (``observed_business_seconds``, or ``observed_seconds`` on the
+    wall-clock basis): before that nothing is known.
+    """
+    waited = "observed_business_seconds" if basis == "business" else "observed_seconds"
     cols = ["slug", "company", "status", "tier", "promise", "promise_kept", "reason"]
+    cols += [waited] if waited in results.columns else []
     now = results.loc[results["wave"] == wave, cols].set_index("slug")
     before = results.loc[results["wave"] == previous, cols].set_index("slug")
     rank = _tier_rank(tiers)
+    limit = {t.name: float(t.seconds) for t in tiers}
     alerts: list[Alert] = []
     for slug in now.index.intersection(before.index):
         a, b = before.loc[slug], now.loc[slug]
         name = str(b["company"])
         if b["status"] == _NOT_SENT_YET:
             continue
-        if a["status"] == "answered" and b["status"] in set(REACHABLE_STATUSES) - {"answered"}:
+        unanswered = b["status"] in set(REACHABLE_STATUSES) - {"answered"}
+        if a["status"] == "answered" and unanswered and not closed:
+            so_far = float(b[waited]) if waited in b and not pd.isna(b[waited]) else 0.0
+            allowed = limit.get(str(a["tier"]))
+            if allowed is not None and so_far > allowed:
+                alerts.append(
+                    Alert(
+                        name,
+                        str(slug),
+                        "slower_tier",
+                        str(a["tier"]),
+                        "no answer yet",
+                        f"no human answer yet, waiting longer than {a['tier']} allows",
+                    )
+                )
+        elif a["status"] == "answered" and unanswered:
             alerts.append(
                 Alert(
                     name,
