@@ -9,6 +9,7 @@ magnitude.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -190,6 +191,22 @@ TIER_COLOURS = ("#2e933c", "#7fb800", "#edae49", "#e07a1f")  # t0..t3 (report.cs
 NO_REPLY_COLOUR = "#d1495b"
 
 
+def _shared_prefix(names: Sequence[str]) -> str:
+    """What every wave name starts with, up to a separator, leaving 5+ characters
+    ('demo-2026-' of 'demo-2026-11-15' and 'demo-2026-11-22'): the chart names the waves
+    by the rest (the table beside it gives the full names)."""
+    if len(names) < 2:
+        return ""
+    common = os.path.commonprefix(list(names))
+    shortest = min(len(n) for n in names)
+    while common:
+        cut = max(common[:-1].rfind(ch) for ch in "-_ /.")
+        common = common[: cut + 1] if cut >= 0 else ""
+        if shortest - len(common) >= 5 or not common:  # leave names of 5+ characters
+            return common
+    return ""
+
+
 def trend(
     points: Sequence[dict[str, object]],
     title: str,
@@ -227,6 +244,7 @@ def trend(
         return top + plot_h * (math.log(s / T_MIN) / math.log(T_MAX / T_MIN))
 
     label_x, anchor = (right + 4, "start") if rtl else (left - 4, "end")
+    prefix = _shared_prefix([str(p["wave"]) for p in points])
     body: list[str] = []
     for sec, tick in ((60, "1m"), (3600, "1h"), (86400, "1d"), (7 * 86400, "7d")):
         yy = y(sec)
@@ -287,8 +305,11 @@ def trend(
                 f'class="label promise-{promise}">{mark}<title>{_t(word)}</title></text>'
             )
         if n <= 6 or i % math.ceil(n / 6) == 0 or i == n - 1:  # names that fit
+            short = str(p["wave"])[len(prefix) :][:10]
+            edge = "start" if cx < width * 0.25 else "end" if cx > width * 0.75 else "middle"
+            tx = cx - 6 if edge == "start" else cx + 6 if edge == "end" else cx
             body.append(
-                f'<text x="{cx:.1f}" y="{band + 32:.1f}" text-anchor="middle" class="tick">'
-                f"{_t(str(p['wave'])[:14])}</text>"
+                f'<text x="{tx:.1f}" y="{band + 32:.1f}" text-anchor="{edge}" class="tick">'
+                f"{_t(short)}</text>"
             )
     return _svg(int(width), int(height), body, title)
