@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -286,3 +287,46 @@ def test_install_into_a_crontab_and_into_systemd_user_units(tmp_path: Path) -> N
     timer = (folder / "contact-audit-ws.timer").read_text("utf-8")
     assert "OnCalendar=Tue *-*-01..07 10:00:00 Asia/Jerusalem" in timer
     assert "systemctl --user enable --now contact-audit-ws.timer" in units.stderr
+
+
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="no systemd-analyze")
+@pytest.mark.parametrize(
+    ("schedule", "base"),
+    [
+        (Schedule(every="monthly", weekday="tue", at="10:00"), "2027-01-15T00:00Z"),
+        (Schedule(every="quarterly", weekday="sun", at="09:00"), "2026-12-04T12:00Z"),
+        (Schedule(every="weekly", weekday="sun", at="01:30"), "2027-10-20T00:00Z"),  # fall back
+        (Schedule(every="weekly", weekday="mon", at="00:15"), "2026-12-06T21:00Z"),
+    ],
+)
+def test_next_fires_agree_with_systemd_on_the_timer_we_write(schedule: Schedule, base: str) -> None:
+    """The timer's OnCalendar, evaluated by systemd itself, fires when we say it will."""
+    p = plan(schedule, TZ, Path("/s"), "audit", None)
+    calendar = next(
+        line.split("=", 1)[1] for line in p.timer.splitlines() if line.startswith("OnCalendar=")
+    )
+    after = _utc(base)
+    proc = subprocess.run(
+        [
+            str(SYSTEMD_ANALYZE),
+            "calendar",
+            f"--base-time={after:%Y-%m-%d %H:%M:%S} UTC",
+            "--iterations=4",
+            calendar,
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TZ="UTC"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    theirs = [
+        datetime.strptime(line.split(": ", 1)[1].strip()[4:], "%Y-%m-%d %H:%M:%S UTC").replace(
+            tzinfo=UTC
+        )
+        for line in proc.stdout.splitlines()
+        if line.strip().startswith(("Next elapse:", "Iter. #"))
+    ]
+    assert theirs == next_fires(schedule, TZ, after, 4)
