@@ -18,7 +18,7 @@ A company not sent yet in this wave is never an alert: nothing is known about it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -28,6 +28,7 @@ from reports.metrics import REACHABLE_STATUSES
 
 KINDS = ("stopped_answering", "form_broke", "slower_tier", "promise_broken")
 _NOT_SENT_YET = "not_sent"
+DEFAULT_CHANNEL = "form"  # results without a channel column: every row a web form
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Alert:
     before: str
     after: str
     detail: str
+    channel: str = "form"  # the channel compared (form, email)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,14 +71,21 @@ def changes_for_worse(
     waited = "observed_business_seconds" if basis == "business" else "observed_seconds"
     cols = ["slug", "company", "status", "tier", "promise", "promise_kept", "reason"]
     cols += [waited] if waited in results.columns else []
-    now = results.loc[results["wave"] == wave, cols].set_index("slug")
-    before = results.loc[results["wave"] == previous, cols].set_index("slug")
+    if "channel" in results.columns:  # a company surveyed on two channels: each compared
+        cols.append("channel")
+    else:
+        results = results.assign(channel=DEFAULT_CHANNEL)
+        cols.append("channel")
+    now = results.loc[results["wave"] == wave, cols].set_index(["slug", "channel"])
+    before = results.loc[results["wave"] == previous, cols].set_index(["slug", "channel"])
     rank = _tier_rank(tiers)
     limit = {t.name: float(t.seconds) for t in tiers}
     alerts: list[Alert] = []
-    for slug in now.index.intersection(before.index):
-        a, b = before.loc[slug], now.loc[slug]
+    for key in now.index.intersection(before.index):
+        slug, channel = key
+        a, b = before.loc[key], now.loc[key]
         name = str(b["company"])
+        start = len(alerts)
         if b["status"] == _NOT_SENT_YET:
             continue
         unanswered = b["status"] in set(REACHABLE_STATUSES) - {"answered"}
@@ -140,8 +149,9 @@ def changes_for_worse(
                     f"promise {_text(b['promise'])!r} kept before, broken now",
                 )
             )
+        alerts[start:] = [replace(x, channel=str(channel)) for x in alerts[start:]]
     order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(alerts, key=lambda x: (order[x.kind], x.company.lower()))
+    return sorted(alerts, key=lambda x: (order[x.kind], x.company.lower(), x.channel))
 
 
 def previous_wave(waves: pd.DataFrame, wave: str) -> str | None:
