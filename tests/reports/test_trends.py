@@ -141,3 +141,34 @@ def test_the_trend_page_renders_in_chromium(builder: SurveyBuilder, tmp_path: Pa
                 page.close()
         finally:
             browser.close()
+
+
+def test_a_company_on_two_channels_is_compared_per_channel(
+    builder: SurveyBuilder, tmp_path: Path
+) -> None:
+    """Wave 1 by form (answered); wave 2 the form is blocked and the survey falls back to
+    e-mail, which answers: the form broke (an alert), the e-mail channel is new (no
+    comparison), and the trend page has a chart per channel."""
+    from datetime import timedelta
+
+    w1, w2 = builder.wave("wave-1"), builder.wave("wave-2")
+    cid = builder.company("Alef")
+    builder.reply(builder.submit(cid, w1, W1), W1 + timedelta(minutes=30))
+    builder.submit(cid, w2, None, state="blocked", reason="captcha: recaptcha", outcome="captcha")
+    mail = builder.submit(
+        cid, w2, W1 + timedelta(days=14), channel="email", channel_note="form blocked -> e-mail"
+    )
+    builder.reply(mail, W1 + timedelta(days=14, minutes=20))
+    results = compute(load_frames(builder.store), SurveyConfig(), builder.companies, NOW)
+    found = changes_for_worse(results, "wave-2", "wave-1", SurveyConfig().tiers)
+    assert [(a.company, a.kind, a.channel) for a in found] == [("Alef", "form_broke", "form")]
+    paths = build_report(builder.store, builder.workspace(), tmp_path / "r", now=NOW, wave="wave-2")
+    trend = _doc(paths.dir / "trends.html")
+    figs = trend.xpath("//figure[@class='trend']")
+    assert sorted(f.get("id") for f in figs) == ["trend-alef", "trend-alef-email"]
+    for f in figs:
+        assert f.xpath(".//figcaption/span[@class='channel']")  # says which channel
+    email = trend.get_element_by_id("trend-alef-email")
+    assert [r.get("data-wave") for r in email.xpath(".//tbody/tr")] == ["wave-2"]
+    row = _doc(paths.index_html).xpath("//tr[@data-kind='form_broke']")[0]
+    assert row.xpath(".//a/@href")[0] == "companies/alef.html"
