@@ -14,6 +14,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -159,7 +160,9 @@ def run(
     ] = False,
     wave: Annotated[
         str | None,
-        typer.Option(help="The wave (default: survey.yaml's); 'auto': the schedule's period."),
+        typer.Option(
+            help="The wave (default: survey.yaml's); 'auto' (or auto:monthly, ...): the schedule's period."
+        ),
     ] = None,
     browser_endpoint: BrowserEndpoint = None,
     as_json: JsonFlag = False,
@@ -263,7 +266,9 @@ def work(
     ] = None,
     wave: Annotated[
         str | None,
-        typer.Option(help="The wave (default: survey.yaml's); 'auto': the schedule's period."),
+        typer.Option(
+            help="The wave (default: survey.yaml's); 'auto' (or auto:monthly, ...): the schedule's period."
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -536,6 +541,9 @@ def grade(
     err.print(f"Graded {company}: {score}/10.")
 
 
+ALERTS_EXIT = 3  # something got worse (1 and 2 are errors)
+
+
 @app.command()
 def alerts(
     workspace: Workspace = Path("."),
@@ -544,7 +552,7 @@ def alerts(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """What changed for the worse since the previous wave; exit 1 when anything did (cron)."""
+    """What changed for the worse since the previous wave; exit 3 when anything did (cron)."""
     from audit.app.alerts import alerts as find_alerts
 
     found = find_alerts(workspace, wave=wave)
@@ -555,40 +563,126 @@ def alerts(
     elif not found.alerts:
         err.print(f"Nothing changed for the worse in {found.wave!r} since {found.previous!r}.")
     else:
-        table = Table(title=f"Changes for the worse: {found.previous} -> {found.wave}")
+        still = "" if found.closed else " (the wave is open: what is known so far)"
+        table = Table(title=f"Changes for the worse: {found.previous} -> {found.wave}{still}")
         for col in ("company", "change", "before", "after", "detail"):
             table.add_column(col)
         for a in found.alerts:
-            table.add_row(a.company, a.kind, a.before, a.after, a.detail[:90])
+            table.add_row(
+                escape(a.company), a.kind, escape(a.before), escape(a.after), escape(a.detail[:90])
+            )
         err.print(table)
     if found.alerts:
-        raise typer.Exit(1)
+        raise typer.Exit(ALERTS_EXIT)
 
 
 @app.command()
 def schedule(
     workspace: Workspace = Path("."),
+    every: Annotated[
+        str | None,
+        typer.Option(help="week, month or quarter (overrides schedule.every in survey.yaml)."),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(help="Weekday: the first such day of the period, e.g. tuesday."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Local time in the survey's time zone, e.g. 10:00.")
+    ] = None,
+    watch_every: Annotated[
+        int | None, typer.Option(help="Minutes between mailbox syncs (1-59).")
+    ] = None,
     systemd: Annotated[
-        bool, typer.Option("--systemd", help="Print systemd timer and service units.")
+        bool, typer.Option("--systemd", help="systemd user timers instead of a crontab block.")
+    ] = False,
+    install: Annotated[
+        bool,
+        typer.Option(
+            "--install",
+            help="Install: into your crontab (crontab -), or with --systemd the unit files "
+            "into ~/.config/systemd/user. Installing again replaces this survey's entries.",
+        ),
     ] = False,
     env_file: Annotated[
         str | None,
         typer.Option(help="A file of KEY=value lines (the IMAP password) read before each run."),
     ] = None,
+    next_n: Annotated[
+        int, typer.Option("--next", help="How many of the next run instants to show.", min=0)
+    ] = 5,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Print what runs the survey's waves on its schedule: a crontab block or systemd units."""
-    from audit.app.schedule import schedule_plan
+    """Print (or --install) what runs the survey's waves on a cadence: cron or systemd."""
+    from audit.app.schedule import (
+        install_crontab,
+        install_systemd,
+        next_fires,
+        overlap_note,
+        schedule_plan,
+        systemd_user_dir,
+        wave_for,
+    )
+    from audit.clock import current_clock
 
-    plan = schedule_plan(workspace, env_file=env_file)
-    if systemd:
-        out.print(f"# ~/.config/systemd/user/{plan.unit_name}.service", highlight=False)
-        out.print(plan.service, highlight=False, markup=False)
-        out.print(f"# ~/.config/systemd/user/{plan.unit_name}.timer", highlight=False)
-        out.print(plan.timer, highlight=False, markup=False)
-        err.print(f"Then: systemctl --user enable --now {plan.unit_name}.timer")
-    else:
+    plan = schedule_plan(workspace, env_file, None, every, on, at, watch_every)
+    fires = next_fires(plan.schedule, plan.timezone, current_clock().now(), next_n)
+    nexts = [
+        {
+            "at": f.isoformat().replace("+00:00", "Z"),
+            "local": f.astimezone(ZoneInfo(plan.timezone)).strftime("%Y-%m-%d %H:%M %Z"),
+            "wave": wave_for(plan.schedule, f, plan.timezone),
+        }
+        for f in fires
+    ]
+    installed: list[str] = []
+    if install and systemd:
+        installed = [str(p) for p in install_systemd(plan)]
+    elif install:
+        install_crontab(plan)
+        installed = ["crontab"]
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "schedule": plan.schedule.model_dump(),
+                    "timezone": plan.timezone,
+                    "crontab": plan.crontab,
+                    "units": plan.units,
+                    "next": nexts,
+                    "installed": installed,
+                },
+                ensure_ascii=False,
+            )
+        )
+    elif not install and systemd:
+        for name, text in plan.units.items():
+            out.print(f"# {systemd_user_dir() / name}", highlight=False, markup=False)
+            out.print(text, highlight=False, markup=False)
+    elif not install:
         out.print(plan.crontab, highlight=False, markup=False)
-        err.print("Add these lines with `crontab -e` (or: audit schedule >> your crontab file).")
+    if install and systemd:
+        err_line.print(
+            f"Wrote {len(installed)} units in {systemd_user_dir()}. Then: systemctl --user "
+            f"daemon-reload && systemctl --user enable --now {' '.join(plan.timers)}",
+            highlight=False,
+            markup=False,
+        )
+    elif install:
+        err_line.print(
+            "Installed in your crontab (crontab -l shows it).", highlight=False, markup=False
+        )
+    elif not as_json:
+        how = "the units in that folder" if systemd else "these lines with crontab -e"
+        err_line.print(f"Add {how}, or run again with --install.", highlight=False, markup=False)
+    if fires and not as_json:
+        err_line.print(f"Next runs ({plan.timezone}):", highlight=False, markup=False)
+        for n in nexts:
+            err_line.print(
+                f"  {n['local']}  ({n['at']})  wave {n['wave']}", highlight=False, markup=False
+            )
+    if note := overlap_note(workspace, plan.schedule):
+        err_line.print(f"Note: {note}", highlight=False, markup=False)
 
 
 @app.command()

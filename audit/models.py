@@ -396,6 +396,9 @@ class SurveySection(_Strict):
         return v
 
 
+_EVERY_ALIASES = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
+
+
 class Schedule(_Strict):
     """Waves on a cadence (`audit schedule`): the consultant's machine runs them (cron or a
     systemd timer); each scheduled run joins the wave of its period, named by the period."""
@@ -404,6 +407,14 @@ class Schedule(_Strict):
     weekday: str = "sun"  # the first such weekday of the period (of the week, when weekly)
     at: str = "10:00"  # local time in the survey calendar's time zone
     watch_every_min: Annotated[int, Field(ge=1, le=59)] = 10
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every(cls, v: object) -> object:
+        if isinstance(v, str):  # "month", "Weekly", "quarter" as well as the literals
+            word = v.strip().lower()
+            return _EVERY_ALIASES.get(word, word)
+        return v
 
     @field_validator("weekday")
     @classmethod

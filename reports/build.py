@@ -698,3 +698,139 @@ def methodology(data: WaveData) -> dict[str, Any]:
             for c in channel_table(results)
         ],
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Trends across waves, and what got worse since the previous wave
+# ---------------------------------------------------------------------------------------
+TREND_MAX_COMPANIES = 500  # the trend page's companies, in ranking order
+
+
+def waves_so_far(data: WaveData) -> list[str]:
+    """The waves up to this report's, oldest first: a wave's report never shows later ones."""
+    waves = data.frames.waves.sort_values(["created_at", "id"]).reset_index(drop=True)
+    pos = waves.index[waves["id"] == data.wave_row["id"]]
+    return [str(w) for w in waves["name"].iloc[: int(pos[0]) + 1]] if len(pos) else []
+
+
+@dataclass
+class Trends:
+    waves: list[str]
+    companies: list[View]  # company, href, slug, points (per wave, display strings)
+    shown: int
+    total: int
+
+
+def trends(data: WaveData, file_of: Mapping[PageKey, str]) -> Trends | None:
+    """Per company across the waves so far: rank, reply time, tier, promise kept; None
+    before the second wave."""
+    names = waves_so_far(data)
+    if len(names) < 2:
+        return None
+    lang, t = data.lang, strings(data.lang)
+    labels = status_labels(t)
+    tier_names = data.tier_names
+    col = "business_seconds" if data.basis == "business" else "response_seconds"
+    order = {w: i for i, w in enumerate(names)}
+    shown = data.results.iloc[:TREND_MAX_COMPANIES]
+    # one chart per company and channel (a company surveyed by form and by e-mail: two)
+    ranked: list[PageKey] = list(zip(shown["slug"], shown["channel"], strict=True))
+    two_channels = shown["slug"].duplicated(keep=False).tolist()
+    names_now = dict(zip(ranked, shown["company"], strict=True))
+    cols = ["slug", "channel", "company", "wave", "rank", "status", col, "tier", "promise_kept"]
+    everything = data.all_results
+    wanted = set(shown["slug"])
+    rows = everything.loc[everything["wave"].isin(order) & everything["slug"].isin(wanted), cols]
+    by_key: dict[PageKey, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows_of(rows):
+        by_key[(str(r["slug"]), str(r["channel"]))].append(r)
+    companies = []
+    for key, both in zip(ranked, two_channels, strict=True):
+        slug, channel = key
+        history = sorted(by_key.get(key, []), key=lambda r: order[r["wave"]])
+        points = []
+        for r in history:
+            rank = r["rank"]
+            rank_txt = "" if rank is None or pd.isna(rank) else str(int(rank))
+            answered = r["status"] == "answered" and num(r[col]) is not None
+            seconds = num(r[col]) if answered else None
+            time_txt = fmt_duration(seconds, lang) if seconds is not None else ""
+            status = labels.get(r["status"], r["status"])
+            kept = r["promise_kept"] if r["promise_kept"] in ("kept", "broken") else ""
+            points.append(
+                {
+                    "wave": r["wave"],
+                    "seconds": seconds,
+                    "rank": rank_txt,
+                    "time": time_txt or "–",
+                    "status": status,
+                    "tier": tier_label(r["tier"], lang),
+                    "tier_class": tier_class(r["tier"], tier_names) if answered else "none",
+                    "unreachable": r["status"] in UNREACHABLE_STATUSES,
+                    "promise": kept,
+                    "promise_label": t[kept] if kept else "",
+                    "label": f"{r['wave']}: {time_txt or status}"
+                    + (f", #{rank_txt}" if rank_txt else ""),
+                }
+            )
+        companies.append(
+            View(
+                slug=slug,
+                anchor=slug if channel == "form" else f"{slug}-{channel}",
+                company=str(names_now[key]),
+                channel_label=t.get(f"channel_{channel}", channel) if both else "",
+                href=page_href(file_of[key]),
+                points=points,
+            )
+        )
+    return Trends(waves=names, companies=companies, shown=len(companies), total=len(data.results))
+
+
+def alert_views(data: WaveData, file_of: Mapping[PageKey, str]) -> tuple[str, list[View]] | None:
+    """What changed for the worse since the previous wave (``audit alerts``' list), for the
+    report: (previous wave, rows); None for a first wave."""
+    from reports.changes import changes_for_worse
+
+    names = waves_so_far(data)
+    if len(names) < 2:
+        return None
+    previous = names[-2]
+    lang, t = data.lang, strings(data.lang)
+    labels = status_labels(t)
+
+    def said(value: str) -> str:
+        if value in labels:
+            return labels[value]
+        if value in ("kept", "broken"):
+            return t[value]
+        if value == "sent":
+            return t["alert_sent"]
+        if value.startswith("answered (") and value.endswith(")"):
+            return f"{labels['answered']} ({tier_label(value[10:-1], lang)})"
+        return tier_label(value, lang)
+
+    close = data.wave_row["close_at"]
+    closed = close is None or pd.isna(close) or pd.Timestamp(close) <= data.now
+    found = changes_for_worse(
+        data.all_results,
+        data.wave_name,
+        previous,
+        data.workspace.survey.tiers,
+        closed=closed,
+        basis=data.basis,
+    )
+    channels = data.results["channel"].nunique() > 1  # say the channel when the wave used two
+    rows = [
+        View(
+            company=a.company,
+            href=page_href(file_of[(a.slug, a.channel)]) if (a.slug, a.channel) in file_of else "",
+            channel_label=t.get(f"channel_{a.channel}", a.channel) if channels else "",
+            kind=a.kind,
+            kind_label=t[f"alert_{a.kind}"],
+            before=said(a.before),
+            after=said(a.after),
+            detail=a.detail if a.kind == "form_broke" else "",
+        )
+        for a in found
+    ]
+    return previous, rows

@@ -4,11 +4,12 @@ Works on the rows ``reports.metrics.compute`` returns (one per company x wave). 
 is compared only when it was surveyed in both waves (matched by its stable id, the slug).
 The changes, worst first:
 
-- ``stopped_answering``: a human answer in the previous wave, none by this wave's close
-  (or so far, for an open wave);
+- ``stopped_answering``: a human answer in the previous wave, none by this wave's close;
 - ``form_broke``: the form was sent in the previous wave and could not be this time
   (form failed or blocked: the reason says why);
-- ``slower_tier``: answered both times, but in a slower tier (e.g. good -> fair);
+- ``slower_tier``: answered both times, but in a slower tier (e.g. good -> fair); or, while
+  this wave is still open, not answered yet and already waiting longer than its tier before
+  allowed (it can no longer answer as fast: known before the close);
 - ``promise_broken``: the company's published promise was kept and now is broken.
 
 A company not sent yet in this wave is never an alert: nothing is known about it.
@@ -17,7 +18,7 @@ A company not sent yet in this wave is never an alert: nothing is known about it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -27,6 +28,7 @@ from reports.metrics import REACHABLE_STATUSES
 
 KINDS = ("stopped_answering", "form_broke", "slower_tier", "promise_broken")
 _NOT_SENT_YET = "not_sent"
+DEFAULT_CHANNEL = "form"  # results without a channel column: every row a web form
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Alert:
     before: str
     after: str
     detail: str
+    channel: str = "form"  # the channel compared (form, email)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,20 +54,56 @@ def _text(value: Any) -> str:
 
 
 def changes_for_worse(
-    results: pd.DataFrame, wave: str, previous: str, tiers: Sequence[Tier]
+    results: pd.DataFrame,
+    wave: str,
+    previous: str,
+    tiers: Sequence[Tier],
+    closed: bool = True,
+    basis: str = "business",
 ) -> list[Alert]:
-    """The alerts for ``wave`` against ``previous`` (both wave names in ``results``)."""
+    """The alerts for ``wave`` against ``previous`` (both wave names in ``results``).
+
+    ``closed``: ``wave``'s close has passed (its results are final). While it is open, a
+    company that has not answered yet is an alert only once it has waited longer than its
+    previous tier allowed (``observed_business_seconds``, or ``observed_seconds`` on the
+    wall-clock basis): before that nothing is known.
+    """
+    waited = "observed_business_seconds" if basis == "business" else "observed_seconds"
     cols = ["slug", "company", "status", "tier", "promise", "promise_kept", "reason"]
-    now = results.loc[results["wave"] == wave, cols].set_index("slug")
-    before = results.loc[results["wave"] == previous, cols].set_index("slug")
+    cols += [waited] if waited in results.columns else []
+    if "channel" in results.columns:  # a company surveyed on two channels: each compared
+        cols.append("channel")
+    else:
+        results = results.assign(channel=DEFAULT_CHANNEL)
+        cols.append("channel")
+    now = results.loc[results["wave"] == wave, cols].set_index(["slug", "channel"])
+    before = results.loc[results["wave"] == previous, cols].set_index(["slug", "channel"])
     rank = _tier_rank(tiers)
+    limit = {t.name: float(t.seconds) for t in tiers}
     alerts: list[Alert] = []
-    for slug in now.index.intersection(before.index):
-        a, b = before.loc[slug], now.loc[slug]
+    for key in now.index.intersection(before.index):
+        slug, channel = key
+        a, b = before.loc[key], now.loc[key]
         name = str(b["company"])
+        start = len(alerts)
         if b["status"] == _NOT_SENT_YET:
             continue
-        if a["status"] == "answered" and b["status"] in set(REACHABLE_STATUSES) - {"answered"}:
+        unanswered = b["status"] in set(REACHABLE_STATUSES) - {"answered"}
+        if a["status"] == "answered" and unanswered and not closed:
+            so_far = float(b[waited]) if waited in b and not pd.isna(b[waited]) else 0.0
+            allowed = limit.get(str(a["tier"]))
+            if allowed is not None and so_far > allowed:
+                alerts.append(
+                    Alert(
+                        name,
+                        str(slug),
+                        "slower_tier",
+                        str(a["tier"]),
+                        "no answer yet",
+                        f"no human answer yet, waiting longer than {a['tier']} allows",
+                    )
+                )
+        elif a["status"] == "answered" and unanswered:
             alerts.append(
                 Alert(
                     name,
@@ -110,8 +149,9 @@ def changes_for_worse(
                     f"promise {_text(b['promise'])!r} kept before, broken now",
                 )
             )
+        alerts[start:] = [replace(x, channel=str(channel)) for x in alerts[start:]]
     order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(alerts, key=lambda x: (order[x.kind], x.company.lower()))
+    return sorted(alerts, key=lambda x: (order[x.kind], x.company.lower(), x.channel))
 
 
 def previous_wave(waves: pd.DataFrame, wave: str) -> str | None:

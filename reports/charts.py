@@ -9,6 +9,7 @@ magnitude.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -184,3 +185,131 @@ def speed_quality(results: pd.DataFrame, title: str, basis: str) -> Markup | Non
             f"<title>{_t(row.company)}</title></circle>"
         )
     return _svg(int(left + width + 20), int(bottom + 24), body, title)
+
+
+TIER_COLOURS = ("#2e933c", "#7fb800", "#edae49", "#e07a1f")  # t0..t3 (report.css tiers)
+NO_REPLY_COLOUR = "#d1495b"
+
+
+def _shared_prefix(names: Sequence[str]) -> str:
+    """What every wave name starts with, up to a separator, leaving 5+ characters
+    ('demo-2026-' of 'demo-2026-11-15' and 'demo-2026-11-22'): the chart names the waves
+    by the rest (the table beside it gives the full names)."""
+    if len(names) < 2:
+        return ""
+    common = os.path.commonprefix(list(names))
+    shortest = min(len(n) for n in names)
+    while common:
+        cut = max(common[:-1].rfind(ch) for ch in "-_ /.")
+        common = common[: cut + 1] if cut >= 0 else ""
+        if shortest - len(common) >= 5 or not common:  # leave names of 5+ characters
+            return common
+    return ""
+
+
+def trend(
+    points: Sequence[dict[str, object]],
+    title: str,
+    rtl: bool,
+    no_reply: str,
+    kept_word: str,
+    broken_word: str,
+) -> Markup:
+    """One company across waves (a small multiple): reply time on a log axis (fast at the
+    top), each wave's point in its tier's colour with its rank above it; a wave without a
+    human reply on the "no reply" band below the axis; the promise kept (✓) or broken (✗)
+    and the wave's name under the axis.
+
+    ``points``: per wave, in time order: ``wave``, ``seconds`` (None: no reply), ``rank``
+    (text), ``tier_class`` (t0-t3 or none), ``promise`` (kept, broken or ''), ``label``
+    (the point's tooltip). In a right-to-left report the first wave is on the right, as
+    in the table of waves beside it; the axis labels then stand on the right.
+    """
+    width, height = 300.0, 150.0
+    axis_w = 74.0  # the tick labels and the no-reply band's name
+    top, plot_h = 18.0, 76.0
+    bottom = top + plot_h
+    band = bottom + 16  # the no-reply band
+    left = 8.0 if rtl else axis_w
+    right = width - (axis_w if rtl else 8.0)
+    n = len(points)
+    step = (right - left - 48) / max(1, n - 1)
+
+    def x(i: int) -> float:
+        offset = 24 + (step * i if n > 1 else (right - left - 48) / 2)
+        return right - offset if rtl else left + offset
+
+    def y(seconds: float) -> float:
+        s = min(max(seconds, T_MIN), T_MAX)
+        return top + plot_h * (math.log(s / T_MIN) / math.log(T_MAX / T_MIN))
+
+    label_x, anchor = (right + 4, "start") if rtl else (left - 4, "end")
+    prefix = _shared_prefix([str(p["wave"]) for p in points])
+    body: list[str] = []
+    for sec, tick in ((60, "1m"), (3600, "1h"), (86400, "1d"), (7 * 86400, "7d")):
+        yy = y(sec)
+        body.append(
+            f'<line x1="{left:.1f}" y1="{yy:.1f}" x2="{right:.1f}" y2="{yy:.1f}" class="grid"/>'
+            f'<text x="{label_x:.1f}" y="{yy + 3:.1f}" text-anchor="{anchor}" class="tick">'
+            f"{tick}</text>"
+        )
+    body.append(
+        f'<text x="{label_x:.1f}" y="{band + 3:.1f}" text-anchor="{anchor}" class="tick">'
+        f"{_t(no_reply)[:12]}</text>"
+        f'<line x1="{left:.1f}" y1="{band:.1f}" x2="{right:.1f}" y2="{band:.1f}" '
+        f'class="grid" stroke-dasharray="2 3"/>'
+    )
+    coords = []
+    for i, p in enumerate(points):
+        seconds = p.get("seconds")
+        yy = band if seconds is None else y(float(seconds))  # type: ignore[arg-type]
+        coords.append((x(i), yy, seconds is None))
+    # the line joins the waves that were answered, in order
+    path = [f"{cx:.1f},{cy:.1f}" for cx, cy, missing in coords if not missing]
+    if len(path) > 1:
+        body.append(
+            f'<polyline points="{" ".join(path)}" fill="none" stroke="{PALETTE[0]}" '
+            'stroke-width="1.5"/>'
+        )
+    for i, (p, (cx, cy, missing)) in enumerate(zip(points, coords, strict=True)):
+        klass = str(p.get("tier_class") or "none")
+        if p.get("unreachable"):  # not sent (form failed, blocked, not yet): a hollow mark
+            body.append(
+                f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="none" stroke="#888" '
+                f'stroke-width="1.5" class="point unreachable" data-wave="{_t(p["wave"])}" '
+                f'data-i="{i}"><title>{_t(p.get("label", ""))}</title></circle>'
+            )
+        colour = (
+            NO_REPLY_COLOUR
+            if missing
+            else TIER_COLOURS[int(klass[1])]
+            if klass[:1] == "t" and klass[1:].isdigit()
+            else PALETTE[-1]
+        )
+        if not p.get("unreachable"):
+            body.append(
+                f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{colour}" class="point" '
+                f'data-wave="{_t(p["wave"])}" data-i="{i}"><title>{_t(p.get("label", ""))}'
+                "</title></circle>"
+            )
+        if p.get("rank"):
+            body.append(
+                f'<text x="{cx:.1f}" y="{cy - 7:.1f}" text-anchor="middle" class="tick">'
+                f"#{_t(p['rank'])}</text>"
+            )
+        promise = p.get("promise")
+        if promise in ("kept", "broken"):
+            mark, word = ("✓", kept_word) if promise == "kept" else ("✗", broken_word)
+            body.append(
+                f'<text x="{cx:.1f}" y="{band + 18:.1f}" text-anchor="middle" '
+                f'class="label promise-{promise}">{mark}<title>{_t(word)}</title></text>'
+            )
+        if n <= 6 or i % math.ceil(n / 6) == 0 or i == n - 1:  # names that fit
+            short = str(p["wave"])[len(prefix) :][:10]
+            edge = "start" if cx < width * 0.25 else "end" if cx > width * 0.75 else "middle"
+            tx = cx - 6 if edge == "start" else cx + 6 if edge == "end" else cx
+            body.append(
+                f'<text x="{tx:.1f}" y="{band + 32:.1f}" text-anchor="{edge}" class="tick">'
+                f"{_t(short)}</text>"
+            )
+    return _svg(int(width), int(height), body, title)

@@ -137,6 +137,24 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "company_pages": "company pages",
         "companies_page": "Companies, page",
+        "trends": "Trends across waves",
+        "trends_link": "Trends across waves",
+        "trends_note": (
+            "Per company, wave by wave: time to the first human reply (log scale, fast at the "
+            "top; the points coloured by tier, the rank above), waves without a human reply on "
+            "the lower band, and the company's own promise kept (✓) or broken (✗)."
+        ),
+        "trends_more": "The first {shown} of {total} companies, in ranking order.",
+        "alerts": "Changes for the worse since wave {previous}",
+        "alerts_none": "Nothing changed for the worse since the previous wave.",
+        "alert_stopped_answering": "stopped answering",
+        "alert_form_broke": "form broke",
+        "alert_slower_tier": "slower by a tier",
+        "alert_promise_broken": "promise now broken",
+        "alert_sent": "sent",
+        "alert_change": "Change",
+        "alert_before": "Before",
+        "alert_after": "Now",
     },
     "he": {
         "leaderboard": "טבלת דירוג",
@@ -260,6 +278,24 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "company_pages": "דפי החברות",
         "companies_page": "חברות, עמוד",
+        "trends": "מגמות לאורך הגלים",
+        "trends_link": "מגמות לאורך הגלים",
+        "trends_note": (
+            "לכל חברה, גל אחר גל: הזמן עד המענה האנושי הראשון (סולם לוגריתמי, המהיר למעלה; "
+            "הנקודות צבועות לפי הדרגה, והמיקום מעליהן), גלים ללא מענה אנושי ברצועה התחתונה, "
+            "והבטחת החברה עצמה: קוימה (✓) או הופרה (✗)."
+        ),
+        "trends_more": "{shown} החברות הראשונות מתוך {total}, לפי הדירוג.",
+        "alerts": "שינויים לרעה מאז הגל {previous}",
+        "alerts_none": "שום דבר לא השתנה לרעה מאז הגל הקודם.",
+        "alert_stopped_answering": "הפסיקה לענות",
+        "alert_form_broke": "הטופס נשבר",
+        "alert_slower_tier": "איטית יותר בדרגה",
+        "alert_promise_broken": "ההבטחה הופרה",
+        "alert_sent": "נשלח",
+        "alert_change": "שינוי",
+        "alert_before": "קודם",
+        "alert_after": "עכשיו",
     },
 }
 
@@ -270,6 +306,7 @@ TIER_NAMES_HE = {
     "slow": "איטי",
     "no reply": "ללא מענה",
     "not reachable": "לא ניתן ליצור קשר",
+    "not sent": "טרם נשלח",
 }
 
 _UNITS = {

@@ -38,13 +38,16 @@ from reports import charts
 from reports.build import (
     Leaderboard,
     PageKey,
+    Trends,
     View,
     WaveData,
+    alert_views,
     company_views,
     days,
     group_file,
     leaderboard,
     methodology,
+    trends,
 )
 from reports.i18n import strings
 from reports.safety import neutralise, relative_href
@@ -171,8 +174,13 @@ def render_all(
         if alongside is not None:
             alongside()
         board = leaderboard(data, file_of)
-        write_index(env, common, data, board, layout, out)
+        found = alert_views(data, file_of)
+        alerts = View(previous=found[0], rows=found[1]) if found else None
+        tr = trends(data, file_of)
+        write_index(env, common, data, board, layout, out, alerts, bool(tr))
         del board
+        if tr is not None:
+            write_trends(env, common, data, tr, alerts, out)
         if layout.compact:
             groups(0, split)
         else:
@@ -298,6 +306,8 @@ def write_index(
     board: Leaderboard,
     layout: Layout,
     out: Path,
+    alerts: View | None = None,
+    has_trends: bool = False,
 ) -> None:
     script_text = (TEMPLATES / "leaderboard.js").read_text("utf-8")
     plain = strings(data.lang)
@@ -333,8 +343,36 @@ def write_index(
         charts=_charts(data),
         island=data_island,
         pager=pager,
+        alerts=alerts,
+        trends_href="trends.html" if has_trends else "",
     )
     (out / "index.html").write_text(html, "utf-8")
+
+
+def write_trends(
+    env: jinja2.Environment,
+    common: dict[str, Any],
+    data: WaveData,
+    tr: Trends,
+    alerts: View | None,
+    out: Path,
+) -> None:
+    """trends.html: a small multiple per company across the waves so far (no script)."""
+    plain = strings(data.lang)  # charts escape their own text
+    rtl = data.lang == "he"
+    for c in tr.companies:
+        c["chart"] = charts.trend(
+            c["points"],
+            f"{c['company']}: {plain['trends']}",
+            rtl,
+            plain["no_reply_short"],
+            plain["kept"],
+            plain["broken"],
+        )
+    html = env.get_template("trends.html.j2").render(
+        **common, root="", csp=csp(None), tr=tr, alerts=alerts
+    )
+    (out / "trends.html").write_text(html, "utf-8")
 
 
 # ---------------------------------------------------------------------------------------

@@ -222,15 +222,21 @@ def run_survey(
 
 
 def _with_wave(ws: Workspace, wave: str | None, clock: Clock) -> Workspace:
-    """The workspace with the wave ``run --wave`` names (``auto``: the scheduled period)."""
+    """The workspace with the wave ``run --wave`` names (``auto``: the scheduled period;
+    ``auto:monthly``: the period of that cadence, as `audit schedule` writes it)."""
     if not wave:
         return ws
-    if wave == "auto":
-        from audit.app.schedule import wave_for
+    if wave == "auto" or wave.startswith("auto:"):
+        from audit.app.schedule import resolve_schedule, wave_for
 
-        if ws.survey.schedule is None:
-            raise ConfigError("--wave auto names the wave by survey.yaml's schedule: add one")
-        wave = wave_for(ws.survey.schedule, clock.now(), ws.survey.calendar.timezone)
+        every = wave.partition(":")[2] or None
+        if ws.survey.schedule is None and every is None:
+            raise ConfigError(
+                "--wave auto names the wave by survey.yaml's schedule: add one, or say the "
+                "cadence (--wave auto:weekly, auto:monthly, auto:quarterly)"
+            )
+        sched = resolve_schedule(ws.survey.schedule, every=every)
+        wave = wave_for(sched, clock.now(), ws.survey.calendar.timezone)
     section = ws.survey.survey.model_copy(update={"wave": wave})
     return replace(ws, survey=ws.survey.model_copy(update={"survey": section}))
 

@@ -23,6 +23,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -35,16 +36,24 @@ from rich.table import Table
 
 from audit import pipeline
 from audit.clock import Clock
-from audit.demo.scenario import COMPANIES, DemoCompany
+from audit.demo.scenario import COMPANIES, SECOND_WAVE_CHANGES, DemoCompany, second_wave
 from audit.demo.sites import DemoWorld
 from audit.errors import AuditError
-from audit.models import DEFAULT_PASSWORD_ENV, DEFAULT_SMTP_PASSWORD_ENV, Calendar
+from audit.models import (
+    DEFAULT_PASSWORD_ENV,
+    DEFAULT_SMTP_PASSWORD_ENV,
+    Calendar,
+    SurveyConfig,
+    Tier,
+)
 
 DEMO_ZONE = ZoneInfo("Asia/Jerusalem")
 REPLY_DOMAIN = "replies.demo.test"
 MARKER = ".contact-audit-demo"
 TOLERANCE_S = 1.0
 WAVE_DAYS = 6  # the wave closes six days after it opens (Saturday 09:00)
+WAVE_DAYS_TD = timedelta(days=WAVE_DAYS)
+WAVES = 2  # the second wave replays the week after the first (issue 14: trends, alerts)
 
 
 DEMO_CALENDAR = Calendar(timezone="Asia/Jerusalem", country="IL")  # default opening hours
@@ -60,29 +69,33 @@ def simulated_start(now: datetime, min_days_ago: int = 7) -> datetime:
     return sunday.astimezone(UTC)
 
 
-def closed_days(start: datetime, calendar: Calendar = DEMO_CALENDAR) -> dict[date, str]:
-    """Public holidays and extra closed dates in the replay week that begins at `start`."""
+def closed_days(
+    start: datetime, calendar: Calendar = DEMO_CALENDAR, weeks: int = 1
+) -> dict[date, str]:
+    """Public holidays and extra closed dates in the replay week(s) that begin at `start`."""
     from reports.calendar import BusinessCalendar
 
     cal = BusinessCalendar.from_config(calendar)
     first = start.astimezone(DEMO_ZONE).date()
-    last = (start + timedelta(days=WAVE_DAYS)).astimezone(DEMO_ZONE).date()
+    last = (start + timedelta(days=7 * (weeks - 1) + WAVE_DAYS)).astimezone(DEMO_ZONE).date()
     names = cal.holidays_in(range(first.year, last.year + 1))
     return {d: n for d, n in sorted(names.items()) if first <= d <= last}
 
 
 def replay_start(now: datetime, calendar: Calendar = DEMO_CALENDAR) -> datetime:
-    """The latest Sunday 09:00 at least a week back whose week has no holiday.
+    """The latest Sunday 09:00 whose two weeks (one per wave) have closed at least a day
+    before now and have no holiday.
 
-    The truth check holds in any week (it uses the calendar); a week without holidays
-    just makes the demo's leaderboard the familiar one, with no ties.
+    The truth check holds in any week (it uses the calendar); weeks without holidays
+    just make the demo's leaderboard the familiar one, with no ties.
     """
-    start = simulated_start(now)
+    first = simulated_start(now, min_days_ago=7 * WAVES)
+    start = first
     for _ in range(52):
-        if not closed_days(start, calendar):
+        if not closed_days(start, calendar, weeks=WAVES):
             return start
         start -= timedelta(days=7)
-    return simulated_start(now)
+    return first
 
 
 def parse_start(text: str) -> datetime:
@@ -111,13 +124,17 @@ def _prepare_dir(directory: Path) -> Path:
     return root
 
 
+def wave_name(start: datetime) -> str:
+    return f"demo-{start.astimezone(DEMO_ZONE):%Y-%m-%d}"
+
+
 def _write_config(
     root: Path, mail: Any, world: DemoWorld, start: datetime, smtp: Any = None
 ) -> None:
     survey = {
         "survey": {
             "name": "Demo: the 2010 customer-service survey, replayed",
-            "wave": f"demo-{start.astimezone(DEMO_ZONE):%Y-%m-%d}",
+            "wave": wave_name(start),
             "close_at": (start + timedelta(days=WAVE_DAYS)).isoformat(),
         },
         "persona": {"name": "Dana Cohen", "phone": "050-555-0134"},
@@ -167,6 +184,13 @@ def _write_config(
     )
 
 
+# statuses of companies whose form must not reach them (and why)
+UNSENT = {
+    "blocked": "a CAPTCHA form must not be submitted",
+    "form_failed": "the contact page has no form",
+}
+
+
 @dataclass
 class TruthCheck:
     ok: bool
@@ -197,6 +221,8 @@ def check_truth(
     world: DemoWorld,
     submitted_at: dict[str, datetime],
     calendar: Calendar = DEMO_CALENDAR,
+    companies: tuple[DemoCompany, ...] = COMPANIES,
+    tiers: Sequence[Tier] | None = None,
 ) -> TruthCheck:
     """Every measured time maps back to the simulated one within 1 s; ranks are true.
 
@@ -209,7 +235,9 @@ def check_truth(
     a rank as in the report.
     """
     from reports.calendar import BusinessCalendar
+    from reports.metrics import tier_for
 
+    tiers = tiers if tiers is not None else SurveyConfig().tiers
     cal = BusinessCalendar.from_config(calendar)
     rows = {r["company"]: r for r in csv.DictReader(results_csv.open(encoding="utf-8"))}
     problems: list[str] = []
@@ -217,7 +245,7 @@ def check_truth(
     by_slug = {s.company.slug: s for s in world.sites}
     true_business: dict[str, float] = {}
     lags: dict[str, float] = {}
-    for c in COMPANIES:
+    for c in companies:
         received = by_slug[c.slug].received
         if not received:
             continue
@@ -226,9 +254,10 @@ def check_truth(
         if c.expected_status == "answered" and c.first_human_s is not None:
             arrived = received[0].at + timedelta(seconds=c.first_human_s)
             true_business[c.slug] = cal.business_seconds(sent, arrived)
+    true_promise = {c.slug: _true_promise(c, cal, submitted_at, by_slug) for c in companies}
     rank_range = true_ranks(true_business)
-    unanswered_rank = sum(1 for c in COMPANIES if c.expected_status == "answered") + 1
-    for c in COMPANIES:
+    unanswered_rank = sum(1 for c in companies if c.expected_status == "answered") + 1
+    for c in companies:
         row = rows.get(c.name)
         entry: dict[str, Any] = {"company": c.name, "expected_status": c.expected_status}
         if row is None:
@@ -236,6 +265,8 @@ def check_truth(
             table.append(entry | {"ok": False})
             continue
         entry["status"] = row["status"]
+        entry["true_tier"] = tier_for(true_business.get(c.slug), tiers)
+        entry["true_promise"] = true_promise[c.slug]
         entry["channel"] = row.get("channel", "form")
         ok = row["status"] == c.expected_status
         if not ok:
@@ -247,10 +278,10 @@ def check_truth(
         if c.channel == "email" and any(r.message_id is None for r in received):
             ok = False
             problems.append(f"{c.name}: the inquiry did not arrive as an e-mail with a Message-ID")
-        if c.expected_status == "blocked":
+        if c.expected_status in UNSENT:
             if received:
                 ok = False
-                problems.append(f"{c.name}: a CAPTCHA form must not be submitted, yet it arrived")
+                problems.append(f"{c.name}: {UNSENT[c.expected_status]}, yet a form arrived")
         elif len(received) != 1:
             ok = False
             problems.append(f"{c.name}: the site received {len(received)} submissions, expected 1")
@@ -278,7 +309,7 @@ def check_truth(
                     )
         if (
             c.first_contact_s is not None
-            and c.expected_status != "blocked"
+            and c.expected_status not in UNSENT
             and row["first_reply_at"]
         ):
             first = datetime.fromisoformat(row["first_reply_at"].replace("Z", "+00:00"))
@@ -293,7 +324,7 @@ def check_truth(
                         f"{c.name}: first contact after {measured_first:.3f} s, truth "
                         f"{c.first_contact_s} s + {lag:.3f} s from submit to the server"
                     )
-        if c.expected_status == "blocked":
+        if c.expected_status in UNSENT:
             want: tuple[int, int] | None = None
         elif c.slug in rank_range:
             want = rank_range[c.slug]
@@ -317,6 +348,28 @@ def check_truth(
     return TruthCheck(not problems, problems, table)
 
 
+def _true_promise(
+    c: DemoCompany, cal: Any, submitted_at: dict[str, datetime], by_slug: dict[str, Any]
+) -> str:
+    """Whether the company truly kept its own promise: kept, broken, or '' (none made, or
+    not sent). The scenario's promised companies all answer."""
+    from reports.metrics import parse_promise
+
+    received = by_slug[c.slug].received
+    if not c.promise or not received or c.first_human_s is None:
+        return ""
+    sent = submitted_at.get(c.slug, received[0].at)
+    arrived = received[0].at + timedelta(seconds=c.first_human_s)
+    kind, amount = parse_promise(c.promise)
+    if kind == "business_days":
+        kept = arrived <= cal.end_of_business_days(sent, int(amount))
+    elif kind == "business_s":
+        kept = cal.business_seconds(sent, arrived) <= amount
+    else:
+        kept = (arrived - sent).total_seconds() <= amount
+    return "kept" if kept else "broken"
+
+
 def _fmt_duration(seconds: str) -> str:
     if not seconds:
         return "-"
@@ -326,6 +379,139 @@ def _fmt_duration(seconds: str) -> str:
     if s < 86400:
         return f"{s / 3600:.1f} h"
     return f"{s / 86400:.1f} d"
+
+
+@dataclass
+class WaveResult:
+    name: str
+    start: datetime
+    paths: Any  # reports.render.ReportPaths
+    truth: TruthCheck
+
+
+def _run_wave(
+    root: Path,
+    console: Console,
+    world: DemoWorld,
+    companies: tuple[DemoCompany, ...],
+    start: datetime,
+    clock: Clock,
+    number: int,
+) -> WaveResult:
+    """One wave of the demo: watch (IDLE) while `audit run --submit` sends every form, a
+    final `audit watch --once`, the reports as of the wave's close, the truth check."""
+    stop = threading.Event()
+    watcher_error: list[BaseException] = []
+    name = wave_name(start)
+    console.rule(f"Wave {number}: {name}")
+
+    def watch() -> None:
+        try:
+            pipeline.watch_mailbox(root, once=False, clock=clock, stop=stop)
+        except BaseException as exc:  # reported after the run
+            watcher_error.append(exc)
+
+    watcher = threading.Thread(target=watch, name="demo-watcher", daemon=True)
+    watcher.start()
+    try:
+        console.print(
+            "[bold]1/4[/] audit watch (IMAP IDLE) started; [bold]2/4[/] audit run --submit ..."
+        )
+        summary = pipeline.run_survey(
+            root, pipeline.RunOptions(submit=True, block_outside=True), clock=clock
+        )
+        for r in sorted(summary.results, key=lambda r: r.company):
+            console.print(f"    {r.company:22} {r.channel:6} {r.outcome:12} {r.reason[:62]}")
+        world.wait_idle(60)
+        expected_msgs = sum(len(s.company.replies) for s in world.sites if s.received)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not watcher_error:
+            if sum(r["messages"] for r in pipeline.status(root, wave=name)) >= expected_msgs:
+                break
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        watcher.join(30)
+    if watcher_error:
+        raise watcher_error[0]
+    console.print("[bold]3/4[/] audit watch --once (final catch-up) ...")
+    pipeline.watch_mailbox(root, once=True, clock=clock)
+    console.print("[bold]4/4[/] audit report ...")
+    # Reported as of the wave's close: the replay has delivered every reply by then.
+    close = start + timedelta(days=WAVE_DAYS)
+    paths = pipeline.report(root, clock=clock, as_of=close)
+    he_dir = Path(paths.dir).with_name(Path(paths.dir).name + "-he")
+    pipeline.report(root, lang="he", out_dir=he_dir, clock=clock, as_of=close)
+    submitted = {
+        r["company"]: r["submitted_at"]
+        for r in pipeline.status(root, wave=name)
+        if r["submitted_at"]
+    }
+    by_name = {c.name: c.slug for c in companies}
+    submitted_at = {by_name[k]: v for k, v in submitted.items() if k in by_name}
+    truth = check_truth(Path(paths.results_csv), world, submitted_at, companies=companies)
+    return WaveResult(name, start, paths, truth)
+
+
+def expected_alerts(
+    first: WaveResult, second: WaveResult, companies: tuple[DemoCompany, ...]
+) -> list[tuple[str, str]]:
+    """The changes for the worse the second wave truly holds: (company, kind), sorted.
+
+    The alert rules (``reports.changes``) applied to the simulated truth of both waves:
+    each company's true status, its tier from its true business time, its promise truly
+    kept or broken. In the default replay weeks this is exactly the two changes the second
+    wave was given (``SECOND_WAVE_CHANGES``); in weeks with holidays the calendar may
+    truly move others, and the truth says so.
+    """
+    import pandas as pd
+
+    from reports.changes import changes_for_worse
+
+    slug_of = {c.name: c.slug for c in companies}
+    frames = []
+    for w in (first, second):
+        frames += [
+            {
+                "wave": w.name,
+                "slug": slug_of.get(str(r["company"]), str(r["company"])),
+                "company": r["company"],
+                "status": r["expected_status"],
+                "tier": r.get("true_tier", ""),
+                "promise": "",
+                "promise_kept": r.get("true_promise", ""),
+                "reason": "",
+            }
+            for r in w.truth.table
+        ]
+    found = changes_for_worse(pd.DataFrame(frames), second.name, first.name, SurveyConfig().tiers)
+    return sorted((a.company, a.kind) for a in found)
+
+
+def check_alerts(
+    root: Path, first: WaveResult, second: WaveResult, clock: Clock, companies: Any
+) -> TruthCheck:
+    """`audit alerts` names exactly the changes the second wave was given, and the
+    report's alert section lists the same."""
+    from audit.app.alerts import alerts
+
+    # as the consultant runs it once the wave has closed (its results final)
+    found = alerts(root, wave=second.name, clock=Clock.frozen(second.start + WAVE_DAYS_TD))
+    got = sorted((a.company, a.kind) for a in found.alerts)
+    want = expected_alerts(first, second, companies)
+    problems = []
+    if found.previous != first.name:
+        problems.append(f"audit alerts compared with {found.previous!r}, not {first.name!r}")
+    if got != want:
+        problems.append(f"audit alerts named {got}, the truth is {want}")
+    index = Path(second.paths.index_html).read_text("utf-8")
+    listed = index.count("<tr data-kind=")
+    if listed != len(want):
+        problems.append(f"the report lists {listed} changes for the worse, the truth {len(want)}")
+    if not (Path(second.paths.dir) / "trends.html").is_file():
+        problems.append("the second wave's report has no trends.html")
+    rows = [{"company": c, "kind": k} for c, k in got]
+    return TruthCheck(not problems, problems, rows)
 
 
 def run_demo(
@@ -345,13 +531,14 @@ def run_demo(
 
     real_now = datetime.now(UTC)
     start = start or replay_start(real_now)
-    if start > real_now - timedelta(days=WAVE_DAYS + 1):
+    last_close = start + timedelta(days=7 * (WAVES - 1) + WAVE_DAYS)
+    if last_close > real_now - timedelta(days=1):
         raise AuditError(
-            f"--start {start.isoformat()}: the replayed wave must have closed before now "
-            f"(start at least {WAVE_DAYS + 1} days ago)"
+            f"--start {start.isoformat()}: the replayed waves (one a week, {WAVES}) must have "
+            f"closed before now (start at least {7 * (WAVES - 1) + WAVE_DAYS + 1} days ago)"
         )
     clock = Clock.starting_at(start, real_now)
-    closed = closed_days(start)
+    closed = closed_days(start, weeks=WAVES)
     root = _prepare_dir(directory)
     console.rule("[bold]contact-audit demo")
     console.print(
@@ -359,11 +546,12 @@ def run_demo(
         f"{start.astimezone(DEMO_ZONE):%A %Y-%m-%d %H:%M} Israel time; the tool's clock runs "
         f"{clock.offset_s / 86400:.2f} days behind real time.\nReplies are sent through a real "
         "SMTP entry point and delivered into a real Dovecot by IMAP APPEND with their simulated "
-        "arrival time (INTERNALDATE), the time every measurement counts from."
+        "arrival time (INTERNALDATE), the time every measurement counts from. A second wave "
+        "replays the week after: one company answers a tier slower, one form is gone."
     )
     if closed:
         console.print(
-            "[bold yellow]Holidays in the replayed week[/] (closed in the survey calendar; "
+            "[bold yellow]Holidays in the replayed weeks[/] (closed in the survey calendar; "
             "business time does not run): "
             + ", ".join(f"{d:%a %Y-%m-%d} {n}" for d, n in closed.items())
         )
@@ -379,69 +567,52 @@ def run_demo(
     submission.start()
     previous_smtp_password = os.environ.get(DEFAULT_SMTP_PASSWORD_ENV)
     os.environ[DEFAULT_SMTP_PASSWORD_ENV] = submission.password
-    stop = threading.Event()
-    watcher_error: list[BaseException] = []
     try:
         _write_config(root, mail, world, start, submission)
         console.print(
             f"Demo world: {len(world.sites)} company websites on 127.0.0.1, Dovecot IMAPS on port "
             f"{mail.imaps_port}, SMTP entry on port {smtp.port}. Workspace: {root}"
         )
-
-        def watch() -> None:
-            try:
-                pipeline.watch_mailbox(root, once=False, clock=clock, stop=stop)
-            except BaseException as exc:  # reported after the run
-                watcher_error.append(exc)
-
-        watcher = threading.Thread(target=watch, name="demo-watcher", daemon=True)
-        watcher.start()
-        console.print(
-            "[bold]1/4[/] audit watch (IMAP IDLE) started; [bold]2/4[/] audit run --submit ..."
+        first = _run_wave(root, console, world, COMPANIES, start, clock, 1)
+        _write_truth(Path(first.paths.dir), world, start, clock, first.truth, COMPANIES)
+        _print_summary(console, Path(first.paths.results_csv), first.truth)
+        # The second wave: a week later, on its own clock; the same websites and mailbox.
+        start2 = start + timedelta(days=7)
+        clock2 = Clock.starting_at(start2)
+        companies2 = second_wave(COMPANIES)
+        world.next_wave(companies2, clock2)
+        _write_config(root, mail, world, start2, submission)
+        second = _run_wave(root, console, world, companies2, start2, clock2, 2)
+        alerts = check_alerts(root, first, second, clock2, companies2)
+        _write_truth(
+            Path(second.paths.dir), world, start2, clock2, second.truth, companies2, alerts
         )
-        summary = pipeline.run_survey(
-            root, pipeline.RunOptions(submit=True, block_outside=True), clock=clock
-        )
-        for r in sorted(summary.results, key=lambda r: r.company):
-            console.print(f"    {r.company:22} {r.channel:6} {r.outcome:12} {r.reason[:62]}")
-        world.wait_idle(60)
-        expected_msgs = sum(len(s.company.replies) for s in world.sites if s.received)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not watcher_error:
-            if sum(r["messages"] for r in pipeline.status(root)) >= expected_msgs:
-                break
-            time.sleep(0.2)
-        stop.set()
-        watcher.join(30)
-        if watcher_error:
-            raise watcher_error[0]
-        console.print("[bold]3/4[/] audit watch --once (final catch-up) ...")
-        pipeline.watch_mailbox(root, once=True, clock=clock)
-        console.print("[bold]4/4[/] audit report ...")
-        # Reported as of the wave's close: the replay has delivered every reply by then.
-        close = start + timedelta(days=WAVE_DAYS)
-        paths = pipeline.report(root, clock=clock, as_of=close)
-        he_dir = Path(paths.dir).with_name(Path(paths.dir).name + "-he")
-        pipeline.report(root, lang="he", out_dir=he_dir, clock=clock, as_of=close)
-        submitted = {
-            r["company"]: r["submitted_at"] for r in pipeline.status(root) if r["submitted_at"]
-        }
-        by_name = {c.name: c.slug for c in COMPANIES}
-        submitted_at = {by_name[k]: v for k, v in submitted.items() if k in by_name}
-        truth = check_truth(Path(paths.results_csv), world, submitted_at)
-        _write_truth(Path(paths.dir), world, start, clock, truth)
-        _print_summary(console, Path(paths.results_csv), truth)
-        console.print(f"Leaderboard: [bold]{paths.index_html}[/]")
-        console.print(f"Results:     {paths.results_csv}")
-        console.print(f"Truth:       {Path(paths.dir) / 'truth.json'}")
-        if truth.ok:
+        _print_summary(console, Path(second.paths.results_csv), second.truth)
+        table = Table(title=f"audit alerts: {first.name} -> {second.name}")
+        for col in ("company", "change"):
+            table.add_column(col)
+        for row in alerts.table:
+            table.add_row(row["company"], row["kind"])
+        console.print(table)
+        for w in (first, second):
+            console.print(f"Leaderboard: [bold]{w.paths.index_html}[/]")
+        console.print(f"Trends:      {Path(second.paths.dir) / 'trends.html'}")
+        console.print(f"Results:     {second.paths.results_csv}")
+        console.print(f"Truth:       {Path(second.paths.dir) / 'truth.json'} (and wave 1's)")
+        ok = first.truth.ok and second.truth.ok and alerts.ok
+        if ok:
             console.print(
-                f"[green]Truth check passed[/]: every measured time within {TOLERANCE_S:.0f} s of the simulated one; ranking is the true one. ({time.monotonic() - t0:.1f} s)"
+                f"[green]Truth check passed[/] in both waves: every measured time within "
+                f"{TOLERANCE_S:.0f} s of the simulated one; rankings are the true ones; "
+                "audit alerts names exactly the two changes for the worse. "
+                f"({time.monotonic() - t0:.1f} s)"
             )
         else:
             console.print("[red]Truth check FAILED:[/]")
-            for line in truth.lines:
-                console.print(f"  - {line}")
+            for label, check in (("wave 1", first.truth), ("wave 2", second.truth),
+                                 ("alerts", alerts)):  # fmt: skip
+                for line in check.lines:
+                    console.print(f"  - {label}: {line}")
         if keep_running:
             console.print("Servers stay up; Ctrl-C to stop.")
             try:
@@ -449,9 +620,8 @@ def run_demo(
                     time.sleep(1)
             except KeyboardInterrupt:
                 pass
-        return truth.ok
+        return ok
     finally:
-        stop.set()
         world.stop()
         submission.stop()
         smtp.stop()
@@ -468,11 +638,18 @@ def run_demo(
 
 
 def _write_truth(
-    out: Path, world: DemoWorld, start: datetime, clock: Clock, truth: TruthCheck
+    out: Path,
+    world: DemoWorld,
+    start: datetime,
+    clock: Clock,
+    truth: TruthCheck,
+    companies: tuple[DemoCompany, ...] = COMPANIES,
+    alerts: TruthCheck | None = None,
 ) -> None:
     data = {
         "simulated_start": start.isoformat(),
         "calendar": DEMO_CALENDAR.model_dump(),
+        "wave": wave_name(start),
         "closed_days": {d.isoformat(): n for d, n in closed_days(start).items()},
         "clock_offset_s": clock.offset_s,
         "explanation": (
@@ -497,10 +674,13 @@ def _write_truth(
                     for r in world.site(c.slug).received
                 ],
             }
-            for c in COMPANIES
+            for c in companies
         ],
         "check": {"ok": truth.ok, "problems": truth.lines, "rows": truth.table},
     }
+    if alerts is not None:  # the second wave: what got worse, and audit alerts' list
+        data["changes"] = dict(SECOND_WAVE_CHANGES)
+        data["alerts"] = {"ok": alerts.ok, "problems": alerts.lines, "named": alerts.table}
     (out / "truth.json").write_text(
         json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
     )

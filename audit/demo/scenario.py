@@ -10,7 +10,7 @@ thread of our inquiry, and one never does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 ReplyKind = Literal["human", "auto_ack", "bounce"]
@@ -41,6 +41,7 @@ class DemoCompany:
     helpdesk_domain: str | None = None
     promise: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    form_removed: bool = False  # the contact page has no form any more (a redesign)
     channel: Literal["form", "email"] = "form"  # email: surveyed at its published address
 
     @property
@@ -173,3 +174,22 @@ COMPANIES: tuple[DemoCompany, ...] = (
         channel="email",
     ),
 )
+
+
+# The second wave (issue 14): the same companies a week later, two of them changed for the
+# worse. `audit alerts` must name exactly these changes (and the demo checks that it does).
+SLOWER = "carmel-bank"  # answers in 3 h instead of 33 min: good -> fair
+FORM_REMOVED = "galil-insurance"  # its contact page lost the form in a redesign
+SECOND_WAVE_CHANGES = {SLOWER: "slower_tier", FORM_REMOVED: "form_broke"}
+
+
+def second_wave(companies: tuple[DemoCompany, ...] = COMPANIES) -> tuple[DemoCompany, ...]:
+    """The companies as they behave in the demo's second wave."""
+    out = []
+    for c in companies:
+        if c.slug == SLOWER:
+            c = replace(c, replies=(Reply(3 * HOUR, "human"),))
+        elif c.slug == FORM_REMOVED:
+            c = replace(c, replies=(), form_removed=True, expected_status="form_failed")
+        out.append(c)
+    return tuple(out)

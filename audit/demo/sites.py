@@ -78,6 +78,7 @@ _EN = dict(
     required="Please fill in all required fields.",
     consent="I agree to the privacy policy",
     news="Send me offers and newsletters",
+    removed="Our new website is coming soon. Meanwhile, call us on *2800, Sun-Thu 8:00-18:00.",
 )
 _HE = dict(
     name="שם מלא",
@@ -93,6 +94,7 @@ _HE = dict(
     required="נא למלא את כל שדות החובה.",
     consent="קראתי ואני מסכים/ה למדיניות הפרטיות",
     news="אשמח לקבל עדכונים ומבצעים",
+    removed="האתר החדש שלנו יעלה בקרוב. בינתיים התקשרו אלינו: 2800*, א'-ה' 8:00-18:00.",
 )
 
 
@@ -132,6 +134,8 @@ def render_page(c: DemoCompany, path: str, index: int) -> str | None:
         main = f"<h1>{html.escape(c.name)}</h1><p>Welcome. We are here for you.</p>"
     elif path == "/about":
         main = "<h1>About</h1><p>A simulated company of the contact-audit demo.</p>"
+    elif path == "/contact" and c.form_removed:
+        main = f"<h1>{t['contact']}</h1><p>{t['removed']}</p>"
     elif path == "/contact":
         main = _form(c, t)
     else:
@@ -177,14 +181,18 @@ class CompanySite:
                 if path in ("/robots.txt", "/sitemap.xml", "/favicon.ico"):
                     self._send(404, "not found", "text/plain")
                     return
-                page = render_page(company, path, index)
+                page = render_page(site.company, path, index)
                 self._send(200, page) if page else self._send(404, "<h1>Not found</h1>")
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode("utf-8", "replace")
                 fields = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+                company = site.company  # as it is in this wave
                 t = _HE if company.lang == "he" else _EN
+                if company.form_removed:
+                    self._send(404, "<h1>Not found</h1>")
+                    return
                 if not all(fields.get(k) for k in ("fullname", "email", "message", "privacy")):
                     page = render_page(company, "/contact", index) or ""
                     err = f'<p class="error" role="alert">{t["required"]}</p>'
@@ -225,8 +233,10 @@ class CompanySite:
     def _answer(self, rec: Received) -> None:
         try:
             for reply in self.company.replies:
-                # INTERNALDATE has whole seconds: the arrival instant is floored to one.
-                arrival = datetime.fromtimestamp(math.floor(rec.at.timestamp()), UTC) + timedelta(
+                # INTERNALDATE has whole seconds: the arrival instant is the next whole one,
+                # so a reply is never measured shorter than its delay (an answer "after 1 h"
+                # is over an hour after the submit, in the same tier in every wave).
+                arrival = datetime.fromtimestamp(math.ceil(rec.at.timestamp()), UTC) + timedelta(
                     seconds=reply.delay_s
                 )
                 msg, sender = self.world.compose(self.company, rec, reply, arrival)
@@ -266,6 +276,17 @@ class DemoWorld:
         for s in self.sites:
             s.server.shutdown()
             s.server.server_close()
+
+    def next_wave(self, companies: tuple[DemoCompany, ...], clock: Clock) -> None:
+        """The same websites (same addresses), the companies as they behave in the next
+        wave, on that wave's clock; what the sites received is forgotten."""
+        self.wait_idle(60)
+        with self.lock:
+            self.clock = clock
+            by_slug = {c.slug: c for c in companies}
+            for s in self.sites:
+                s.company = by_slug[s.company.slug]
+                s.received = []
 
     def site(self, slug: str) -> CompanySite:
         return next(s for s in self.sites if s.company.slug == slug)

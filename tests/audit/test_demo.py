@@ -27,8 +27,9 @@ def _demo(directory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def _results(directory: Path) -> tuple[dict[str, object], dict[str, dict[str, str]]]:
-    [truth_file] = list((directory / "reports").glob("*/truth.json"))
+def _results(directory: Path, wave: int = 1) -> tuple[dict[str, object], dict[str, dict[str, str]]]:
+    """The truth and the results of the demo's first (or second) wave."""
+    truth_file = sorted((directory / "reports").glob("*/truth.json"))[wave - 1]
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     with (truth_file.parent / "results.csv").open(encoding="utf-8") as f:
         return truth, {r["company"]: r for r in csv.DictReader(f)}
@@ -39,8 +40,8 @@ def test_demo_replays_the_2010_survey_and_passes_its_truth_check(tmp_path: Path)
     directory = tmp_path / "demo"
     proc = _demo(directory)
     assert "Simulated time" in proc.stderr and "Truth check passed" in proc.stderr
-    truth_files = list((directory / "reports").glob("*/truth.json"))
-    assert len(truth_files) == 1
+    truth_files = sorted((directory / "reports").glob("*/truth.json"))
+    assert len(truth_files) == 2  # one per wave, the first week and the week after
     truth = json.loads(truth_files[0].read_text(encoding="utf-8"))
     assert truth["check"]["ok"] is True and truth["check"]["problems"] == []
     with (truth_files[0].parent / "results.csv").open(encoding="utf-8") as f:
@@ -67,6 +68,50 @@ def test_demo_replays_the_2010_survey_and_passes_its_truth_check(tmp_path: Path)
     assert rows["Carmel Bank"]["channel"] == "form"
     assert (truth_files[0].parent / "index.html").is_file()
     assert truth["closed_days"] == {}  # the default replay week has no holiday
+    _second_wave_got_worse_and_audit_alerts_says_exactly_that(directory, truth)
+
+
+def _second_wave_got_worse_and_audit_alerts_says_exactly_that(
+    directory: Path, first: dict[str, object]
+) -> None:
+    truth, rows = _results(directory, wave=2)
+    assert truth["check"]["ok"] is True and truth["check"]["problems"] == []  # type: ignore[index]
+    assert truth["changes"] == {"carmel-bank": "slower_tier", "galil-insurance": "form_broke"}
+    assert truth["alerts"]["ok"] is True  # type: ignore[index]
+    # Carmel Bank now answers in 3 h (fair; 33 min, good, the week before)
+    assert (rows["Carmel Bank"]["status"], rows["Carmel Bank"]["tier"]) == ("answered", "fair")
+    lag = {t["company"]: t.get("submit_to_server_s", 0.0) for t in truth["check"]["rows"]}  # type: ignore[index]
+    assert abs(float(rows["Carmel Bank"]["response_seconds"]) - lag["Carmel Bank"] - 10800) <= 1
+    # Galil Insurance's contact page has no form any more: not sent, nothing arrived
+    assert rows["Galil Insurance"]["status"] == "form_failed"
+    galil = next(c for c in truth["companies"] if c["slug"] == "galil-insurance")  # type: ignore[attr-defined]
+    assert galil["received"] == []
+    # everyone else as the week before
+    before = {
+        r["company"]: (r["status"], r.get("true_tier"))
+        for r in first["check"]["rows"]  # type: ignore[index]
+    }
+    after = {r["company"]: (r["status"], r.get("true_tier")) for r in truth["check"]["rows"]}  # type: ignore[index]
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed == {"Carmel Bank", "Galil Insurance"}
+    # `audit alerts` names exactly those two changes, exits 3, and the report lists them
+    proc = subprocess.run(
+        [sys.executable, "-m", "audit.cli", "alerts", "-w", str(directory), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 3, proc.stderr
+    found = json.loads(proc.stdout)
+    assert found["previous"] == first["wave"] and found["wave"] == truth["wave"]
+    assert sorted((a["company"], a["kind"]) for a in found["alerts"]) == [
+        ("Carmel Bank", "slower_tier"),
+        ("Galil Insurance", "form_broke"),
+    ]
+    report = sorted((directory / "reports").glob("*/truth.json"))[1].parent
+    index = (report / "index.html").read_text("utf-8")
+    assert index.count("<tr data-kind=") == 2 and 'href="trends.html"' in index
+    trends = (report / "trends.html").read_text("utf-8")
+    assert trends.count('<figure class="trend"') == len(rows)
 
 
 @pytest.mark.parametrize(
@@ -102,16 +147,17 @@ def test_true_ranks_share_ties_and_allow_near_ties_either_order() -> None:
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
-        ("2026-12-04T01:00:00+00:00", "2026-11-22"),  # a quiet week: the latest Sunday
-        ("2026-09-28T10:00:00+00:00", "2026-08-30"),  # skips Yom Kippur and Rosh Hashanah weeks
-        ("2025-04-25T10:00:00+00:00", "2025-04-06"),  # skips the Pesach week
+        # two quiet weeks (one per wave) closed before now: the latest such Sunday
+        ("2026-12-04T01:00:00+00:00", "2026-11-15"),
+        ("2026-09-28T10:00:00+00:00", "2026-08-23"),  # skips the Rosh Hashanah fortnight
+        ("2025-04-25T10:00:00+00:00", "2025-03-30"),  # skips the Pesach week
     ],
 )
-def test_the_default_replay_week_has_no_holiday(now: str, expected: str) -> None:
+def test_the_default_replay_weeks_have_no_holiday(now: str, expected: str) -> None:
     from datetime import datetime
 
     start = replay_start(datetime.fromisoformat(now))
-    assert start.date().isoformat() == expected and closed_days(start) == {}
+    assert start.date().isoformat() == expected and closed_days(start, weeks=2) == {}
 
 
 def test_start_option_parses_dates_and_instants() -> None:

@@ -69,7 +69,7 @@ def test_changes_for_worse_names_exactly_what_got_worse(builder: SurveyBuilder) 
     assert changes_for_worse(results, "wave-1", "wave-2", survey.tiers) == []
 
 
-def test_the_alerts_command_exits_1_with_json_for_cron(tmp_path: Path) -> None:
+def test_the_alerts_command_exits_3_with_json_for_cron(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     subprocess.run([sys.executable, "-m", "audit.cli", "init", str(root)], check=True)
     b = SurveyBuilder(root)
@@ -86,7 +86,7 @@ def test_the_alerts_command_exits_1_with_json_for_cron(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 3, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["wave"], data["previous"]) == ("wave-2", "wave-1")
     kinds = sorted((a["company"], a["kind"]) for a in data["alerts"])
@@ -103,3 +103,33 @@ def test_the_alerts_command_exits_1_with_json_for_cron(tmp_path: Path) -> None:
         text=True,
     )
     assert first.returncode == 0 and "is the first" in first.stderr
+
+
+def test_an_open_wave_alerts_only_what_is_already_known(builder: SurveyBuilder) -> None:
+    """Before the close, a company not answered yet is an alert once it has waited longer
+    than its tier before allowed; the same company at the close has stopped answering."""
+    from datetime import timedelta
+
+    w1 = builder.wave("wave-1", close_at=W1 + timedelta(days=6))
+    w2 = builder.wave("wave-2", close_at=W2 + timedelta(days=6))
+    fast, slow = builder.company("Alef"), builder.company("Bet")
+    builder.reply(builder.submit(fast, w1, W1), W1 + timedelta(minutes=20))  # good
+    builder.reply(builder.submit(slow, w1, W1), W1 + timedelta(hours=5))  # fair
+    builder.submit(fast, w2, W2)
+    builder.submit(slow, w2, W2)
+    survey = SurveyConfig()
+
+    def kinds(now):  # type: ignore[no-untyped-def]
+        results = compute(load_frames(builder.store), survey, builder.companies, now)
+        closed = now >= W2 + timedelta(days=6)
+        found = changes_for_worse(results, "wave-2", "wave-1", survey.tiers, closed=closed)
+        return [(a.company, a.kind, a.after) for a in found]
+
+    assert kinds(W2 + timedelta(minutes=30)) == []  # nothing known yet
+    # two business hours on: Alef cannot be "good" any more, Bet still can be "fair"
+    assert kinds(W2 + timedelta(hours=2)) == [("Alef", "slower_tier", "no answer yet")]
+    after_close = kinds(W2 + timedelta(days=7))
+    assert after_close == [
+        ("Alef", "stopped_answering", "no_reply"),
+        ("Bet", "stopped_answering", "no_reply"),
+    ]
