@@ -42,8 +42,11 @@ PAGES = {
         "fetch('/api/form').then(r => r.text()).then(h => {"
         " document.getElementById('root').innerHTML = h; });</script></body></html>"
     ),
+    # The timer starts when the waiter has looked once (renderSoon, called by look()): the
+    # first look never finds the form, however slow the machine (no race with the load).
     "/timer": (
-        "<html><body><h1>Contact</h1><div id=root></div><script>setTimeout(() => {"
+        "<html><body><h1>Contact</h1><div id=root></div><script>"
+        "window.renderSoon = () => setTimeout(() => {"
         f" document.getElementById('root').innerHTML = {FORM!r}; }}, 300);</script></body></html>"
     ),
 }
@@ -87,10 +90,13 @@ def look(url: str) -> tuple[bool, int]:
     async def go() -> tuple[bool, int]:
         calls = 0
         started = 0.0
+        page: Any = None
 
         async def contact(a: PageAnalysis) -> Any:
             nonlocal calls
             calls += 1
+            if calls == 1:  # a timer page starts its timer now (see PAGES["/timer"])
+                await page.evaluate("window.renderSoon && window.renderSoon()")
             if time.monotonic() - started >= RELEASE_AFTER_S:
                 RELEASE.set()  # the waiter is still looking: let the data arrive
             return a.contact

@@ -414,9 +414,10 @@ def test_gallery_totals() -> None:
 def test_drupal_time_trap_catches_a_hasty_filler(
     gallery: GalleryServer, engine: EngineThread, tmp_path: Path
 ) -> None:
-    """Control for the Drupal case: the trap is real. Filled in well under 5 s (the fast
-    test settings), the same page is rejected by the server, and the probe must not call
-    that a submission."""
+    """Control for the Drupal case: the trap is real. Filled faster than the trap's limit
+    (the fast test settings; the limit raised to an hour so that no machine is slow enough
+    to pass it), the same page is rejected by the server, and the probe must not call that
+    a submission."""
     case = next(c for c in CASES if c["id"] == "drupal_webform_time_trap")
     token = new_token()
     persona = Persona()
@@ -433,10 +434,14 @@ def test_drupal_time_trap_catches_a_hasty_filler(
         workspace=str(tmp_path),
     )
     gallery.reset()
-    result = engine.run(engine.session({}).probe(request))
+    gallery.drupal_time_limit_s = 3600.0
+    try:
+        result = engine.run(engine.session({}).probe(request))
+    finally:
+        gallery.drupal_time_limit_s = _gs.DRUPAL_HONEYPOT_TIME_LIMIT_S
     posts = gallery.posts()
     assert len(posts) == 1 and posts[0].path == case["post"]["path"]
-    assert posts[0].at - float(posts[0].value("honeypot_time")) < 5.0
+    assert posts[0].at - float(posts[0].value("honeypot_time")) < 3600.0
     assert result.outcome in (Outcome.VALIDATION_ERROR, Outcome.SPAM_BLOCKED), (
         f"{result.outcome.value}: {result.reason}"
     )
