@@ -679,8 +679,8 @@ class _Probe:
                     self.page, frame, ref, plan.value, self.settings, not self.session.assist
                 )
                 if f["role"] == "email" and "+" in plan.value:
-                    ok = await frame.locator(fill.selector_for(ref)).first.evaluate(
-                        "(el) => el.checkValidity ? el.checkValidity() : true"
+                    ok = await fill.on_element(
+                        frame, ref, "(el) => el.checkValidity ? el.checkValidity() : true"
                     )
                     if not ok:
                         plan = fill.plan_value(f, self.req, None, email_fallback=True)
@@ -693,9 +693,7 @@ class _Probe:
                             self.settings,
                             not self.session.assist,
                         )
-                sent = await frame.locator(fill.selector_for(ref)).first.evaluate(
-                    "(el) => el.value"
-                )
+                sent = await fill.on_element(frame, ref, "(el) => el.value")
                 if report:
                     report.value_sent = sent
             elif plan.kind in ("check", "uncheck"):
@@ -1080,13 +1078,15 @@ async def _read(frame: Any, ref: str | None) -> Any:
     """A field's value (checked state for a checkbox or radio), or _GONE."""
     if not ref:
         return _GONE
-    loc = frame.locator(fill.selector_for(ref)).first
     try:
-        if await loc.count() == 0:
-            return _GONE
-        return await loc.evaluate(
-            "(el) => (el.type === 'checkbox' || el.type === 'radio') ? el.checked : el.value"
+        return await fill.on_element(
+            frame,
+            ref,
+            "(el) => (el.type === 'checkbox' || el.type === 'radio') ? el.checked : el.value",
+            wait_s=0,
         )
+    except fill.Gone:
+        return _GONE
     except Exception as exc:
         log.debug("read back %s: %s", ref, exc)
         return _GONE
@@ -1098,9 +1098,7 @@ async def _still_readonly(frame: Any, ref: str, f: dict[str, Any]) -> bool:
         return True
     try:
         return bool(
-            await frame.locator(fill.selector_for(ref)).first.evaluate(
-                "(el) => { el.focus(); return el.readOnly; }"
-            )
+            await fill.on_element(frame, ref, "(el) => { el.focus(); return el.readOnly; }")
         )
     except Exception:
         return True
