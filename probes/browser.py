@@ -59,7 +59,17 @@ PLAYWRIGHT_DISABLED_FEATURES = (
     "AimEnabled",
     "PreconnectToSearch",
 )
-EXTRA_DISABLED_FEATURES = ("AutofillServerCommunication", "Translate")
+EXTRA_DISABLED_FEATURES = (
+    "AutofillServerCommunication",
+    "Translate",
+    # Chromium 156 opens the omnibox's popup as a WebUI page (chrome://omnibox-popup.
+    # top-chrome/, and its AI-mode twin) in a renderer of its own for every window, i.e.
+    # for every context's first page, even headless: measured 0.3-0.9 CPU-s per context
+    # (a context's whole life, new page to close, fell from 0.6-1.3 to 0.36 CPU-s;
+    # bench/profile_submit.py, docs/benchmarks.md). A survey never types in the omnibox.
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxAimPopup",
+)
 DEAD_URL = "http://127.0.0.1:9"
 
 # A current desktop Chrome on Windows: the most common visitor a company sees.

@@ -15,7 +15,7 @@ was meant, so a form is never sent with values that were lost or changed on the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import logging
 import random
 import re
@@ -367,6 +367,56 @@ def selector_for(ref: str) -> str:
     return f'[data-ca-id="{ref}"]'
 
 
+class Gone(Exception):
+    """The element a ref names is not in its frame (any more)."""
+
+
+# Finds the element dom.js marked with ``ref``, in the document or its open shadow roots
+# (as Playwright's CSS does), then runs a snippet on it. One round trip: a locator's
+# evaluate costs three (wait for the selector, evaluate on the handle, dispose it) and,
+# measured, ~8x the CPU of a frame.evaluate (bench/profile_submit.py).
+_ON_ELEMENT_JS = """([ref, arg]) => {
+  const sel = '[data-ca-id="' + CSS.escape(ref) + '"]';
+  let el = document.querySelector(sel);
+  if (!el) {
+    const roots = [document];
+    while (roots.length && !el) {
+      const root = roots.pop();
+      for (const x of root.querySelectorAll('*')) {
+        if (!x.shadowRoot) continue;
+        el = x.shadowRoot.querySelector(sel);
+        if (el) break;
+        roots.push(x.shadowRoot);
+      }
+    }
+  }
+  if (!el) return {gone: true};
+  return {value: (%s)(el, arg)};
+}"""
+
+
+@functools.lru_cache(maxsize=64)
+def _on_element_js(snippet: str) -> str:
+    return _ON_ELEMENT_JS % snippet
+
+
+async def on_element(
+    frame: Any, ref: str, snippet: str, arg: Any = None, wait_s: float = ACTION_TIMEOUT_MS / 1000
+) -> Any:
+    """``snippet`` (``(el, arg) => ...``, may be async) run on the element marked ``ref``,
+    in one round trip. An element not there (a script re-rendering the form) is looked
+    for again for up to ``wait_s``, then Gone is raised."""
+    js = _on_element_js(snippet)
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        out = await frame.evaluate(js, [ref, arg])
+        if out and not out.get("gone"):
+            return out.get("value")
+        if asyncio.get_running_loop().time() >= deadline:
+            raise Gone(ref)
+        await asyncio.sleep(0.1)
+
+
 async def type_text(
     page: Any, frame: Any, ref: str, text: str, settings: BrowserSettings, clipboard: bool = True
 ) -> None:
@@ -376,21 +426,18 @@ async def type_text(
     browser's clipboard is used unless ``clipboard`` is false: a visible browser in
     assist mode shares the consultant's)."""
     loc = frame.locator(selector_for(ref)).first
-    with contextlib.suppress(Exception):  # a fixed element cannot scroll, still typeable
-        await loc.scroll_into_view_if_needed(timeout=1500)
-    try:
+    try:  # the click scrolls the field into view first (Playwright's actionability)
         await loc.click(timeout=1500)
     except Exception:
         await loc.focus(timeout=ACTION_TIMEOUT_MS)
-    current, multiline = await loc.evaluate(
-        "(el) => [(el.value || '').length > 0, el.tagName === 'TEXTAREA']"
-    )
+    current, multiline = await on_element(frame, ref, _FOCUSED_JS)
     if current:
-        await loc.evaluate("(el) => el.select && el.select()")
         await page.keyboard.press("Delete")
     if not multiline:
         text = single_line(text)  # a newline in an <input> is Enter: it submits the form
-    if pasted(text) and await paste_text(page, loc, text, own_clipboard(settings) and clipboard):
+    if pasted(text) and await paste_text(
+        page, frame, ref, text, own_clipboard(settings) and clipboard
+    ):
         return
     lo, hi = settings.typing_delay_ms
     budget = MAX_TYPED_CHARS
@@ -403,7 +450,18 @@ async def type_text(
         await _type(page, typed, lo, hi)
         if rest:
             await page.keyboard.insert_text(rest)
-    await loc.evaluate("(el) => { el.dispatchEvent(new Event('change', {bubbles: true})); }")
+    await on_element(
+        frame, ref, "(el) => { el.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+
+
+# The field just clicked: whether it holds text already (then selected, so the next key
+# replaces it) and whether it is multi-line.
+_FOCUSED_JS = """(el) => {
+  const current = (el.value || '').length > 0;
+  if (current && el.select) el.select();
+  return [current, el.tagName === 'TEXTAREA'];
+}"""
 
 
 def pasted(text: str) -> bool:
@@ -457,7 +515,7 @@ def own_clipboard(settings: BrowserSettings) -> bool:
     return settings.headless and sys.platform.startswith("linux")
 
 
-async def paste_text(page: Any, loc: Any, text: str, clipboard: bool = True) -> bool:
+async def paste_text(page: Any, frame: Any, ref: str, text: str, clipboard: bool = True) -> bool:
     """Paste ``text`` into the focused field the way a person pastes: the text put on the
     browser's clipboard, then Ctrl+V (Cmd+V), so the page gets what a real paste fires:
     a trusted ``paste`` event whose clipboardData it can read (an editor may take the
@@ -471,17 +529,21 @@ async def paste_text(page: Any, loc: Any, text: str, clipboard: bool = True) -> 
     done = False
     if clipboard:
         async with _clipboard_lock():
-            if await loc.evaluate(_COPY_JS, text):
+            if await on_element(frame, ref, _COPY_JS, text):
                 await page.keyboard.press("ControlOrMeta+V")
                 done = True
-    if not done and not await loc.evaluate(_PASTE_EVENT_JS, text):
+    if not done and not await on_element(frame, ref, _PASTE_EVENT_JS, text):
         await page.keyboard.insert_text(text)
-    if not await loc.evaluate(
-        "(el) => ((el.value !== undefined ? el.value : el.textContent) || '').length"
-    ):
-        return False  # refused (an element without a value counts what it shows)
-    await loc.evaluate("(el) => el.blur()")
-    return True
+    # refused: nothing arrived (an element without a value counts what it shows); else
+    # the field is left (blur)
+    return bool(await on_element(frame, ref, _ARRIVED_THEN_BLUR_JS))
+
+
+_ARRIVED_THEN_BLUR_JS = """(el) => {
+  const n = ((el.value !== undefined ? el.value : el.textContent) || '').length;
+  if (n) el.blur();
+  return n;
+}"""
 
 
 async def _type(page: Any, text: str, lo: int, hi: int) -> None:
@@ -499,23 +561,26 @@ async def _type(page: Any, text: str, lo: int, hi: int) -> None:
 
 async def set_checked(frame: Any, ref: str, on: bool) -> bool:
     loc = frame.locator(selector_for(ref)).first
-    state = bool(await loc.evaluate("(el) => el.checked"))
+    checked = "(el) => el.checked"
+    state = bool(await on_element(frame, ref, checked))
     if state == on:
         return True
     try:
         await loc.set_checked(on, timeout=1500)
     except Exception:
         try:  # custom checkbox: the visible label takes the click
-            await loc.evaluate(
+            await on_element(
+                frame,
+                ref,
                 "(el) => { const l = (el.labels && el.labels[0]) || el.closest('label');"
-                " (l || el).click(); }"
+                " (l || el).click(); }",
             )
         except Exception as exc:
             log.debug("cannot toggle %s: %s", ref, exc)
-    state = bool(await loc.evaluate("(el) => el.checked"))
+    state = bool(await on_element(frame, ref, checked))
     if state != on:
-        await loc.evaluate("(el) => el.click()")
-        state = bool(await loc.evaluate("(el) => el.checked"))
+        await on_element(frame, ref, "(el) => el.click()")
+        state = bool(await on_element(frame, ref, checked))
     return state == on
 
 

@@ -154,8 +154,8 @@ async def fill_visible(p: Probe, analysis: PageAnalysis, view: FormView) -> bool
                 continue
             await fill.type_text(p.page, frame, ref, plan.value, p.settings, not p.session.assist)
             if f["role"] == "email" and "+" in plan.value:
-                ok = await frame.locator(fill.selector_for(ref)).first.evaluate(
-                    "(el) => el.checkValidity ? el.checkValidity() : true"
+                ok = await fill.on_element(
+                    frame, ref, "(el) => el.checkValidity ? el.checkValidity() : true"
                 )
                 if not ok:
                     plan = fill.plan_value(f, p.req, None, email_fallback=True)
@@ -168,7 +168,7 @@ async def fill_visible(p: Probe, analysis: PageAnalysis, view: FormView) -> bool
                         p.settings,
                         not p.session.assist,
                     )
-            sent = await frame.locator(fill.selector_for(ref)).first.evaluate("(el) => el.value")
+            sent = await fill.on_element(frame, ref, "(el) => el.value")
             if report:
                 report.value_sent = sent
         elif plan.kind in ("check", "uncheck"):
@@ -234,13 +234,15 @@ async def read_field(frame: Any, ref: str | None) -> Any:
     """A field's value (checked state for a checkbox or radio), or GONE."""
     if not ref:
         return GONE
-    loc = frame.locator(fill.selector_for(ref)).first
     try:
-        if await loc.count() == 0:
-            return GONE
-        return await loc.evaluate(
-            "(el) => (el.type === 'checkbox' || el.type === 'radio') ? el.checked : el.value"
+        return await fill.on_element(
+            frame,
+            ref,
+            "(el) => (el.type === 'checkbox' || el.type === 'radio') ? el.checked : el.value",
+            wait_s=0,
         )
+    except fill.Gone:
+        return GONE
     except Exception as exc:
         log.debug("read back %s: %s", ref, exc)
         return GONE
@@ -252,9 +254,7 @@ async def _still_readonly(frame: Any, ref: str, f: dict[str, Any]) -> bool:
         return True
     try:
         return bool(
-            await frame.locator(fill.selector_for(ref)).first.evaluate(
-                "(el) => { el.focus(); return el.readOnly; }"
-            )
+            await fill.on_element(frame, ref, "(el) => { el.focus(); return el.readOnly; }")
         )
     except Exception:
         return True
