@@ -605,6 +605,9 @@ class ProbeResult:
     request: dict[str, Any] | None = None  # submit request: url, method, status, ms
     timings: dict[str, float] = field(default_factory=dict)
     clicked: bool = False
+    # The browser went away during the probe (a browser server died, Chromium crashed):
+    # the outcome is no evidence either way; the lifecycle rule ends the submission.
+    browser_lost: str | None = None
 
 
 class MessageKind(StrEnum):
