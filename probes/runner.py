@@ -187,12 +187,13 @@ class ProbeSession:
                     result.outcome = Outcome.ERROR
                     result.reason = f"{job.step}: {_short(exc)}"
             finally:
+                step = job.step
                 await job.close()
             settled = result.outcome in (Outcome.SUBMITTED, Outcome.FILLED)
             if not settled and not await self._still_there():
                 # Whatever the probe made of a dying browser is no evidence: the caller ends
                 # the submission by the lifecycle rule (clicked: uncertain; else planned).
-                result.browser_lost = f"the browser went away during step {job.step}"
+                result.browser_lost = f"the browser went away during step {step}"
             if job.notes:
                 result.reason = "; ".join(x for x in (result.reason, *job.notes) if x)
         log.info(
