@@ -207,6 +207,8 @@ def test_chaos_four_workers_two_browser_servers_postgres_restart(
         assert all(n <= LANES for k, n in per_kill.items() if k.startswith("worker")), per_kill
         assert per_kill["browser server"] <= LANES * len(hit_by_server_kill), per_kill
         assert len(uncertain) <= stopped
+        failed = Counter((r.reason or "")[:60] for r in rows if r.state == "failed")
+        print(f"failed, by reason: {dict(failed)}")
         print(
             f"seed {SEED}: {dict(states)}; uncertain by kill {dict(per_kill)} "
             f"(<= {stopped} probes stopped by {len(killed_workers)} worker kills and a "
