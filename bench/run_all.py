@@ -475,6 +475,16 @@ def write_doc(
         "random YAML documents, mutations of the shipped files, random text and bytes -> only "
         "ConfigError; raw e-mail bytes (random and mutated catalogue messages) through "
         "parse_message, classify and match -> never raises. 200 examples each. |",
+        "| chaos: 4 workers, 2 browser servers, PostgreSQL, 200 sites | "
+        "`tests/drills/test_chaos_workers.py` | at points set by the wave's progress in the "
+        "store: `kill -9` of a random worker (twice, a replacement each time), `kill -9` of one "
+        "browser server (its workers end their companies in flight by the lifecycle rule and "
+        "exit 3 with one line; it is started again with two new workers) and `pg_ctl restart` "
+        "(every worker rides it out). Every site received at most one form, with its own "
+        "submission's reply address; every company ends submitted, failed, blocked or "
+        "uncertain; every uncertain one was held by a killed worker or lost its browser with "
+        "the killed server, never more than the probes each kill stopped; none failed because "
+        "its browser went away. |",
         "| secrets | `tests/drills/test_secrets.py` | check, run --submit, watch --once, status, "
         "report with a known IMAP password and `-v` debug logs kept; the password (plain, base64 "
         "of SASL PLAIN, URL-quoted) is absent from the store, WAL, evidence, .eml, reports and logs. |",
