@@ -223,10 +223,10 @@ def _print_run(summary: pipeline.RunSummary, as_json: bool) -> None:
             raise typer.Exit(130)
         return
     table = Table(title=f"{'Submissions' if summary.submit else 'Dry run'} in wave {summary.wave}")
-    for col in ("company", "outcome", "reason"):
+    for col in ("company", "channel", "outcome", "reason"):
         table.add_column(col)
-    for r in sorted(summary.results, key=lambda r: r.company.lower()):
-        table.add_row(r.company, r.outcome, r.reason[:90])
+    for r in sorted(summary.results, key=lambda r: (r.company.lower(), r.channel)):
+        table.add_row(r.company, r.channel, r.outcome, r.reason[:90])
     err.print(table)
     err.print("Counts: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items())))
     if summary.interrupted:
@@ -337,6 +337,7 @@ def status(
     for col in (
         "wave",
         "company",
+        "channel",
         "state",
         "outcome",
         "submitted (UTC)",
@@ -348,6 +349,7 @@ def status(
         table.add_row(
             r["wave"],
             r["company"],
+            r["channel"],
             r["state"],
             r["outcome"] or "",
             _t(r["submitted_at"]),

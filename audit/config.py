@@ -444,4 +444,32 @@ def load_workspace(root: str | os.PathLike[str]) -> Workspace:
         raise ConfigError(f"workspace {root} does not exist (run 'audit init {root}')")
     survey = load_survey(root / SURVEY_FILE)
     companies = load_companies(root / COMPANIES_FILE)
-    return Workspace(root=root, survey=survey, companies=companies)
+    ws = Workspace(root=root, survey=survey, companies=companies)
+    if problem := smtp_problem(ws):
+        raise ConfigError(problem)
+    return ws
+
+
+def uses_email(ws: Workspace) -> str | None:
+    """Why this survey may send e-mail (the first company that makes it so), or None."""
+    for c in ws.companies:
+        if c.skip:
+            continue
+        if c.channel in ("email", "both"):
+            return f"company {c.name!r} has channel: {c.channel}"
+        if ws.survey.fallback == "email" and c.email:
+            return f"fallback: email and company {c.name!r} has an email"
+    return None
+
+
+def smtp_problem(ws: Workspace) -> str | None:
+    """A survey that sends e-mail needs survey.yaml's smtp: section, named in one line."""
+    if ws.survey.smtp is not None:
+        return None
+    why = uses_email(ws)
+    if why is None:
+        return None
+    return (
+        f"{SURVEY_FILE}: smtp: required key is missing: the survey sends e-mail ({why} in "
+        f"{COMPANIES_FILE}); add smtp: with host, user and tls"
+    )

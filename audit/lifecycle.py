@@ -28,11 +28,12 @@ from audit.models import Outcome, SubmissionState
 
 # Outcomes that are the server's own definite "no": the form reached it and was refused,
 # so a clicked submission with one of these is failed, not uncertain.
-DEFINITE_REFUSALS = frozenset({Outcome.VALIDATION_ERROR, Outcome.SPAM_BLOCKED})
+DEFINITE_REFUSALS = frozenset({Outcome.VALIDATION_ERROR, Outcome.SPAM_BLOCKED, Outcome.REJECTED})
 BLOCKING = frozenset({Outcome.CAPTCHA, Outcome.LOGIN_WALL})
 
 UNCERTAIN_AFTER_CLICK = "interrupted after the submit click; not re-sent"
 PLANNED_AGAIN = "recovered: interrupted before submit"
+# The e-mail channel's "submit click" is the SMTP DATA command: same rule, same column.
 
 DEFAULT_HEARTBEAT_S = 10.0  # a worker's sign of life on each claim it holds, this often
 STALE_AFTER_BEATS = 6  # a claim whose heartbeat is this many intervals old is stale
@@ -69,6 +70,9 @@ class Submission:
     claimed_at: datetime | None = None
     heartbeat_at: datetime | None = None
     site_key: str | None = None
+    channel: str = "form"  # SubmissionChannel
+    sent_message_id: str | None = None  # e-mail: our Message-ID, stored before sending
+    channel_note: str | None = None  # why this channel (e.g. the form failed: fallback)
 
     @classmethod
     def from_row(cls, row: Any) -> Submission:
@@ -94,6 +98,9 @@ class Submission:
             claimed_at=m.get("claimed_at"),
             heartbeat_at=m.get("heartbeat_at"),
             site_key=m.get("site_key"),
+            channel=m.get("channel") or "form",
+            sent_message_id=m.get("sent_message_id"),
+            channel_note=m.get("channel_note"),
         )
 
     @property
@@ -143,6 +150,26 @@ def finish(sub: Submission, outcome: Outcome, reason: str, clicked: bool, now: d
         "reason": reason,
         "finished_at": now,
     }
+
+
+def defer(sub: Submission, reason: str, now: datetime) -> Change:
+    """running, nothing sent, a temporary refusal (SMTP 4xx, server unreachable) ->
+    planned again: the next run tries it. Never after the submit click."""
+    if sub.state is not SubmissionState.RUNNING or sub.clicked:
+        raise LifecycleError(f"submission {sub.id} deferred while {sub.state}")
+    return {"state": SubmissionState.PLANNED.value, "reason": f"{reason} (tried again later)"}
+
+
+def fallback_reason(form: Submission) -> str | None:
+    """Why a company's form submission lets the survey fall back to e-mail, or None.
+
+    Only a form that could not be submitted at all (failed or blocked) and was never
+    clicked: after a click, or when uncertain, the company may have our inquiry already.
+    """
+    if form.clicked or form.state not in (SubmissionState.FAILED, SubmissionState.BLOCKED):
+        return None
+    what = form.outcome or form.state.value
+    return f"form {form.state.value}: {what} -> e-mail fallback"
 
 
 def recover(sub: Submission, retry_failed: bool, now: datetime) -> Change | None:

@@ -33,6 +33,8 @@ DEFAULT_IMAP_TIMEOUT_S = 30.0
 DEFAULT_TIMEZONE = "Asia/Jerusalem"
 DEFAULT_COUNTRY = "IL"
 DEFAULT_PASSWORD_ENV = "AUDIT_IMAP_PASSWORD"
+DEFAULT_SMTP_PASSWORD_ENV = "AUDIT_SMTP_PASSWORD"
+DEFAULT_SMTP_TIMEOUT_S = 60.0
 # Set to 1 (tests, CI): nothing leaves the machine: the browser aborts every request that
 # would leave loopback, and DKIM key lookups in DNS are refused (verdict temperror).
 BLOCK_OUTSIDE_ENV = "AUDIT_BLOCK_OUTSIDE"
@@ -240,6 +242,37 @@ class Mailbox(_Strict):
         return 993 if self.tls == "ssl" else 143
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class Smtp(_Strict):
+    """The submission server the e-mail channel sends through (``smtp:`` in survey.yaml).
+
+    The password comes from ``password_env`` or the keyring, exactly like the IMAP one.
+    """
+
+    host: str
+    port: int | None = None
+    user: str
+    tls: Literal["starttls", "ssl", "plain"] = "starttls"
+    ca_file: str | None = None
+    password_env: str = DEFAULT_SMTP_PASSWORD_ENV
+    keyring_service: str | None = None
+    timeout_s: Annotated[float, Field(gt=0)] = DEFAULT_SMTP_TIMEOUT_S
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> Smtp:
+        if self.tls == "plain" and self.host not in _LOOPBACK:
+            raise ValueError("tls: plain is allowed on loopback only; use starttls or ssl")
+        return self
+
+    @property
+    def resolved_port(self) -> int:
+        if self.port:
+            return self.port
+        return 465 if self.tls == "ssl" else 587
+
+
 class Calendar(_Strict):
     timezone: str = DEFAULT_TIMEZONE
     country: str | None = DEFAULT_COUNTRY
@@ -402,6 +435,10 @@ class SurveyConfig(_Strict):
     )
     store: str | None = None  # SQLAlchemy URL; default sqlite:///<workspace>/survey.db
     schedule: Schedule | None = None  # waves on a cadence (`audit schedule`); off by default
+    # A company whose form cannot be submitted (failed or blocked before any click) is
+    # surveyed by e-mail instead when it publishes an address. Off by default.
+    fallback: Literal["email"] | None = None
+    smtp: Smtp | None = None  # the e-mail channel's submission server
 
 
 # ---------------------------------------------------------------------------------------
@@ -448,12 +485,22 @@ class Overrides(_Strict):
     accepts_plus: bool | None = None
 
 
+# A published address: local@domain with a dot in the domain; no display name, no spaces.
+_EMAIL_RE = re.compile(
+    r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+)
+
+
 class Company(_Strict):
     name: str
     id: str | None = None  # stable slug; derived from the name when absent
     sector: str = "other"
     homepage: str | None = None
     contact_url: str | None = None
+    # How the company is surveyed: its web form (default), its published e-mail address,
+    # or both (one submission per channel per wave).
+    channel: Literal["form", "email", "both"] = "form"
+    email: str | None = None  # the company's published address (channel email, fallback)
     reply_domains: list[str] = Field(default_factory=list)
     promise: str | None = None
     skip: bool = False
@@ -481,10 +528,21 @@ class Company(_Strict):
             raise ValueError(f"must be an http(s) URL with a host, not {v!r}")
         return v
 
+    @field_validator("email")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None and not _EMAIL_RE.fullmatch(v):
+            raise ValueError(f"must be a plain e-mail address like support@company.com, not {v!r}")
+        return v
+
     @model_validator(mode="after")
     def _needs_a_url(self) -> Company:
-        if not self.homepage and not self.contact_url:
-            raise ValueError("give a homepage or a contact_url")
+        if self.channel in ("email", "both") and not self.email:
+            raise ValueError(
+                f"channel: {self.channel} needs the company's published address: add email"
+            )
+        if self.channel != "email" and not self.homepage and not self.contact_url:
+            raise ValueError("give a homepage or a contact_url (or channel: email with an email)")
         if self.id is None:
             self.id = slugify(self.name)
         elif not re.fullmatch(r"[\w][\w.-]{0,99}", self.id) or ".." in self.id:
@@ -509,10 +567,19 @@ class Company(_Strict):
         return url
 
     @property
+    def has_form(self) -> bool:
+        return self.channel != "email"
+
+    @property
+    def email_domain(self) -> str | None:
+        return self.email.rsplit("@", 1)[1].lower() if self.email else None
+
+    @property
     def domains(self) -> list[str]:
         """Every domain a reply from this company may come from."""
         out: list[str] = []
-        for d in [site_of(self.homepage), site_of(self.contact_url), *self.reply_domains]:
+        sites = [site_of(self.homepage), site_of(self.contact_url), self.email_domain]
+        for d in [*sites, *self.reply_domains]:
             if d and d.lower() not in out:
                 out.append(d.lower())
         return out
@@ -557,6 +624,7 @@ class Outcome(StrEnum):
     FAILED = "failed"  # e.g. "upload required", "national_id required"
     ERROR = "error"
     UNCERTAIN = "uncertain"  # clicked, then lost sight of what happened
+    REJECTED = "rejected"  # e-mail: the SMTP server refused the message (5xx)
 
 
 @dataclass
@@ -605,9 +673,22 @@ class ProbeResult:
     request: dict[str, Any] | None = None  # submit request: url, method, status, ms
     timings: dict[str, float] = field(default_factory=dict)
     clicked: bool = False
+    # Nothing was sent and the refusal was temporary (SMTP 4xx, server unreachable): the
+    # submission is planned again and the next run tries it.
+    retry_later: bool = False
     # The browser went away during the probe (a browser server died, Chromium crashed):
     # the outcome is no evidence either way; the lifecycle rule ends the submission.
     browser_lost: str | None = None
+
+
+class SubmissionChannel(StrEnum):
+    """How an inquiry was sent: a submission is company x wave x channel."""
+
+    FORM = "form"
+    EMAIL = "email"
+
+
+CHANNEL_LABELS = {SubmissionChannel.FORM.value: "web form", SubmissionChannel.EMAIL.value: "e-mail"}
 
 
 class MessageKind(StrEnum):

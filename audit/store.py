@@ -20,6 +20,13 @@ Schema version history (a schema change names its migration here):
      time across workers), with a unique index on (wave_id, site_key) over the rows
      that are running and an index on (wave_id, state, id) for claiming in order. Rows recorded
      before it have no claimer: a running one is left behind by a crash (see recover).
+  5: migration ``5_channels``: a submission is company x wave x channel.
+     submissions.channel (form | email; existing rows: form), submissions.sent_message_id
+     (the e-mail channel's Message-ID, stored before sending: replies are matched by
+     thread to it) and submissions.channel_note (why the channel, e.g. the fallback);
+     the unique constraint one_submission_per_wave (company, wave) becomes
+     one_submission_per_channel (company, wave, channel). SQLite rebuilds the table
+     (schema 4's columns copied; the indexes made again after the migrations).
 
 A store is migrated when it is opened: each migration from its version up to
 SCHEMA_VERSION runs in one transaction with the version bump, and is recorded in ``meta``
@@ -45,11 +52,11 @@ from sqlalchemy.engine import Connection, Engine
 from audit import lifecycle
 from audit.errors import StoreError
 from audit.lifecycle import Change, Submission
-from audit.models import MAX_SLUG_BYTES, Channel, Company, SubmissionState
+from audit.models import MAX_SLUG_BYTES, Channel, Company, SubmissionChannel, SubmissionState
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -164,7 +171,11 @@ submissions = sa.Table(
     sa.Column("claimed_at", UTCDateTime),
     sa.Column("heartbeat_at", UTCDateTime),
     sa.Column("site_key", sa.String(300)),
-    sa.UniqueConstraint("company_id", "wave_id", name="one_submission_per_wave"),
+    # schema 5 (migration 5_channels): company x wave x channel
+    sa.Column("channel", sa.String(8), nullable=False, server_default="form"),
+    sa.Column("sent_message_id", Text),  # e-mail: our Message-ID, written before sending
+    sa.Column("channel_note", Text),  # why this channel (e.g. "form blocked: captcha -> ...")
+    sa.UniqueConstraint("company_id", "wave_id", "channel", name="one_submission_per_channel"),
 )
 sa.Index("ix_submissions_wave_state", submissions.c.wave_id, submissions.c.state, submissions.c.id)
 # One running submission per site and wave, whoever claimed it: the database, not a
@@ -311,6 +322,42 @@ def _add_columns(table: sa.Table, names: Sequence[str]) -> Callable[[Connection]
     return run
 
 
+_CHANNEL_COLUMNS = ("channel", "sent_message_id", "channel_note")
+
+
+def _migrate_channels(c: Connection) -> None:
+    """5_channels: the channel columns, and one submission per company x wave x channel."""
+    if c.dialect.name != "sqlite":
+        _add_columns(submissions, ("sent_message_id", "channel_note"))(c)
+        have = {col["name"] for col in sa.inspect(c).get_columns("submissions")}
+        if "channel" not in have:
+            c.exec_driver_sql(
+                "ALTER TABLE submissions ADD COLUMN channel VARCHAR(8) NOT NULL DEFAULT 'form'"
+            )
+        unique = {u["name"] for u in sa.inspect(c).get_unique_constraints("submissions")}
+        if "one_submission_per_wave" in unique:
+            c.exec_driver_sql("ALTER TABLE submissions DROP CONSTRAINT one_submission_per_wave")
+        if "one_submission_per_channel" not in unique:
+            c.exec_driver_sql(
+                "ALTER TABLE submissions ADD CONSTRAINT one_submission_per_channel "
+                "UNIQUE (company_id, wave_id, channel)"
+            )
+        return
+    # SQLite cannot drop a constraint: rebuild the table (SQLite's documented way: a new
+    # table, copy, drop, rename), with the foreign keys off (Store._migrate_once turns them
+    # off for migrations and checks them before the commit). Columns of migrations before
+    # this one are copied as they are.
+    columns = [col["name"] for col in sa.inspect(c).get_columns("submissions")]
+    ddl = str(sa.schema.CreateTable(submissions).compile(dialect=c.dialect))
+    c.exec_driver_sql("DROP TABLE IF EXISTS submissions_new")  # left by a crash in here
+    c.exec_driver_sql(ddl.replace("CREATE TABLE submissions ", "CREATE TABLE submissions_new ", 1))
+    common = [n for n in columns if n in submissions.c and n not in _CHANNEL_COLUMNS]
+    cols = ", ".join(f'"{n}"' for n in common)
+    c.exec_driver_sql(f"INSERT INTO submissions_new ({cols}) SELECT {cols} FROM submissions")
+    c.exec_driver_sql("DROP TABLE submissions")
+    c.exec_driver_sql("ALTER TABLE submissions_new RENAME TO submissions")
+
+
 # version -> (name, step): what takes a store from version - 1 to version.
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     2: ("2_message_dkim", _add_columns(messages, ("dkim", "dkim_domain", "dkim_evidence"))),
@@ -320,6 +367,7 @@ MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
         "4_submission_claims",
         _add_columns(submissions, ("claimed_by", "claimed_at", "heartbeat_at", "site_key")),
     ),
+    5: ("5_channels", _migrate_channels),
 }
 
 
@@ -459,20 +507,44 @@ class Store:
                 time.sleep(0.1 * 2**attempt)
 
     def _migrate_once(self) -> None:
-        with self.engine.begin() as c:
-            if c.dialect.name == "postgresql":
-                # Workers opening one store at once take turns: without it, two CREATE TABLEs
-                # of the same name collide in the catalog and one open fails.
-                c.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
-            metadata.create_all(c)
-            row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
-            if row is None:  # a new store: created_all at this version
-                c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                return
-            self._migrate_steps(c, int(row.value))
-            for table in metadata.sorted_tables:  # indexes added after a store was created
-                for index in table.indexes:  # (after the migrations: on their new columns)
-                    index.create(c, checkfirst=True)
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # A table rebuild (5_channels) needs the foreign keys off, and SQLite only
+                # turns them off outside a transaction; they are checked before the commit.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    migrated = self._migrate_tx(conn)
+                    if (
+                        migrated
+                        and sqlite
+                        and conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    ):
+                        raise StoreError("store migration left broken references; not committed")
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
+
+    def _migrate_tx(self, c: Connection) -> bool:
+        """Create or migrate the schema in ``c``'s transaction; True when a step ran."""
+        if c.dialect.name == "postgresql":
+            # Workers opening one store at once take turns: without it, two CREATE TABLEs
+            # of the same name collide in the catalog and one open fails.
+            c.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+        metadata.create_all(c)
+        row = c.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
+        if row is None:  # a new store: created_all at this version
+            c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            return False
+        version = int(row.value)
+        self._migrate_steps(c, version)
+        for table in metadata.sorted_tables:  # indexes added after a store was created
+            for index in table.indexes:  # (after the migrations: on their new columns)
+                index.create(c, checkfirst=True)
+        return version < SCHEMA_VERSION
 
     def _migrate_steps(self, c: Connection, version: int) -> None:
         """Run the migrations from ``version`` up to SCHEMA_VERSION (in the caller's tx)."""
@@ -613,11 +685,15 @@ class Store:
             c.execute(waves.update().where(waves.c.id == wave_id).values(**values))
 
     # -- submissions -----------------------------------------------------------------
-    def submission(self, company_id: int, wave_id: int) -> Submission | None:
+    def submission(
+        self, company_id: int, wave_id: int, channel: str = SubmissionChannel.FORM.value
+    ) -> Submission | None:
         with self.engine.connect() as c:
             row = c.execute(
                 sa.select(submissions).where(
-                    submissions.c.company_id == company_id, submissions.c.wave_id == wave_id
+                    submissions.c.company_id == company_id,
+                    submissions.c.wave_id == wave_id,
+                    submissions.c.channel == channel,
                 )
             ).first()
         return Submission.from_row(row) if row is not None else None
@@ -643,13 +719,16 @@ class Store:
         reply_address: str,
         now: datetime,
         site_key: str | None = None,
+        channel: str = SubmissionChannel.FORM.value,
+        channel_note: str | None = None,
     ) -> Submission:
-        """The company's submission in this wave: the existing one, or a new planned one.
+        """The company's submission in this wave on this channel: the existing one, or a
+        new planned one.
 
         Safe when workers plan the same company at once: one insert wins, the others read
         its row (and its token) back. ``site_key`` is kept for claiming (see claim_next).
         """
-        existing = self.submission(company_id, wave_id)
+        existing = self.submission(company_id, wave_id, channel)
         if existing is None:
             try:
                 with self.tx() as c:
@@ -662,6 +741,8 @@ class Store:
                             reply_address=reply_address,
                             created_at=now,
                             site_key=site_key,
+                            channel=channel,
+                            channel_note=channel_note,
                         )
                     )
             except sa.exc.IntegrityError:  # another worker planned it first: theirs stands
@@ -673,18 +754,21 @@ class Store:
                     .where(submissions.c.id == existing.id)
                     .values(site_key=site_key)
                 )
-        row = self.submission(company_id, wave_id)
+        row = self.submission(company_id, wave_id, channel)
         assert row is not None
         return row
 
     def planned_slugs(self, wave_id: int) -> set[str]:
-        """The companies that have a submission in the wave (whatever its state)."""
+        """The companies that have a form submission in the wave (whatever its state)."""
         with self.engine.connect() as c:
             return set(
                 c.execute(
                     sa.select(companies.c.slug)
                     .join(submissions, submissions.c.company_id == companies.c.id)
-                    .where(submissions.c.wave_id == wave_id)
+                    .where(
+                        submissions.c.wave_id == wave_id,
+                        submissions.c.channel == SubmissionChannel.FORM.value,
+                    )
                 ).scalars()
             )
 
@@ -703,8 +787,8 @@ class Store:
 
     def _snapshot(self, wave_id: int, company_id: int, text: str, now: datetime) -> bool:
         with self.tx() as c:
-            clicked = c.execute(
-                sa.select(submissions.c.clicked_at).where(
+            clicked = c.execute(  # any channel's click freezes the wave's facts
+                sa.select(sa.func.max(submissions.c.clicked_at)).where(
                     submissions.c.wave_id == wave_id, submissions.c.company_id == company_id
                 )
             ).scalar()
@@ -778,7 +862,8 @@ class Store:
         with a running submission in the wave (whoever holds it), or one finished less
         than ``site_delay_s`` ago, is passed over: one site at a time across workers, and
         the unique index ux_submissions_running_site makes sure of it when two workers
-        pick one site at the same moment (the loser tries another site).
+        pick one site at the same moment (the loser tries another site). Only forms are
+        claimed: e-mail inquiries are sent by `audit run`.
         """
         busy: set[str] = set()
         for _ in range(20):
@@ -808,6 +893,7 @@ class Store:
         cond = [
             p.c.wave_id == wave_id,
             p.c.state == SubmissionState.PLANNED.value,
+            p.c.channel == SubmissionChannel.FORM.value,  # e-mail is `audit run`'s (run.py)
             sa.or_(p.c.site_key.is_(None), p.c.site_key.not_in(running)),
         ]
         if site_delay_s > 0:
@@ -1278,18 +1364,31 @@ class Store:
                     messages.c.message_id.in_(ids), messages.c.submission_id.is_not(None)
                 )
             ).first()
+            if row is None:  # an answer to the inquiry we e-mailed ourselves
+                row = c.execute(
+                    sa.select(submissions.c.id.label("submission_id")).where(
+                        submissions.c.sent_message_id.in_(ids)
+                    )
+                ).first()
             return int(row.submission_id) if row else None
 
     def matched_message_ids(self, message_ids: Collection[str]) -> set[str]:
-        """Those of ``message_ids`` that name a stored message matched to a submission: the
-        sync's first look at a batch, one query for all its thread references."""
+        """Those of ``message_ids`` that name a stored message matched to a submission, or
+        an inquiry we e-mailed (its Message-ID): the sync's first look at a batch, one
+        query for all its thread references."""
         wanted = list(dict.fromkeys(m for m in message_ids if m))
         out: set[str] = set()
         with self.engine.connect() as c:
             for i in range(0, len(wanted), 500):
-                q = sa.select(messages.c.message_id).where(
-                    messages.c.message_id.in_(wanted[i : i + 500]),
-                    messages.c.submission_id.is_not(None),
+                chunk = wanted[i : i + 500]
+                q = sa.union(
+                    sa.select(messages.c.message_id).where(
+                        messages.c.message_id.in_(chunk),
+                        messages.c.submission_id.is_not(None),
+                    ),
+                    sa.select(submissions.c.sent_message_id).where(
+                        submissions.c.sent_message_id.in_(chunk)
+                    ),
                 )
                 out.update(str(m) for (m,) in c.execute(q))
         return out

@@ -1,4 +1,4 @@
-"""IMAP secrets: from the environment, the system keyring or a token command. Never logged.
+"""IMAP and SMTP secrets: from the environment, the system keyring or a token command. Never logged.
 
 DESIGN: secrets never come from the YAML, the store, the logs or the reports. The
 watcher registers each secret with ``audit.logs.install_secret_filter`` so that a secret
@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Mapping
 
 from audit.errors import InboxError
-from audit.models import Mailbox
+from audit.models import Mailbox, Smtp
 
 log = logging.getLogger(__name__)
 
@@ -23,30 +23,44 @@ TOKEN_COMMAND_TIMEOUT_S = 30.0
 
 def imap_password(mailbox: Mailbox, env: Mapping[str, str] | None = None) -> str:
     """The IMAP password: env var ``mailbox.password_env``, else the keyring."""
+    return password_for(mailbox, "IMAP", "mailbox", env)
+
+
+def smtp_password(smtp: Smtp, env: Mapping[str, str] | None = None) -> str:
+    """The SMTP password (the e-mail channel): env var ``smtp.password_env``, else the
+    keyring, exactly like the IMAP one."""
+    return password_for(smtp, "SMTP", "smtp", env)
+
+
+def password_for(
+    box: Mailbox | Smtp, what: str, section: str, env: Mapping[str, str] | None = None
+) -> str:
+    """A login's password: env var ``box.password_env``, else the keyring under
+    ``box.keyring_service`` and ``box.user``. ``what`` and ``section`` name it in errors."""
     env = os.environ if env is None else env
-    value = env.get(mailbox.password_env)
+    value = env.get(box.password_env)
     if value:
         return value
-    if mailbox.keyring_service:
+    if box.keyring_service:
         try:
             import keyring
 
-            value = keyring.get_password(mailbox.keyring_service, mailbox.user)
+            value = keyring.get_password(box.keyring_service, box.user)
         except Exception as exc:  # no backend, locked keyring, ...
             raise InboxError(
-                f"cannot read the IMAP password from the keyring service "
-                f"{mailbox.keyring_service!r}: {exc}; set {mailbox.password_env} instead"
+                f"cannot read the {what} password from the keyring service "
+                f"{box.keyring_service!r}: {exc}; set {box.password_env} instead"
             ) from None
         if value:
             return value
         raise InboxError(
-            f"no IMAP password for user {mailbox.user!r} in keyring service "
-            f"{mailbox.keyring_service!r}; store one with `keyring set "
-            f"{mailbox.keyring_service} {mailbox.user}` or set {mailbox.password_env}"
+            f"no {what} password for user {box.user!r} in keyring service "
+            f"{box.keyring_service!r}; store one with `keyring set "
+            f"{box.keyring_service} {box.user}` or set {box.password_env}"
         )
     raise InboxError(
-        f"no IMAP password: set the environment variable {mailbox.password_env} "
-        f"(or mailbox.keyring_service in survey.yaml)"
+        f"no {what} password: set the environment variable {box.password_env} "
+        f"(or {section}.keyring_service in survey.yaml)"
     )
 
 

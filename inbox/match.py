@@ -6,7 +6,8 @@ Most certain first (issue 4, DESIGN "Reply address and token"):
    (``survey+TOKEN@domain`` or ``TOKEN@catch-all.domain``);
 2. TOKEN: the reference code (``CA-TOKEN``) or the reply address in subject or text,
    returned messages of bounces included;
-3. THREAD: In-Reply-To / References name a stored message already matched;
+3. THREAD: In-Reply-To / References name the inquiry we e-mailed (the e-mail channel's
+   stored Message-ID) or a stored message already matched;
 4. SENDER_DOMAIN: the sender's domain is one of exactly one company's domains, counting
    only submissions made before the message arrived, the latest one per company.
 
@@ -41,6 +42,7 @@ class Candidate:
     submitted_at: datetime | None
     reply_address: str = ""
     sent: tuple[str, ...] = ()  # the values submitted (message, name, e-mail, ...), for echoes
+    sent_message_id: str | None = None  # e-mail channel: the Message-ID of our inquiry
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def candidates_from_rows(rows: Iterable[Any]) -> list[Candidate]:
                 submitted_at=r.submitted_at or r.clicked_at,
                 reply_address=str(r.reply_address or "").lower(),
                 sent=sent_values(getattr(r, "values_json", None)),
+                sent_message_id=_msgid(getattr(r, "sent_message_id", None)),
             )
         )
     return out
@@ -98,6 +101,8 @@ def match(
     """The submission ``msg`` answers and how we know, or None (review)."""
     by_token = {c.token: c for c in candidates}
     known_ids = {c.submission_id for c in candidates}
+    if msg.message_id and any(c.sent_message_id == msg.message_id for c in candidates):
+        return None  # our own e-mailed inquiry (a copy, or a company that sent it back)
 
     # 1. the token in an envelope or header address
     for header, addresses in (
@@ -129,16 +134,28 @@ def match(
             if c.reply_address and c.reply_address in low:
                 return Match(c.submission_id, MatchMethod.TOKEN, f"reply address in {where}")
 
-    # 3. the thread: a stored, matched message this one answers
-    if thread_lookup is not None:
-        ids = [i for i in [msg.in_reply_to, *reversed(msg.references)] if i]
-        if ids:
-            sid = thread_lookup(ids)
-            if sid is not None and (not known_ids or sid in known_ids):
-                return Match(sid, MatchMethod.THREAD, "In-Reply-To/References")
+    # 3. the thread: our e-mailed inquiry, or a stored, matched message this one answers
+    ids = [i for i in [msg.in_reply_to, *reversed(msg.references)] if i]
+    ours = {c.sent_message_id: c for c in candidates if c.sent_message_id}
+    for i in ids:
+        inquiry = ours.get(_msgid(i) or "")
+        if inquiry is not None:
+            return Match(inquiry.submission_id, MatchMethod.THREAD, "In-Reply-To: our inquiry")
+    if thread_lookup is not None and ids:
+        sid = thread_lookup(ids)
+        if sid is not None and (not known_ids or sid in known_ids):
+            return Match(sid, MatchMethod.THREAD, "In-Reply-To/References")
 
     # 4. the sender's domain, among companies submitted before the message
     return _by_sender_domain(msg, candidates, at)
+
+
+def _msgid(value: str | None) -> str | None:
+    """A Message-ID compared as written between its angle brackets (case kept: RFC 5322)."""
+    if not value:
+        return None
+    v = value.strip()
+    return v if v.startswith("<") else f"<{v}>"
 
 
 # INTERNALDATE has whole seconds: a reply that arrived 0.3 s after the click can carry an

@@ -23,13 +23,14 @@ import pandas as pd
 from audit import store as st
 from audit.config import Workspace
 from audit.errors import ReportError
-from audit.models import DECIDED_BY_HAND, SurveyConfig
+from audit.models import DECIDED_BY_HAND, SubmissionChannel, SurveyConfig
 from reports.calendar import BusinessCalendar
 from reports.i18n import LANGS, fmt_duration, strings, tier_label
 from reports.metrics import (
     NO_REPLY_TIER,
     UNREACHABLE_STATUSES,
     Frames,
+    channel_table,
     compute,
     funnel,
     load_frames,
@@ -286,15 +287,21 @@ def status_labels(t: Mapping[str, str]) -> dict[str, str]:
     return {s: t[f"status_{s}"] for s in STATUSES}
 
 
-def page_files(results: pd.DataFrame, group_size: int = 0) -> dict[str, str]:
+PageKey = tuple[str, str]  # (company slug, channel): one page per submission of the wave
+
+
+def page_files(results: pd.DataFrame, group_size: int = 0) -> dict[PageKey, str]:
     """Each company's page, relative to companies/: 'leumi.html' (one page per company),
     or 'p0001.html#leumi' when companies share pages of ``group_size`` (research scale),
-    in ranking order."""
+    in ranking order. A company surveyed on both channels has a page for each: its
+    e-mail page is 'leumi-email.html'."""
     taken: set[str] = set()
-    out: dict[str, str] = {}
-    for i, slug in enumerate(results["slug"]):
-        stem = safe_filename(str(slug), taken)
-        out[slug] = f"{stem}.html" if group_size <= 0 else f"{group_file(i, group_size)}#{stem}"
+    out: dict[PageKey, str] = {}
+    for i, (slug, channel) in enumerate(zip(results["slug"], results["channel"], strict=True)):
+        base = str(slug) if channel == SubmissionChannel.FORM.value else f"{slug}-{channel}"
+        stem = safe_filename(base, taken)
+        key = (str(slug), str(channel))
+        out[key] = f"{stem}.html" if group_size <= 0 else f"{group_file(i, group_size)}#{stem}"
     return out
 
 
@@ -321,19 +328,22 @@ class Leaderboard:
     summary: dict[str, Any]
     sectors: list[str]
     curves: list[dict[str, Any]]
+    channels: list[str]
 
 
-def _previous_ranks(data: WaveData) -> dict[str, Any] | None:
+def _previous_ranks(data: WaveData) -> dict[tuple[str, str], Any] | None:
+    """The previous wave's rank of each company on each channel (None: no previous wave)."""
     waves = data.frames.waves.sort_values(["created_at", "id"]).reset_index(drop=True)
     pos = waves.index[waves["id"] == data.wave_row["id"]]
     if not (len(pos) and pos[0] > 0):
         return None
     prev_name = waves.loc[pos[0] - 1, "name"]
     prev = data.all_results[data.all_results["wave"] == prev_name]
-    return dict(zip(prev["slug"], prev["rank"], strict=True))
+    keys = zip(prev["slug"], prev["channel"], strict=True)
+    return dict(zip(keys, prev["rank"], strict=True))
 
 
-def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
+def leaderboard(data: WaveData, file_of: Mapping[PageKey, str]) -> Leaderboard:
     lang, t = data.lang, strings(data.lang)
     labels = status_labels(t)
     tier_names = data.tier_names
@@ -354,6 +364,7 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
         "first_contact_seconds",
         "tier",
         "promise_kept",
+        "channel",
     ]
     for r in rows_of(data.results[cols]):
         status = r["status"]
@@ -362,7 +373,9 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
             "sector": r["sector"],
             "status": status,
             "status_label": labels.get(status, status),
-            "href": page_href(file_of[r["slug"]]),
+            "href": page_href(file_of[(r["slug"], r["channel"])]),
+            "channel": r["channel"],
+            "channel_label": t.get(f"channel_{r['channel']}", r["channel"]),
         }
         if status in UNREACHABLE_STATUSES:
             reason = r["reason"] or ""
@@ -375,7 +388,7 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
         rank_txt = "" if rank is None or pd.isna(rank) else str(int(rank))
         change, change_sort = "", ""
         if prev_rank is not None:
-            before = prev_rank.get(r["slug"])
+            before = prev_rank.get((r["slug"], r["channel"]))
             if before is not None and not pd.isna(before) and rank_txt:
                 diff = int(before) - int(rank)
                 change = f"+{diff}" if diff > 0 else ("0" if diff == 0 else str(diff))
@@ -429,6 +442,7 @@ def leaderboard(data: WaveData, file_of: Mapping[str, str]) -> Leaderboard:
         summary=summary,
         sectors=sorted({str(s) for s in results["sector"]}),
         curves=curve_rows(data.curves, lang),
+        channels=sorted({str(c) for c in results["channel"]}),
     )
 
 
@@ -459,8 +473,8 @@ def curve_rows(curves: list[SurvivalCurve], lang: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 def company_views(
     data: WaveData, href_of: Any, start: int = 0, stop: int | None = None
-) -> Iterator[tuple[str, View]]:
-    """(slug, view) for each company of the wave, in ranking order, one at a time.
+) -> Iterator[tuple[PageKey, View]]:
+    """(page key, view) for each submission of the wave, in ranking order, one at a time.
 
     ``href_of(path)``: the link to a workspace file (evidence) from the page;
     ``start``, ``stop``: only these positions in the ranking (a part rendered apart).
@@ -485,11 +499,11 @@ def company_views(
     subs = frames.submissions
     page_urls = dict(zip(subs["id"].astype(int), subs["page_url"], strict=True))
     homepages = dict(zip(frames.companies["slug"], frames.companies["homepage"], strict=True))
-    history_by: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    hist_cols = ["slug", "wave", "rank", "status", "business_seconds", "tier"]
+    history_by: dict[PageKey, list[dict[str, Any]]] = defaultdict(list)
+    hist_cols = ["slug", "channel", "wave", "rank", "status", "business_seconds", "tier"]
     everything = data.all_results
     for h in rows_of(everything.loc[everything["slug"].isin(set(results["slug"])), hist_cols]):
-        history_by[h["slug"]].append(h)
+        history_by[(h["slug"], h["channel"])].append(h)
 
     kind_label = {
         "human": t["event_human"],
@@ -565,10 +579,12 @@ def company_views(
         page_url = "" if page_url is None or pd.isna(page_url) else str(page_url)
         rank = r["rank"]
         yield (
-            r["slug"],
+            (r["slug"], r["channel"]),
             View(
                 {
                     "company": r["company"],
+                    "channel": r["channel"],
+                    "channel_label": t.get(f"channel_{r['channel']}", r["channel"]),
                     "sector": r["sector"],
                     "status_label": labels.get(r["status"], r["status"]),
                     "reason": r["reason"] or "",
@@ -596,7 +612,7 @@ def company_views(
                             business=fmt_duration(h["business_seconds"], lang),
                             tier=tier_label(h["tier"], lang),
                         )
-                        for h in history_by.get(r["slug"], [])
+                        for h in history_by.get((r["slug"], r["channel"]), [])
                     ],
                 }
             ),
@@ -648,6 +664,14 @@ def methodology(data: WaveData) -> dict[str, Any]:
         "A company's own promise ('2 business days') is kept when its human reply came by the "
         "close of that many business days after the day of submission.",
     ]
+    if (results["channel"] == "email").any():
+        definitions.insert(
+            1,
+            "E-mail channel: the inquiry is e-mailed to the company's published address with "
+            "the same text and reference code; its reply time is measured from the instant our "
+            "SMTP server accepted the message. Each row says its channel; a company surveyed "
+            "on both channels has a row for each.",
+        )
     n_unreach = int(results["status"].isin(UNREACHABLE_STATUSES).sum())
     exclusions = [
         f"{n_unreach} companies whose form could not be submitted (failed or blocked, e.g. "
@@ -669,4 +693,8 @@ def methodology(data: WaveData) -> dict[str, Any]:
         "holidays": holidays,
         "definitions": definitions,
         "exclusions": exclusions,
+        "channels": [
+            {**c, "channel_label": t.get(f"channel_{c['channel']}", c["channel_label"])}
+            for c in channel_table(results)
+        ],
     }

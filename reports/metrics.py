@@ -36,11 +36,13 @@ import sqlalchemy as sa
 
 from audit import store as st
 from audit.models import (
+    CHANNEL_LABELS,
     DECIDED_BY_HAND,
     Calendar,
     Company,
     MessageKind,
     ReviewState,
+    SubmissionChannel,
     SubmissionState,
     SurveyConfig,
     Tier,
@@ -95,6 +97,8 @@ EXTRA_COLUMNS = [
     "outcome",
     "submission_id",
     "next_step",  # what to run next for a company not sent or failed before its click
+    "channel",  # how the inquiry went: form (web form) | email
+    "channel_note",  # why that channel, e.g. "form blocked: captcha -> e-mail fallback"
 ]
 
 _FRAME_COLUMNS: dict[str, list[str]] = {
@@ -114,6 +118,8 @@ _FRAME_COLUMNS: dict[str, list[str]] = {
         "submitted_at",
         "finished_at",
         "run_id",
+        "channel",
+        "channel_note",
     ],
     "events": [
         "id",
@@ -414,7 +420,7 @@ def compute(
     basis: str = "business",
     signals_wave: str | None = None,
 ) -> pd.DataFrame:
-    """One row per submission (company x wave) with status, times, tier and rank.
+    """One row per submission (company x wave x channel) with status, times, tier and rank.
 
     ``basis`` is what ranks and tiers use: "business" (default) or "wall".
     ``signals_wave``: read the reply texts' quality signals for that wave only (a report
@@ -441,6 +447,8 @@ def compute(
     df["hours_key"] = df["hours_key"].fillna("")
     df["promise"] = df["promise"].fillna("")
     df["calendar_key"] = ""
+    df["channel"] = df["channel"].fillna(SubmissionChannel.FORM.value).astype(str)
+    df["channel_note"] = df["channel_note"].fillna("").astype(str)
     _lay_wave_facts(df, frames.wave_facts)
 
     # -- status of the submission itself ------------------------------------------
@@ -619,10 +627,61 @@ def compute(
     out = (
         df[RESULT_COLUMNS + EXTRA_COLUMNS]
         .sort_values(
-            ["wave", "rank", "business_seconds", "company"], na_position="last", kind="stable"
+            ["wave", "rank", "business_seconds", "company", "channel"],
+            na_position="last",
+            kind="stable",
         )
         .reset_index(drop=True)
     )
+    return out
+
+
+def channel_label(channel: str) -> str:
+    """'web form' or 'e-mail' (the row's channel, as the report names it)."""
+    return CHANNEL_LABELS.get(channel, channel)
+
+
+def channel_table(results: pd.DataFrame) -> list[dict[str, Any]]:
+    """The methodology's channel table: for each company, which channel(s) it got and why.
+
+    One row per company and channel: "listed in companies.yaml" for the channel the
+    consultant chose, the fallback's reason ("form failed: no_form -> e-mail fallback")
+    when the survey fell back to e-mail.
+    """
+    out = []
+    for r in results.sort_values(["company", "channel"], kind="stable").itertuples(index=False):
+        note = str(r.channel_note or "")
+        if not note:
+            note = "web form (default)" if r.channel == SubmissionChannel.FORM.value else ""
+        out.append(
+            {
+                "company": r.company,
+                "channel": r.channel,
+                "channel_label": channel_label(str(r.channel)),
+                "why": note,
+                "status": r.status,
+            }
+        )
+    return out
+
+
+def channel_counts(results: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per channel: submissions, sent, answered, median response of those answered."""
+    out = []
+    for channel, part in results.groupby("channel", sort=True):
+        answered = part[part["status"] == "answered"]
+        out.append(
+            {
+                "channel": str(channel),
+                "channel_label": channel_label(str(channel)),
+                "listed": len(part),
+                "sent": int(part["status"].isin(REACHABLE_STATUSES).sum()),
+                "answered": len(answered),
+                "median_response_seconds": (
+                    float(answered["response_seconds"].median()) if len(answered) else None
+                ),
+            }
+        )
     return out
 
 

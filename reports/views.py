@@ -37,6 +37,7 @@ from markupsafe import Markup, escape
 from reports import charts
 from reports.build import (
     Leaderboard,
+    PageKey,
     View,
     WaveData,
     company_views,
@@ -121,7 +122,7 @@ def render_all(
     data: WaveData,
     out: Path,
     layout: Layout,
-    file_of: dict[str, str],
+    file_of: dict[PageKey, str],
     alongside: Callable[[], None] | None = None,
 ) -> None:
     """index.html, the company pages and methodology.html into ``out``.
@@ -263,10 +264,12 @@ def island(data: WaveData, board: Leaderboard, page_rows: int) -> Markup:
                 tier_index[tkey],
                 str(r["promise"]),
                 r["change"],
+                r["channel"],
             ]
         )
     unreachable = [
-        [r["company"], r["href"], r["sector"], r["status"], r["reason"]] for r in board.unreachable
+        [r["company"], r["href"], r["sector"], r["status"], r["reason"], r["channel"]]
+        for r in board.unreachable
     ]
     labels = {
         s: plain[f"status_{s}"] for s in {r["status"] for r in board.rows + board.unreachable}
@@ -280,6 +283,7 @@ def island(data: WaveData, board: Leaderboard, page_rows: int) -> Markup:
                 "next": plain["next_page"],
             },
             "status": labels,
+            "channels": {c: plain.get(f"channel_{c}", c) for c in board.channels},
             "tiers": tiers,
             "rows": rows,
             "unreachable": unreachable,
@@ -321,6 +325,7 @@ def write_index(
         script=Markup(script_text),
         summary=board.summary,
         sectors=board.sectors,
+        channels=board.channels,
         rows=rows,
         unreachable=unreachable,
         has_previous=board.has_previous,
@@ -354,16 +359,16 @@ def write_pages(
     env: jinja2.Environment,
     common: dict[str, Any],
     data: WaveData,
-    file_of: dict[str, str],
+    file_of: dict[PageKey, str],
     comp_dir: Path,
     href_of: Any,
 ) -> None:
     """One page per company (a consultant's survey)."""
     template = env.get_template("company.html.j2")
     page_csp = csp(None)
-    for slug, c in company_views(data, href_of):
+    for key, c in company_views(data, href_of):
         html = template.render(**common, root="../", csp=page_csp, c=c)
-        (comp_dir / file_of[slug]).write_text(html, "utf-8")
+        (comp_dir / file_of[key]).write_text(html, "utf-8")
 
 
 def _write_groups(
@@ -371,7 +376,7 @@ def _write_groups(
     common: dict[str, Any],
     data: WaveData,
     size: int,
-    file_of: dict[str, str],
+    file_of: dict[PageKey, str],
     comp_dir: Path,
     href_of: Any,
     first_group: int,
@@ -385,8 +390,8 @@ def _write_groups(
     count = (total + size - 1) // size
     views = company_views(data, href_of, first_group * size, last_group * size)
     for i, group in enumerate(_chunks(views, size), start=first_group):
-        for slug, c in group:
-            c["anchor"] = file_of[slug].partition("#")[2]
+        for key, c in group:
+            c["anchor"] = file_of[key].partition("#")[2]
         first = i * size
         meta = {
             "number": i + 1,

@@ -39,6 +39,7 @@ from audit.models import (
     Outcome,
     ProbeRequest,
     ProbeResult,
+    SubmissionChannel,
     SubmissionState,
     check_browser_endpoint,
     parse_duration,
@@ -81,6 +82,7 @@ class CompanyRun:
     state: str = ""
     submitted_at: datetime | None = None
     skipped: bool = False
+    channel: str = "form"  # SubmissionChannel: form | email
 
 
 @dataclass
@@ -367,8 +369,8 @@ def _plan(
                 CompanyRun(company.name, company.slug, "skipped", "skip: true", skipped=True)
             )
             continue
-        if company.slug in planned:
-            continue
+        if company.slug in planned or not company.has_form:
+            continue  # (a company surveyed by e-mail only: _plan_mails)
         company_id = store.upsert_company(company)
         token = new_token()
         addr = (
@@ -383,21 +385,34 @@ def _plan(
         if sub.state is not SubmissionState.RUNNING:  # a live claim is its holder's business
             sub = _recover(store, sub, opts, clock)
         if sub.state is not SubmissionState.PLANNED:
-            hint = lifecycle.retry_hint(sub)
-            held = f" (held by {sub.claimed_by})" if sub.claimed_by and not sub.final else ""
-            results.append(
-                CompanyRun(
-                    company.name,
-                    company.slug,
-                    "already-" + sub.state,
-                    f"{sub.state} in wave {wave_name}; not sent again{hint}{held}",
-                    state=sub.state,
-                    submitted_at=sub.submitted_at,
-                    skipped=True,
-                )
-            )
+            results.append(_not_again(company, sub, wave_name))
             continue
         todo.append((company, sub))
+    return results, todo
+
+
+def _plan_mails(
+    ws: Workspace,
+    store: Store,
+    chosen: list[Company],
+    wave_id: int,
+    opts: RunOptions,
+    clock: Clock,
+) -> tuple[list[CompanyRun], list[tuple[Company, Submission]]]:
+    """Plan the e-mail submissions of the companies surveyed by e-mail (``channel: email``
+    or ``both``): what is not to be sent again as results, and those to send."""
+    results: list[CompanyRun] = []
+    todo: list[tuple[Company, Submission]] = []
+    for company in chosen:
+        if company.skip or company.channel not in ("email", "both"):
+            continue
+        company_id = store.upsert_company(company)
+        note = f"channel: {company.channel} in companies.yaml"
+        mail = _plan_mail(ws, store, company, company_id, wave_id, note, opts, clock)
+        if mail.state is not SubmissionState.PLANNED:
+            results.append(_not_again(company, mail, ws.survey.survey.wave))
+        else:
+            todo.append((company, mail))
     return results, todo
 
 
@@ -552,6 +567,8 @@ async def _run_companies(
     if opts.submit:  # left by a crashed run or a vanished worker: ended by the lifecycle
         wr.recover_stale()
     results, todo = _plan(ws, store, chosen, wave_id, opts, clock)
+    mail_results, mail_todo = _plan_mails(ws, store, chosen, wave_id, opts, clock)
+    results += mail_results
     for r in results:
         wr.count(r)
     if on_start:
@@ -596,7 +613,218 @@ async def _run_companies(
             )
     elif todo:
         wr.results.extend(wr.not_started(c, "not started: interrupted") for c, _ in todo)
-    return wr.summary(len(todo))
+    # The e-mail channel: companies surveyed by e-mail, then the fallback for those whose
+    # form could not be submitted (this run's or an earlier run's, never after a click).
+    mail_todo += _fallbacks(ws, store, chosen, wave_id, {c.slug for c, _ in mail_todo}, opts, clock)
+    if mail_todo:
+        password = _smtp_password(ws) if opts.submit else None
+        for company, mail in mail_todo:
+            if wr.stop_reason or interrupt.requested:
+                why = "interrupted" if interrupt.requested else wr.stop_reason[0]
+                res = wr.not_started(company, f"not started: {why}")
+                res.channel = "email"
+            else:
+                res = await _mail_one(wr, company, mail, password)
+            wr.count(res)
+    return wr.summary(len(todo) + len(mail_todo))
+
+
+def _not_again(company: Company, sub: Submission, wave_name: str) -> CompanyRun:
+    """What a re-run says about a submission it will not send again."""
+    hint = lifecycle.retry_hint(sub)
+    held = f" (held by {sub.claimed_by})" if sub.claimed_by and not sub.final else ""
+    return CompanyRun(
+        company.name,
+        company.slug,
+        "already-" + sub.state,
+        f"{sub.state} in wave {wave_name}; not sent again{hint}{held}",
+        state=sub.state,
+        submitted_at=sub.submitted_at,
+        skipped=True,
+        channel=sub.channel,
+    )
+
+
+def _plan_mail(
+    ws: Workspace,
+    store: Store,
+    company: Company,
+    company_id: int,
+    wave_id: int,
+    note: str,
+    opts: RunOptions,
+    clock: Clock,
+) -> Submission:
+    """The company's e-mail submission in the wave (planned, or as it was left)."""
+    token = new_token()
+    sub = store.plan_submission(
+        company_id,
+        wave_id,
+        token,
+        ws.survey.reply_address.address_for(token),
+        now=clock.now(),
+        channel=SubmissionChannel.EMAIL.value,
+        channel_note=note,
+    )
+    store.snapshot_company(wave_id, company_id, company_facts(ws, company), clock.now())
+    return _recover(store, sub, opts, clock)
+
+
+def _fallbacks(
+    ws: Workspace,
+    store: Store,
+    chosen: list[Company],
+    wave_id: int,
+    planned: set[str],
+    opts: RunOptions,
+    clock: Clock,
+) -> list[tuple[Company, Submission]]:
+    """E-mail submissions for companies whose form failed or was blocked before any click
+    (survey.yaml ``fallback: email``, the company's published ``email``)."""
+    if ws.survey.fallback != "email":
+        return []
+    out: list[tuple[Company, Submission]] = []
+    for company in chosen:
+        if company.skip or not company.email or company.slug in planned:
+            continue
+        row = store.company_row(company.slug)
+        form = store.submission(row.id, wave_id) if row is not None else None
+        why = lifecycle.fallback_reason(form) if form is not None else None
+        if why is None or not opts.submit:
+            continue
+        mail = _plan_mail(ws, store, company, form.company_id, wave_id, why, opts, clock)  # type: ignore[union-attr]
+        if mail.state == SubmissionState.PLANNED.value:
+            out.append((company, mail))
+    return out
+
+
+def _smtp_password(ws: Workspace) -> str | None:
+    """The SMTP password, read like the IMAP one (environment, else keyring)."""
+    from inbox.credentials import smtp_password
+
+    smtp = ws.survey.smtp
+    assert smtp is not None  # load_workspace refuses a survey that mails without smtp:
+    if smtp.tls == "plain" and not smtp.keyring_service and not os.environ.get(smtp.password_env):
+        return None  # a loopback relay without a login (tests, the demo)
+    return smtp_password(smtp)
+
+
+async def _mail_one(
+    wr: WaveRun, company: Company, sub: Submission, password: str | None
+) -> CompanyRun:
+    """Send (or, in a dry run, only write) one company's e-mail inquiry."""
+    ws, store, opts, clock = wr.ws, wr.store, wr.opts, wr.clock
+    wave_id, run_id = wr.wave_id, wr.run_id
+    from probes.mailer import MailRequest, build_inquiry, new_message_id, send_inquiry
+
+    assert company.email is not None and ws.survey.smtp is not None
+    started = clock.now()
+    if opts.submit and not store.claim_submission(sub.id, run_id, started, worker=wr.worker):
+        return CompanyRun(
+            company.name,
+            company.slug,
+            "already-running",
+            "claimed by another run",
+            skipped=True,
+            channel="email",
+        )
+    subject, body = render_message(ws, company, sub.token)
+    message_id = sub.sent_message_id or new_message_id(sub.token, ws.survey.reply_address.domain)
+    folder = "dry-run" if not opts.submit else "submissions"
+    evidence_dir = ws.evidence_dir / folder / ws.survey.survey.wave / company.slug / "email"
+    if opts.submit:
+        store.update_submission(sub.id, sent_message_id=message_id)  # before anything is sent
+    else:
+        evidence_dir = evidence_dir / f"run-{run_id}"
+
+    def before_data() -> None:
+        # Written before DATA: a crash after this point is never re-sent blindly.
+        store.update_submission(sub.id, clicked_at=clock.now())
+        fault_point("after-click-recorded")
+
+    req = MailRequest(
+        to=company.email,
+        from_addr=sub.reply_address,
+        from_name=ws.survey.persona.name,
+        subject=subject,
+        body=body,
+        message_id=message_id,
+        smtp=ws.survey.smtp,
+        password=password,
+        evidence_dir=str(evidence_dir),
+        workspace=str(ws.root),
+        now=clock.now,
+        before_data=before_data,
+        after_accept=lambda: fault_point("after-smtp-accept"),
+    )
+    if not opts.submit:
+        evidence_dir.mkdir(parents=True, exist_ok=True)
+        (evidence_dir / "inquiry.eml").write_bytes(build_inquiry(req).as_bytes())
+        return CompanyRun(
+            company.name,
+            company.slug,
+            Outcome.FILLED.value,
+            f"dry run: e-mail to {company.email} written, not sent",
+            state=sub.state,
+            channel="email",
+        )
+    result = await asyncio.shield(asyncio.to_thread(send_inquiry, req))
+    finished = clock.now()
+    attempt_id = store.add_attempt(
+        run_id=run_id,
+        submission_id=sub.id,
+        company_id=sub.company_id,
+        wave_id=wave_id,
+        dry_run=False,
+        outcome=result.outcome.value,
+        reason=result.reason,
+        signal=result.signal,
+        url=result.url,
+        fields=[],
+        timings={},
+        started_at=started,
+        finished_at=finished,
+    )
+    for ev in result.evidence:
+        path = ws.root / ev.path
+        if path.is_file():
+            store.add_evidence(
+                ev.kind,
+                ev.path,
+                sha256_file(path),
+                now=finished,
+                submission_id=sub.id,
+                attempt_id=attempt_id,
+            )
+    running = store.submission_by_id(sub.id) or sub
+    if result.retry_later and not running.clicked:
+        store.apply(running, lifecycle.defer(running, result.reason, finished))
+        state = SubmissionState.PLANNED.value
+    else:
+        updates: dict[str, Any] = lifecycle.finish(
+            running, result.outcome, result.reason, result.clicked, finished
+        )
+        updates.update(
+            signal=result.signal,
+            page_url=result.url,
+            values={"email": sub.reply_address, "subject": subject, "message": body},
+            request=result.request,
+        )
+        if result.submitted_at is not None:
+            updates["submitted_at"] = result.submitted_at
+        store.update_submission(sub.id, **updates)
+        state = updates["state"]
+        if state == SubmissionState.SUBMITTED.value:
+            _open_wave(ws, store, wave_id, result.submitted_at or finished)
+    return CompanyRun(
+        company.name,
+        company.slug,
+        result.outcome.value,
+        result.reason,
+        state=state,
+        submitted_at=result.submitted_at,
+        channel="email",
+    )
 
 
 def _recover(store: Store, sub: Submission, opts: RunOptions, clock: Clock) -> Submission:

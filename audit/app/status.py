@@ -26,10 +26,11 @@ def status(root: str | os.PathLike[str], wave: str | None = None) -> list[dict[s
                 submissions.c.reason,
                 submissions.c.submitted_at,
                 submissions.c.reply_address,
+                submissions.c.channel,
             )
             .join(companies, companies.c.id == submissions.c.company_id)
             .join(waves, waves.c.id == submissions.c.wave_id)
-            .order_by(waves.c.id, companies.c.name)
+            .order_by(waves.c.id, companies.c.name, submissions.c.channel)
         )
         if wave:
             q = q.where(waves.c.name == wave)

@@ -20,6 +20,7 @@ from audit.config import (
     load_workspace,
     mailbox_host_problem,
     reply_domain_problem,
+    uses_email,
 )
 from audit.errors import AuditError, ConfigError, InboxError
 from audit.models import (
@@ -114,7 +115,41 @@ def check(
         items.append(_check_browser(settings))
     if mailbox:
         items.append(_check_mailbox(ws))
+    if ws.survey.smtp is not None and uses_email(ws):
+        items.append(_check_smtp(ws))
     return items
+
+
+def _check_smtp(ws: Workspace) -> CheckItem:
+    """The e-mail channel's SMTP login (the survey sends e-mail): log in, NOOP, log out."""
+    import smtplib
+    import ssl
+
+    from inbox.credentials import smtp_password
+    from probes.mailer import check_login
+
+    smtp = ws.survey.smtp
+    assert smtp is not None
+    try:
+        password = smtp_password(smtp)
+    except AuditError as exc:
+        return CheckItem("smtp", False, str(exc))
+    where = f"{smtp.host}:{smtp.resolved_port} ({smtp.tls})"
+    try:
+        return CheckItem("smtp", True, check_login(smtp, password))
+    except smtplib.SMTPResponseException as exc:
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return CheckItem(
+            "smtp", False, f"SMTP login to {where} refused: {exc.smtp_code} {text}"[:300]
+        )
+    except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        return CheckItem(
+            "smtp", False, f"cannot reach the SMTP server {where}: {exc}".splitlines()[0]
+        )
 
 
 def _check_browser(settings: BrowserSettings) -> CheckItem:

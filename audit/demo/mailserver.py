@@ -526,3 +526,132 @@ class SmtpEntry:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# ---------------------------------------------------------------------------------------
+# A submission server: what the e-mail channel sends its inquiries through
+# ---------------------------------------------------------------------------------------
+class _Submission:
+    """aiosmtpd handler of SubmissionServer: refusals on demand, delivery per recipient."""
+
+    def __init__(self, owner: SubmissionServer):
+        self.owner = owner
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        refusal = self.owner.refuse_rcpt.get(address.lower())
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.owner.data_reply:
+            return self.owner.data_reply
+        raw = envelope.original_content or b""
+        if isinstance(envelope.content, bytes) and not raw:
+            raw = envelope.content
+        loop = asyncio.get_running_loop()
+        for rcpt in envelope.rcpt_tos:
+            try:
+                await loop.run_in_executor(
+                    None, self.owner.deliver, raw, rcpt, envelope.mail_from or ""
+                )
+            except Exception as exc:
+                log.warning("submission server could not deliver to %s: %s", rcpt, exc)
+                return f"451 delivery to {rcpt} failed, try again later"
+        self.owner.accepted.append((envelope.mail_from or "", list(envelope.rcpt_tos), raw))
+        return f"250 2.0.0 Ok: queued as Q{len(self.owner.accepted):05d}"
+
+
+class SubmissionServer:
+    """A submission-style SMTP server on 127.0.0.1 (like port 587): STARTTLS with the
+    MailServer's throwaway certificate, AUTH PLAIN/LOGIN required (over TLS only), and every
+    accepted message handed to ``deliver`` (default: LMTP into ``server``'s mailbox, any
+    recipient). ``refuse_rcpt`` (address -> reply) and ``data_reply`` make it refuse."""
+
+    def __init__(
+        self,
+        server: MailServer,
+        user: str = "sender",
+        password: str | None = None,
+        deliver: Any = None,
+        port: int | None = None,
+    ):
+        self.server = server
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self.user = user
+        self.password = password or secrets.token_urlsafe(12)
+        self.deliver = deliver or server.deliver
+        self.refuse_rcpt: dict[str, str] = {}
+        self.data_reply: str | None = None
+        self.accepted: list[tuple[str, list[str], bytes]] = []
+        self.logins = 0
+        self._controller: Controller | None = None
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> Any:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login.decode() == self.user
+            and data.password.decode() == self.password
+        )
+        if ok:
+            self.logins += 1
+        return AuthResult(success=ok, handled=False)
+
+    def start(self) -> None:
+        if self._controller is not None:
+            return
+        if not (self.server.root / "cert.pem").exists():
+            raise RuntimeError("start the MailServer first: its certificate signs this server")
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.server.root / "cert.pem", self.server.root / "key.pem")
+        owner = self
+
+        class _Ctl(Controller):
+            def factory(self) -> SMTP:
+                return SMTP(
+                    self.handler,
+                    hostname="submission.test",
+                    tls_context=ctx,
+                    require_starttls=True,
+                    auth_required=True,
+                    auth_require_tls=True,
+                    authenticator=owner._authenticate,
+                    enable_SMTPUTF8=True,
+                    data_size_limit=SMTP_SIZE_LIMIT,
+                )
+
+        self._controller = _Ctl(_Submission(self), hostname=self.host, port=self.port)
+        self._controller.start()
+        log.info("submission server on %s:%d", self.host, self.port)
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def smtp_config(self, **overrides: Any) -> dict[str, Any]:
+        """survey.yaml's ``smtp:`` section pointing at this server (password: the env)."""
+        values: dict[str, Any] = dict(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            tls="starttls",
+            ca_file=self.server.ca_file,
+        )
+        values.update(overrides)
+        return values
+
+    def __enter__(self) -> SubmissionServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

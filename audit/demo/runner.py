@@ -38,7 +38,7 @@ from audit.clock import Clock
 from audit.demo.scenario import COMPANIES, DemoCompany
 from audit.demo.sites import DemoWorld
 from audit.errors import AuditError
-from audit.models import DEFAULT_PASSWORD_ENV, Calendar
+from audit.models import DEFAULT_PASSWORD_ENV, DEFAULT_SMTP_PASSWORD_ENV, Calendar
 
 DEMO_ZONE = ZoneInfo("Asia/Jerusalem")
 REPLY_DOMAIN = "replies.demo.test"
@@ -111,7 +111,9 @@ def _prepare_dir(directory: Path) -> Path:
     return root
 
 
-def _write_config(root: Path, mail: Any, world: DemoWorld, start: datetime) -> None:
+def _write_config(
+    root: Path, mail: Any, world: DemoWorld, start: datetime, smtp: Any = None
+) -> None:
     survey = {
         "survey": {
             "name": "Demo: the 2010 customer-service survey, replayed",
@@ -138,6 +140,8 @@ def _write_config(root: Path, mail: Any, world: DemoWorld, start: datetime) -> N
             "timeout_s": 20,
         },
     }
+    if smtp is not None:  # the e-mail channel's submission server (STARTTLS, login)
+        survey["smtp"] = smtp.smtp_config()
     companies = []
     for site in world.sites:
         c = site.company
@@ -145,6 +149,9 @@ def _write_config(root: Path, mail: Any, world: DemoWorld, start: datetime) -> N
         entry["homepage"] = site.url
         if not c.footer_only:  # footer-only companies are found from the homepage
             entry["contact_url"] = site.url + "contact"
+        if c.channel == "email":
+            entry.update(channel="email", email=c.email)
+            entry.pop("contact_url", None)
         entry["reply_domains"] = [c.domain] + ([c.helpdesk_domain] if c.helpdesk_domain else [])
         if c.promise:
             entry["promise"] = c.promise
@@ -229,10 +236,17 @@ def check_truth(
             table.append(entry | {"ok": False})
             continue
         entry["status"] = row["status"]
+        entry["channel"] = row.get("channel", "form")
         ok = row["status"] == c.expected_status
         if not ok:
             problems.append(f"{c.name}: status {row['status']!r}, expected {c.expected_status!r}")
         received = by_slug[c.slug].received
+        if entry["channel"] != c.channel:
+            ok = False
+            problems.append(f"{c.name}: surveyed by {entry['channel']}, expected {c.channel}")
+        if c.channel == "email" and any(r.message_id is None for r in received):
+            ok = False
+            problems.append(f"{c.name}: the inquiry did not arrive as an e-mail with a Message-ID")
         if c.expected_status == "blocked":
             if received:
                 ok = False
@@ -320,7 +334,7 @@ def run_demo(
     keep_running: bool = False,
     start: datetime | None = None,
 ) -> bool:
-    from audit.demo.mailserver import MailServer, SmtpEntry, dovecot_available
+    from audit.demo.mailserver import MailServer, SmtpEntry, SubmissionServer, dovecot_available
     from probes.browser import find_browser
 
     t0 = time.monotonic()
@@ -361,10 +375,14 @@ def run_demo(
     smtp = SmtpEntry(mail)
     smtp.start()
     world = DemoWorld(COMPANIES, clock, smtp.port, REPLY_DOMAIN).start()
+    submission = SubmissionServer(mail, user="survey-sender", deliver=world.receive_mail)
+    submission.start()
+    previous_smtp_password = os.environ.get(DEFAULT_SMTP_PASSWORD_ENV)
+    os.environ[DEFAULT_SMTP_PASSWORD_ENV] = submission.password
     stop = threading.Event()
     watcher_error: list[BaseException] = []
     try:
-        _write_config(root, mail, world, start)
+        _write_config(root, mail, world, start, submission)
         console.print(
             f"Demo world: {len(world.sites)} company websites on 127.0.0.1, Dovecot IMAPS on port "
             f"{mail.imaps_port}, SMTP entry on port {smtp.port}. Workspace: {root}"
@@ -385,7 +403,7 @@ def run_demo(
             root, pipeline.RunOptions(submit=True, block_outside=True), clock=clock
         )
         for r in sorted(summary.results, key=lambda r: r.company):
-            console.print(f"    {r.company:22} {r.outcome:12} {r.reason[:70]}")
+            console.print(f"    {r.company:22} {r.channel:6} {r.outcome:12} {r.reason[:62]}")
         world.wait_idle(60)
         expected_msgs = sum(len(s.company.replies) for s in world.sites if s.received)
         deadline = time.monotonic() + 30
@@ -435,13 +453,18 @@ def run_demo(
     finally:
         stop.set()
         world.stop()
+        submission.stop()
         smtp.stop()
         mail.stop()
         mail.cleanup()
-        if previous_password is None:
-            os.environ.pop(DEFAULT_PASSWORD_ENV, None)
-        else:
-            os.environ[DEFAULT_PASSWORD_ENV] = previous_password
+        for env, previous in (
+            (DEFAULT_PASSWORD_ENV, previous_password),
+            (DEFAULT_SMTP_PASSWORD_ENV, previous_smtp_password),
+        ):
+            if previous is None:
+                os.environ.pop(env, None)
+            else:
+                os.environ[env] = previous
 
 
 def _write_truth(

@@ -3,7 +3,9 @@
 First human answers after 33 min, 1 h, 2.5 h, 4 h, about a day, 2 days, 5 days and
 never; one company acknowledges automatically first, one answers from a help-desk domain
 quoting only the reference code, one bounces, one has a CAPTCHA, one has a Hebrew
-right-to-left form, one is reached only through its homepage's footer.
+right-to-left form, one is reached only through its homepage's footer. Two more publish
+only an e-mail address and are surveyed by e-mail (issue 14): one answers in 3 h, in the
+thread of our inquiry, and one never does.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ class DemoCompany:
     helpdesk_domain: str | None = None
     promise: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    channel: Literal["form", "email"] = "form"  # email: surveyed at its published address
+
+    @property
+    def email(self) -> str:
+        """The company's published address (the e-mail channel sends the inquiry there)."""
+        return f"support@{self.domain}"
 
     @property
     def first_human_s(self) -> int | None:
@@ -146,5 +154,22 @@ COMPANIES: tuple[DemoCompany, ...] = (
         "eilat-air.demo.test",
         (),
         expected_status="no_reply",
+    ),
+    DemoCompany(
+        "hula-post",
+        "Hula Post",
+        "postal",
+        "hula-post.demo.test",
+        (Reply(3 * HOUR, "human"),),
+        channel="email",
+    ),
+    DemoCompany(
+        "dead-sea-spa",
+        "Dead Sea Spa",
+        "tourism",
+        "dead-sea-spa.demo.test",
+        (),
+        expected_status="no_reply",
+        channel="email",
     ),
 )

@@ -17,7 +17,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid, parseaddr
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,6 +44,7 @@ class Received:
     token: str | None
     reply_to: str | None
     replies: list[dict[str, Any]] = field(default_factory=list)
+    message_id: str | None = None  # the e-mail channel: our inquiry's Message-ID
 
 
 _PAGE = """<!doctype html>
@@ -207,11 +210,13 @@ class CompanySite:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def accept(self, fields: dict[str, str]) -> None:
+    def accept(self, fields: dict[str, str], message_id: str | None = None) -> None:
         at = self.world.clock.now()
         reply_to = fields.get("email")
         tokens = tokens_in_address(reply_to or "") or tokens_in_text(fields.get("message", ""))
-        rec = Received(self.company.slug, at, fields, tokens[0] if tokens else None, reply_to)
+        rec = Received(
+            self.company.slug, at, fields, tokens[0] if tokens else None, reply_to, [], message_id
+        )
         with self.world.lock:
             self.received.append(rec)
             self.world.pending += 1
@@ -264,6 +269,26 @@ class DemoWorld:
 
     def site(self, slug: str) -> CompanySite:
         return next(s for s in self.sites if s.company.slug == slug)
+
+    def receive_mail(self, raw: bytes, rcpt: str, mail_from: str) -> None:
+        """An inquiry e-mailed to a company's published address (the demo's submission
+        server delivers here): the company reads it as it would read its form."""
+        msg = message_from_bytes(raw, policy=default_policy)
+        site = next(
+            (s for s in self.sites if s.company.email.lower() == rcpt.lower()),
+            None,
+        )
+        if site is None:
+            raise ValueError(f"no demo company publishes {rcpt}")
+        name, addr = parseaddr(str(msg.get("From", "")))
+        body = msg.get_body(preferencelist=("plain",))
+        fields = {
+            "fullname": name,
+            "email": addr,
+            "subject": str(msg.get("Subject", "")),
+            "message": body.get_content() if body is not None else "",  # type: ignore[attr-defined]
+        }
+        site.accept(fields, message_id=str(msg.get("Message-ID", "")) or None)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         deadline = datetime.now(UTC) + timedelta(seconds=timeout)
@@ -336,6 +361,9 @@ class DemoWorld:
             quoted = "\n".join("> " + line for line in rec.fields.get("message", "").splitlines())
             m.set_content(text + "\n" + quoted + "\n")
             sender = f"service@{c.domain}"
+        if rec.message_id:  # an answer to our e-mail: in its thread
+            m["In-Reply-To"] = rec.message_id
+            m["References"] = rec.message_id
         m["Date"] = format_datetime(arrival)
         m["Message-ID"] = make_msgid(domain=c.helpdesk_domain if reply.via_helpdesk else c.domain)
         m["X-Demo-Arrival"] = arrival.isoformat()

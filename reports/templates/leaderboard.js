@@ -6,6 +6,7 @@
   var heads = table.tHead.rows[0].cells;
   var select = document.getElementById("sector-filter");
   var search = document.getElementById("search");
+  var channelSelect = document.getElementById("channel-filter");  // only when e-mail was used
   var island = document.getElementById("report-data");
   function num(v) { var n = parseFloat(v); return isNaN(n) ? Infinity : n; }
   function heading(i, asc) {
@@ -24,6 +25,7 @@
   function onFilter(fn) {
     if (select) { select.addEventListener("change", fn); }
     if (search) { search.addEventListener("input", fn); }
+    if (channelSelect) { channelSelect.addEventListener("change", fn); }
   }
 
   if (!island) {
@@ -48,6 +50,7 @@
     });
     onFilter(function () {
       var sector = select ? select.value : "";
+      var channel = channelSelect ? channelSelect.value : "";
       var q = search ? search.value.toLowerCase() : "";
       [body, document.querySelector("#not-reachable-table tbody")].forEach(function (tb) {
         if (!tb) { return; }
@@ -55,8 +58,9 @@
           var s = r.getAttribute("data-sector");
           if (s === null) { return; }
           var okSector = !sector || s === sector;
+          var okChannel = !channel || r.getAttribute("data-channel") === channel;
           var okText = !q || r.textContent.toLowerCase().indexOf(q) !== -1;
-          r.hidden = !(okSector && okText);
+          r.hidden = !(okSector && okChannel && okText);
         });
       });
     });
@@ -78,7 +82,7 @@
     if (/^companies\//.test(href)) { a.setAttribute("href", href); }
     return a;
   }
-  function Board(tableEl, pagerEl, rows, makeRow, text, sector) {
+  function Board(tableEl, pagerEl, rows, makeRow, text, sector, channel) {
     this.body = tableEl.tBodies[0];
     this.pager = pagerEl;
     this.all = rows;
@@ -87,11 +91,13 @@
     this.makeRow = makeRow;
     this.text = text;
     this.sector = sector;
+    this.channel = channel;
   }
-  Board.prototype.filter = function (sector, q) {
+  Board.prototype.filter = function (sector, q, channel) {
     var self = this;
     this.view = this.all.filter(function (r) {
       return (!sector || self.sector(r) === sector) &&
+        (!channel || self.channel(r) === channel) &&
         (!q || self.text(r).toLowerCase().indexOf(q) !== -1);
     });
     this.page = 0;
@@ -122,20 +128,25 @@
   };
 
   // leaderboard rows: [rank, company, href, sector, status, business, business_s, wall,
-  // wall_s, first, first_s, tier, promise, change]
+  // wall_s, first, first_s, tier, promise, change, channel]
   var L = { rank: 0, company: 1, href: 2, sector: 3, status: 4, business: 5, businessS: 6,
-    wall: 7, wallS: 8, first: 9, firstS: 10, tier: 11, promise: 12, change: 13 };
-  var hasChange = heads.length > 9;
+    wall: 7, wallS: 8, first: 9, firstS: 10, tier: 11, promise: 12, change: 13, channel: 14 };
+  var hasChannel = !!channelSelect;  // the channel column is shown with its filter
+  var hasChange = heads.length > (hasChannel ? 10 : 9);
   function leaderRow(r) {
     var tier = data.tiers[r[L.tier]];
-    var tr = el("tr", null, { "data-sector": r[L.sector], "data-status": r[L.status],
-      "class": "tier-" + tier[2] });
+    var tr = el("tr", null, { "data-sector": r[L.sector], "data-channel": r[L.channel],
+      "data-status": r[L.status], "class": "tier-" + tier[2] });
     tr.appendChild(el("td", r[L.rank], { "data-v": r[L.rank], "class": "num" }));
     var td = el("td", null, { "data-v": r[L.company] });
     td.appendChild(link(r[L.company], r[L.href]));
     tr.appendChild(td);
     tr.appendChild(el("td", r[L.sector], { "data-v": r[L.sector], dir: "auto" }));
     tr.appendChild(el("td", data.status[r[L.status]], { "data-v": r[L.status] }));
+    if (hasChannel) {
+      tr.appendChild(el("td", data.channels[r[L.channel]] || r[L.channel],
+        { "data-v": r[L.channel], "class": "channel" }));
+    }
     [[L.business, L.businessS], [L.wall, L.wallS], [L.first, L.firstS]].forEach(function (p) {
       tr.appendChild(el("td", r[p[0]], { "data-v": r[p[1]] === null ? "" : String(r[p[1]]),
         "class": "num" }));
@@ -157,33 +168,38 @@
     function (r) { return num(r[L.rank]); },
     function (r) { return r[L.company].toLowerCase(); },
     function (r) { return r[L.sector].toLowerCase(); },
-    function (r) { return r[L.status]; },
+    function (r) { return r[L.status]; }
+  ].concat(hasChannel ? [function (r) { return r[L.channel]; }] : [], [
     function (r) { return r[L.businessS] === null ? Infinity : r[L.businessS]; },
     function (r) { return r[L.wallS] === null ? Infinity : r[L.wallS]; },
     function (r) { return r[L.firstS] === null ? Infinity : r[L.firstS]; },
     function (r) { return num(data.tiers[r[L.tier]][1]); },
     function (r) { return r[L.promise].toLowerCase(); },
     function (r) { return num(r[L.change]); }
-  ];
-  // not reachable rows: [company, href, sector, status, reason]
+  ]);
+  // not reachable rows: [company, href, sector, status, reason, channel]
   function unreachableRow(r) {
-    var tr = el("tr", null, { "data-sector": r[2] });
+    var tr = el("tr", null, { "data-sector": r[2], "data-channel": r[5] });
     var td = el("td", null, {});
     td.appendChild(link(r[0], r[1]));
     tr.appendChild(td);
     tr.appendChild(el("td", r[2], { dir: "auto" }));
     tr.appendChild(el("td", data.status[r[3]], {}));
+    if (hasChannel) {
+      tr.appendChild(el("td", data.channels[r[5]] || r[5], { "class": "channel" }));
+    }
     tr.appendChild(el("td", r[4], { dir: "auto" }));
     return tr;
   }
   var boards = [new Board(table, document.getElementById("leaderboard-pager"), data.rows,
-    leaderRow, leaderText, function (r) { return r[L.sector]; })];
+    leaderRow, leaderText, function (r) { return r[L.sector]; },
+    function (r) { return r[L.channel]; })];
   var nrTable = document.getElementById("not-reachable-table");
   if (nrTable && data.unreachable.length) {
     boards.push(new Board(nrTable, document.getElementById("not-reachable-pager"),
       data.unreachable, unreachableRow,
       function (r) { return [r[0], r[2], data.status[r[3]], r[4]].join(" "); },
-      function (r) { return r[2]; }));
+      function (r) { return r[2]; }, function (r) { return r[5]; }));
   }
   boards.forEach(function (b) { b.render(); });
   var lead = boards[0];
@@ -197,11 +213,13 @@
       return asc ? c : (a[0] === b[0] ? c : -c);
     });
     lead.all = order.map(function (p) { return data.rows[p[1]]; });
-    lead.filter(select ? select.value : "", search ? search.value.toLowerCase() : "");
+    lead.filter(select ? select.value : "", search ? search.value.toLowerCase() : "",
+      channelSelect ? channelSelect.value : "");
     lead.render();
   });
   onFilter(function () {
     var sector = select ? select.value : "", q = search ? search.value.toLowerCase() : "";
-    boards.forEach(function (b) { b.filter(sector, q); b.render(); });
+    var channel = channelSelect ? channelSelect.value : "";
+    boards.forEach(function (b) { b.filter(sector, q, channel); b.render(); });
   });
 })();

@@ -213,7 +213,8 @@ def test_survey_end_to_end_and_never_twice(workspace: Path, world: DemoWorld) ->
         # a Tuesday morning: business time is wall-clock time, so the ranking is not a tie
         assert abs(float(rows[name]["business_seconds"]) - (delay + lag)) <= 1, (name, lag)
     submitted = datetime.fromisoformat(rows["Carmel Bank"]["submitted_at"].replace("Z", "+00:00"))
-    assert PINNED_START <= submitted <= PINNED_START + timedelta(minutes=10)
+    # on the pinned clock, after its start and before now (however slow the machine was)
+    assert PINNED_START <= submitted <= CLOCK.now()
     assert rows["Carmel Bank"]["rank"] == "1" and rows["Negev Telecom"]["rank"] == "2"
     assert rows["Golan Mobile"]["status"] == "blocked" and rows["Golan Mobile"]["rank"] == ""
     assert rows["Gone Ltd"]["status"] == "form_failed"

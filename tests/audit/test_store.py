@@ -237,12 +237,12 @@ def test_a_version_1_store_is_migrated_to_2_message_dkim_and_keeps_its_messages(
         for col in ("dkim", "dkim_domain", "dkim_evidence"):
             c.exec_driver_sql(f"ALTER TABLE messages DROP COLUMN {col}")
         c.exec_driver_sql("DROP TABLE wave_facts")
-        _drop_claims(c)
+        _to_schema_3(c)
         c.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     engine.dispose()
 
     store = Store.open(url)
-    assert store.schema_version == SCHEMA_VERSION >= 4
+    assert store.schema_version == SCHEMA_VERSION == 5
     assert MIGRATIONS[2][0] == "2_message_dkim" and MIGRATIONS[3][0] == "3_wave_facts"
     with store.engine.connect() as c:
         names = dict(c.execute(sa.select(meta.c.key, meta.c.value)).all())
@@ -269,6 +269,40 @@ def _drop_claims(c: sa.Connection) -> None:
         c.exec_driver_sql(f"ALTER TABLE submissions DROP COLUMN {col}")
 
 
+def _to_schema_3(c: sa.Connection) -> None:
+    """Make a store's submissions what they were at schema 3: no claim columns (schema 4),
+    no channel columns and one submission per company and wave (schema 5)."""
+    if c.dialect.name == "sqlite":
+        c.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        c.exec_driver_sql(
+            "CREATE TABLE sub3 (id INTEGER PRIMARY KEY, company_id INTEGER NOT NULL "
+            "REFERENCES companies(id), wave_id INTEGER NOT NULL REFERENCES waves(id), "
+            "state VARCHAR(16) NOT NULL, outcome VARCHAR(32), reason TEXT, signal TEXT, "
+            "token VARCHAR(16) NOT NULL UNIQUE, reply_address TEXT NOT NULL, page_url TEXT, "
+            "values_json TEXT, request_json TEXT, created_at DATETIME NOT NULL, "
+            "started_at DATETIME, clicked_at DATETIME, submitted_at DATETIME, "
+            "finished_at DATETIME, run_id INTEGER REFERENCES runs(id), "
+            "CONSTRAINT one_submission_per_wave UNIQUE (company_id, wave_id))"
+        )
+        c.exec_driver_sql(
+            "INSERT INTO sub3 SELECT id, company_id, wave_id, state, outcome, reason, "
+            "signal, token, reply_address, page_url, values_json, request_json, "
+            "created_at, started_at, clicked_at, submitted_at, finished_at, run_id "
+            "FROM submissions"
+        )
+        c.exec_driver_sql("DROP TABLE submissions")
+        c.exec_driver_sql("ALTER TABLE sub3 RENAME TO submissions")
+    else:
+        _drop_claims(c)
+        c.exec_driver_sql("ALTER TABLE submissions DROP CONSTRAINT one_submission_per_channel")
+        for col in ("channel", "sent_message_id", "channel_note"):
+            c.exec_driver_sql(f"ALTER TABLE submissions DROP COLUMN {col}")
+        c.exec_driver_sql(
+            "ALTER TABLE submissions ADD CONSTRAINT one_submission_per_wave "
+            "UNIQUE (company_id, wave_id)"
+        )
+
+
 def test_a_version_3_store_is_migrated_to_4_submission_claims(store_url: str) -> None:
     """A store from before claims (schema 3) opens, gains the claim columns and indexes in
     migration 4_submission_claims; a submission a crashed run left running has no holder,
@@ -282,7 +316,7 @@ def test_a_version_3_store_is_migrated_to_4_submission_claims(store_url: str) ->
     store.close()
     engine = sa.create_engine(store_url)
     with engine.begin() as c:
-        _drop_claims(c)
+        _to_schema_3(c)
         c.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     engine.dispose()
 
@@ -569,6 +603,48 @@ def test_a_postgresql_store_is_created_or_migrated_by_one_process_at_a_time(
     finally:
         engine.dispose()
     assert results == [SCHEMA_VERSION], results
+
+
+def test_a_version_3_store_is_migrated_to_5_channels_and_keeps_its_submissions(
+    store_url: str,
+) -> None:
+    """A store from before the e-mail channel (one submission per company and wave, no
+    channel column) opens, keeps every submission as a form submission with the messages
+    that reference it, and then holds an e-mail submission beside the form one."""
+    from audit.store import MIGRATIONS, submissions
+
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    store = Store.open(store_url)
+    cid = store.upsert_company(Company(name="Acme", homepage="https://acme.example"))
+    wid = store.ensure_wave("w1")
+    sid = store.plan_submission(cid, wid, "aaaabbbb", "s+aaaabbbb@x", at).id
+    store.update_submission(sid, state="submitted", clicked_at=at, submitted_at=at)
+    [mid] = store.add_messages([_message_row(1, sid, at)], ["human"], None, at)
+    store.close()
+    engine = sa.create_engine(store_url)  # make it the schema-3 store it would have been
+    with engine.begin() as c:
+        _to_schema_3(c)
+        c.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    engine.dispose()
+
+    store = Store.open(store_url)
+    assert store.schema_version == SCHEMA_VERSION == 5
+    assert MIGRATIONS[5][0] == "5_channels"
+    form = store.submission(cid, wid)
+    assert form is not None and (form.id, form.channel, form.state) == (sid, "form", "submitted")
+    assert store.message_row(mid).submission_id == sid  # type: ignore[union-attr]
+    mail = store.plan_submission(cid, wid, "ccccdddd", "s+ccccdddd@x", at, channel="email")
+    assert mail.id != sid and mail.channel == "email"
+    again = store.plan_submission(cid, wid, "eeeeffff", "s+eeeeffff@x", at, channel="email")
+    assert again.id == mail.id  # still one submission per channel per wave
+    with pytest.raises(sa.exc.IntegrityError), store.tx() as c:
+        c.execute(
+            submissions.insert().values(
+                company_id=cid, wave_id=wid, state="planned", token="gggghhhh",
+                reply_address="x", created_at=at, channel="email",
+            )
+        )  # fmt: skip
+    store.close()
 
 
 def test_a_postgresql_restart_is_ridden_out_and_a_long_outage_is_one_line(

@@ -80,3 +80,30 @@ def test_reply_address_quoted_in_text_is_a_token_match() -> None:
     msg = parse_message(_msg("From: a@b.example", "you wrote from ntch2345@catch.example"))
     got = match(msg, cands)
     assert got is not None and got.method is MatchMethod.TOKEN
+
+
+def test_a_reply_to_our_emailed_inquiry_matches_by_thread_alone() -> None:
+    """The e-mail channel: a help desk that drops the address tag and the reference code
+    still answers In-Reply-To our inquiry's stored Message-ID; our own inquiry (a copy that
+    lands in the mailbox) is never taken for a reply."""
+    from inbox.match import Candidate, match
+    from inbox.parse import parse_message
+
+    ours = "<ca-mail2345-0a1b2c3d4e5f@replies.example.com>"
+    cands = [
+        Candidate(1, "mail2345", "acme", 1, ("acme.example",), None, sent_message_id=ours),
+        Candidate(2, "form6789", "acme", 1, ("acme.example",), None),
+    ]
+    reply = parse_message(
+        b"From: Agent <agent@desk.other.example>\r\nTo: someone@replies.example.com\r\n"
+        b"Subject: Re: your question\r\nMessage-ID: <r1@desk.other.example>\r\n"
+        b"In-Reply-To: " + ours.encode() + b"\r\n\r\nHello, happy to help.\r\n"
+    )
+    m = match(reply, cands)
+    assert m is not None and (m.submission_id, m.method.value) == (1, "thread")
+    copy = parse_message(
+        b"From: Dana <survey+mail2345@replies.example.com>\r\nTo: support@acme.example\r\n"
+        b"Subject: Question (ref CA-MAIL2345)\r\nMessage-ID: " + ours.encode() + b"\r\n\r\n"
+        b"Reference: CA-MAIL2345\r\n"
+    )
+    assert match(copy, cands) is None

@@ -74,9 +74,19 @@ class SurveyBuilder:
         outcome: str | None = None,
         run_id: int | None = None,
         page_url: str | None = None,
+        channel: str = "form",
+        channel_note: str | None = None,
     ) -> int:
         token = f"t{next(self._n):07d}"
-        row = self.store.plan_submission(company_id, wave_id, token, f"s+{token}@x.test", T0)
+        row = self.store.plan_submission(
+            company_id,
+            wave_id,
+            token,
+            f"s+{token}@x.test",
+            T0,
+            channel=channel,
+            channel_note=channel_note,
+        )
         values: dict[str, Any] = {"state": state}
         if at is not None:
             values.update(submitted_at=at, clicked_at=at)

@@ -295,3 +295,87 @@ def test_company_page_says_who_signed_each_reply(builder, tmp_path):
         "Harel": "signature failed",
         "Orange": None,
     }
+
+
+def test_channels_each_row_says_its_channel_and_the_methodology_why(builder, tmp_path):
+    """A company surveyed on both channels has a row for each; the leaderboard reads per
+    channel (a filter); the methodology says which channel each company got and why; the
+    exports carry a channel column."""
+    import csv
+
+    b = builder
+    w = b.wave("wave-1", close_at=datetime(2026, 12, 2, 18, 0, tzinfo=IL))
+    both = b.company("Both Ways", sector="banks")
+    sid = b.submit(both, w, START, channel_note=None)
+    b.reply(sid, START + timedelta(minutes=30))
+    sid = b.submit(both, w, START, channel="email", channel_note="channel: both in companies.yaml")
+    b.reply(sid, START + timedelta(minutes=90))
+    fell = b.company("Fell Back", sector="telecom")
+    b.submit(fell, w, None, state="blocked", reason="captcha", outcome="captcha")
+    b.submit(
+        fell, w, START, channel="email", channel_note="form blocked: captcha -> e-mail fallback"
+    )
+    paths = build_report(b.store, b.workspace(), out_dir=tmp_path / "r", now=NOW)
+    doc = soup(paths.index_html)
+    heads = [th.get_text(strip=True) for th in doc.select("#leaderboard thead th")]
+    col = heads.index("Channel")
+    rows = [
+        [td.get_text(strip=True) for td in tr.select("td")]
+        for tr in doc.select("#leaderboard tbody tr")
+    ]
+    assert [(r[1], r[col]) for r in rows] == [
+        ("Both Ways", "web form"),
+        ("Both Ways", "e-mail"),
+        ("Fell Back", "e-mail"),
+    ]
+    assert [tr["data-channel"] for tr in doc.select("#leaderboard tbody tr")] == [
+        "form",
+        "email",
+        "email",
+    ]
+    assert [o["value"] for o in doc.select("#channel-filter option")] == ["", "email", "form"]
+    nr = [td.get_text(strip=True) for td in doc.select("#not-reachable-table tbody tr td")]
+    assert nr[:4] == ["Fell Back", "telecom", "blocked", "web form"]
+
+    meth = soup(paths.index_html.parent / "methodology.html")
+    table = [
+        [td.get_text(strip=True) for td in tr.select("td")]
+        for tr in meth.select("#channels tbody tr")
+    ]
+    assert table == [
+        ["Both Ways", "e-mail", "channel: both in companies.yaml"],
+        ["Both Ways", "web form", "web form (default)"],
+        ["Fell Back", "e-mail", "form blocked: captcha -> e-mail fallback"],
+        ["Fell Back", "web form", "web form (default)"],
+    ]
+    with paths.results_csv.open(encoding="utf-8-sig") as f:
+        exported = list(csv.DictReader(f))
+    assert sorted((r["company"], r["channel"]) for r in exported) == [
+        ("Both Ways", "email"),
+        ("Both Ways", "form"),
+        ("Fell Back", "email"),
+        ("Fell Back", "form"),
+    ]
+    sheet = load_workbook(paths.results_xlsx)["results"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert "channel" in header and "channel_note" in header
+
+    # a company on both channels has a page per channel, each with its own timeline
+    links = {
+        (tr.select("td")[1].get_text(strip=True), tr["data-channel"]): tr.select_one("a")["href"]
+        for tr in doc.select("#leaderboard tbody tr")
+    }
+    form_page, mail_page = links[("Both Ways", "form")], links[("Both Ways", "email")]
+    assert form_page != mail_page
+    facts = {}
+    for channel, href in (("form", form_page), ("email", mail_page)):
+        page = soup(paths.index_html.parent / unquote(href))
+        facts[channel] = (
+            page.select_one("dd.channel").get_text(strip=True)
+            if page.select_one("dd.channel")
+            else None,
+            page.select_one("dl.facts").get_text(" ", strip=True),
+        )
+    assert facts["form"][0] is None and facts["email"][0] == "e-mail"
+    assert "30 min" in facts["form"][1] and "1 h 30 min" not in facts["form"][1]
+    assert "1 h 30 min" in facts["email"][1]

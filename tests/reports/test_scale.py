@@ -250,3 +250,49 @@ def test_pages_rendered_by_two_processes_are_the_pages_rendered_by_one(
         }
     assert len(files["one"]) == 2 + 8
     assert files["two"] == files["one"]
+
+
+@pytest.mark.browser
+def test_the_channel_filter_works_on_the_data_island_in_chromium(builder, browser, tmp_path):
+    """At research scale the rows live in the data island: the channel column and filter
+    (a survey that used e-mail) are rendered by the script, page by page."""
+    b = builder
+    w = b.wave("wave-1", close_at=datetime(2026, 12, 2, 18, 0, tzinfo=IL))
+    for i in range(8):
+        cid = b.company(f"Company {i}", sector="banks", id=f"c{i}")
+        sid = b.submit(cid, w, START, channel="email" if i % 2 else "form")
+        b.reply(sid, START + timedelta(minutes=10 * (i + 1)))
+    blocked = b.company("Blocked", sector="telecom", id="blocked")
+    b.submit(blocked, w, None, state="blocked", reason="captcha", outcome="captcha")
+    paths = build_report(b.store, b.workspace(), out_dir=tmp_path / "r", now=NOW_BIG, page_rows=3)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(paths.index_html.as_uri())
+    page.wait_for_load_state("load")
+    heads = page.locator("#leaderboard thead th").all_inner_texts()
+    col = heads.index("Channel")
+
+    def shown() -> list[tuple[str, str]]:
+        out = []
+        for tr in page.locator("#leaderboard tbody tr").all():
+            cells = tr.locator("td").all_inner_texts()
+            out.append((cells[1], cells[col]))
+        return out
+
+    assert shown() == [
+        ("Company 0", "web form"),
+        ("Company 1", "e-mail"),
+        ("Company 2", "web form"),
+    ]
+    page.select_option("#channel-filter", "email")
+    assert shown() == [("Company 1", "e-mail"), ("Company 3", "e-mail"), ("Company 5", "e-mail")]
+    page.click("#leaderboard-pager button.next")
+    assert shown() == [("Company 7", "e-mail")]
+    page.select_option("#channel-filter", "form")
+    assert [c for _, c in shown()] == ["web form"] * 3
+    assert page.locator("#not-reachable-table tbody tr").count() == 1
+    page.select_option("#channel-filter", "email")
+    assert page.locator("#not-reachable-table tbody tr:not([hidden])").count() == 0
+    assert errors == []
+    page.close()
