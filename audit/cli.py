@@ -270,12 +270,14 @@ def work(
             help="The wave (default: survey.yaml's); 'auto' (or auto:monthly, ...): the schedule's period."
         ),
     ] = None,
+    browser_endpoint: BrowserEndpoint = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Claim companies of the wave from the shared store and submit them; run as many
     workers on as many hosts as you like. Exits when no company is left to claim."""
     opts = pipeline.RunOptions(
         wave=wave,
+        browser_endpoint=browser_endpoint,
         submit=submit,
         concurrency=concurrency,
         proxy=proxy,

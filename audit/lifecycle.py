@@ -250,6 +250,26 @@ def recover_stale(sub: Submission, now: datetime, why: str = "stopped heartbeati
     }
 
 
+def lost_browser(sub: Submission, why: str, now: datetime) -> Change:
+    """The browser went away under a running probe (a browser server died, Chromium
+    crashed): no evidence either way, so the crash rule, not a failure. Clicked ->
+    uncertain; never clicked -> planned again, unclaimed (nothing left the browser)."""
+    if sub.state is not SubmissionState.RUNNING:
+        raise LifecycleError(f"submission {sub.id} lost its browser while {sub.state}")
+    if sub.clicked:
+        return {
+            "state": SubmissionState.UNCERTAIN.value,
+            "outcome": Outcome.UNCERTAIN.value,
+            "reason": f"{why} after the submit click; not re-sent (the reply address will tell)",
+            "finished_at": now,
+        }
+    return {
+        "state": SubmissionState.PLANNED.value,
+        "reason": f"recovered: {why} before the submit click",
+        **_UNCLAIMED,
+    }
+
+
 def retry_hint(sub: Submission) -> str:
     """What a re-run says about a submission it will not send again."""
     if sub.state in (SubmissionState.FAILED, SubmissionState.BLOCKED):

@@ -687,6 +687,9 @@ class ProbeResult:
     # Nothing was sent and the refusal was temporary (SMTP 4xx, server unreachable): the
     # submission is planned again and the next run tries it.
     retry_later: bool = False
+    # The browser went away during the probe (a browser server died, Chromium crashed):
+    # the outcome is no evidence either way; the lifecycle rule ends the submission.
+    browser_lost: str | None = None
 
 
 class SubmissionChannel(StrEnum):

@@ -35,9 +35,11 @@ as ``migration:<n>`` = its name.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -374,8 +376,52 @@ def utcnow() -> datetime:
 
 
 _BUSY_TIMEOUT_S = 30.0
+# How long a store operation waits out a database server that went away (restarted,
+# failed over) before the command stops with one line; see _riding_out_restarts.
+STORE_OUTAGE_S = 60.0
+_outage = threading.local()
 # PostgreSQL advisory lock key held while a store's schema is created or migrated.
 _MIGRATION_LOCK = 0x636F6E74_61637421  # "contact!"
+
+
+def _riding_out_restarts(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A store operation that a database server's restart does not break (PostgreSQL).
+
+    When the server goes away (a restart closes every connection; it refuses new ones
+    until it is up) the operation fails before its transaction commits, so it is run
+    again, from the start, every 0.25-2 s for up to STORE_OUTAGE_S; past that, a
+    StoreError with one line. The pool reconnects on its own once the server is back.
+    Only the outermost call retries (a method calling another retries once as a whole).
+    SQLite's own busy timeout already covers its lock waits.
+    """
+
+    @functools.wraps(method)
+    def run(self: Store, *args: Any, **kwargs: Any) -> Any:
+        if self.engine.dialect.name == "sqlite" or getattr(_outage, "inside", False):
+            return method(self, *args, **kwargs)
+        _outage.inside = True
+        try:
+            deadline, pause = None, 0.25
+            while True:
+                try:
+                    return method(self, *args, **kwargs)
+                except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                    now = time.monotonic()
+                    problem = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                    if deadline is None:
+                        deadline = now + STORE_OUTAGE_S
+                        log.warning("store: the database went away (%s); waiting for it", problem)
+                    if now >= deadline:
+                        raise StoreError(
+                            f"the store {_redact_url(str(self.engine.url))} has been "
+                            f"unreachable for {STORE_OUTAGE_S:.0f} s: {problem}"
+                        ) from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 2.0)
+        finally:
+            _outage.inside = False
+
+    return run
 
 
 def _use_wal(cur: Any) -> None:
@@ -629,6 +675,10 @@ class Store:
     def wave_row(self, name: str) -> sa.Row[Any] | None:
         with self.engine.connect() as c:
             return c.execute(sa.select(waves).where(waves.c.name == name)).first()
+
+    def wave_by_id(self, wave_id: int) -> sa.Row[Any]:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(waves).where(waves.c.id == wave_id)).one()
 
     def update_wave(self, wave_id: int, **values: Any) -> None:
         with self.tx() as c:
@@ -1006,6 +1056,22 @@ class Store:
                 )
             ).scalar_one()
         return int(planned), int(others)
+
+    def release_orphans(
+        self, wave_id: int, worker: str, held: Collection[int], now: datetime
+    ) -> list[Submission]:
+        """Claims of ``worker`` that it is not working on (a claim whose answer was lost
+        with the connection when the database restarted): ended by the lifecycle rule as
+        after a crash (never clicked -> planned, clicked -> uncertain)."""
+        changed = []
+        for sub in self.running_in_wave(wave_id):
+            if sub.claimed_by != worker or sub.id in held:
+                continue
+            change = lifecycle.recover_stale(sub, now, "lost the answer to its claim")
+            if self.apply_if_unchanged(sub, change):
+                log.warning("store: orphan claim of submission %s: now %s", sub.id, change["state"])
+                changed.append(sub)
+        return changed
 
     def claims_by_worker(self, wave_id: int | None = None) -> list[dict[str, Any]]:
         """Per worker: its submissions by state, its last heartbeat and claim (status)."""
@@ -1444,6 +1510,22 @@ class Store:
                     at=now,
                 )
             )
+
+
+# What `audit run` and `audit work` call on the store while they send: each rides out
+# a PostgreSQL restart (see _riding_out_restarts). Every one is a single transaction that
+# is safe to run again (conditional updates, idempotent upserts, attempts and evidence
+# rows that at worst appear twice when a commit's answer was lost with the connection).
+_RIDING_OUT = (
+    "begin_run", "update_run", "upsert_company", "company_by_id", "ensure_wave",
+    "wave_row", "wave_by_id", "update_wave", "submission", "submission_by_id", "apply",
+    "plan_submission", "planned_slugs", "snapshot_company", "update_submission",
+    "claim_submission", "claim_next", "heartbeat", "record_click", "finish_claimed",
+    "apply_if_unchanged", "running_in_wave", "recover_stale_claims", "wave_work_left",
+    "release_orphans", "add_attempt", "add_evidence",
+)  # fmt: skip
+for _name in _RIDING_OUT:
+    setattr(Store, _name, _riding_out_restarts(getattr(Store, _name)))
 
 
 def _aware(value: datetime | None) -> datetime | None:

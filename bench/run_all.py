@@ -28,7 +28,9 @@ from _common import ROOT, loadavg, machine  # noqa: E402
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
 DOC = ROOT / "docs" / "benchmarks.md"
-ORDER = ["submit", "cpu", "evidence", "latency", "sync", "reports", "inspect", "calendar"]
+ORDER = [
+    "submit", "cpu", "evidence", "latency", "sync", "reports", "inspect", "calendar", "workers",
+]  # fmt: skip
 
 
 def run(name: str, full: bool) -> dict[str, Any]:
@@ -230,7 +232,36 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
         )
     elif cal:
         rows.append(f"| calendar | error: {cal.get('error', '?')[:200]} | | | | | |")
+    rows += workers_rows(results.get("workers"))
     return rows
+
+
+def workers_rows(w: dict[str, Any] | None) -> list[str]:
+    """bench_workers.py: N `audit work` processes against one `audit run`, and the claim."""
+    if not w:
+        return []
+    if "rows" not in w:
+        return [f"| workers | error: {w.get('error', '?')[:200]} | | | | | |"]
+    base = w["rows"][0]
+    out = []
+    for r in w["rows"][1:]:
+        out.append(
+            f"| workers, {w['sites']} sites, total concurrency {w['concurrency']}: {r['setup']} "
+            f"(PostgreSQL) | {r['companies_per_min']} companies/min; {r['cpu_s_per_company']} "
+            f"CPU-s/company; one form per site: {_yn(r['exactly_one_form_each'])} "
+            f"| one `audit run`: {base['companies_per_min']} companies/min, "
+            f"{base['cpu_s_per_company']} CPU-s/company "
+            f"| {_ratio(r['companies_per_min'], base['companies_per_min'])} | (report only: on "
+            f"{w['cores']} cores the CPU is the limit) | — | {r['load_after']} |"
+        )
+    c = w["claims"]
+    out.append(
+        f"| claiming per company (`audit work`), PostgreSQL, {c['rows']:,} rows, one worker: "
+        f"claim + fenced click + fenced finish | claim median {c['claim_ms_median']} ms (p95 "
+        f"{c['claim_ms_p95']}), {c['ms_per_company']} ms per company in all | — | — "
+        f"| claim < {c['goal_ms']:g} ms | {_yn(c['met'])} | {c['loadavg']} |"
+    )
+    return out
 
 
 # How each benchmark's rows start in the table (to carry them over when not re-run).
@@ -243,6 +274,7 @@ ROW_PREFIX = {
     "reports": ("| reports",),
     "inspect": ("| `audit inspect`", "| inspect"),
     "calendar": ("| business time", "| calendar"),
+    "workers": ("| workers", "| claiming per company"),
 }
 
 
@@ -374,6 +406,14 @@ def write_doc(
         "shown apart). Output = every file of the report folder. The leaderboard is then opened "
         "from disk in Chromium three times; the figure is the median first-contentful-paint "
         "from the navigation's start (`performance.getEntriesByName('first-contentful-paint')`).",
+        "- **workers** (`bench/bench_workers.py`): one throwaway PostgreSQL (tests/pgserver.py) "
+        "and local company sites that count every form; the same sites sent by one `audit run "
+        "--submit --concurrency C` and by 1, 2 and 4 `audit work --submit` processes sharing C "
+        "(C, C/2, C/4 each; every worker launches its own Chromium), each on a database of its "
+        "own, in one run. Wall time from the first start to the last exit; CPU of every process "
+        "tree. On 2 cores the CPU is the limit: more workers add browsers, not cores, so the "
+        "figures show what a worker costs on one host, not how far workers scale on many. Then "
+        "the claim overhead on the same PostgreSQL (bench_claims.drain, one worker).",
         "- **inspect** (`bench/bench_inspect.py`): there are no saved real-world pages in this "
         "repository and no internet here, so the targets are the form gallery's pages "
         "(`tests/probes/gallery/**/*.html`, modelled on real products) repeated; opened as local "
@@ -435,6 +475,16 @@ def write_doc(
         "random YAML documents, mutations of the shipped files, random text and bytes -> only "
         "ConfigError; raw e-mail bytes (random and mutated catalogue messages) through "
         "parse_message, classify and match -> never raises. 200 examples each. |",
+        "| chaos: 4 workers, 2 browser servers, PostgreSQL, 200 sites | "
+        "`tests/drills/test_chaos_workers.py` | at points set by the wave's progress in the "
+        "store: `kill -9` of a random worker (twice, a replacement each time), `kill -9` of one "
+        "browser server (its workers end their companies in flight by the lifecycle rule and "
+        "exit 3 with one line; it is started again with two new workers) and `pg_ctl restart` "
+        "(every worker rides it out). Every site received at most one form, with its own "
+        "submission's reply address; every company ends submitted, failed, blocked or "
+        "uncertain; every uncertain one was held by a killed worker or lost its browser with "
+        "the killed server, never more than the probes each kill stopped; none failed because "
+        "its browser went away. |",
         "| secrets | `tests/drills/test_secrets.py` | check, run --submit, watch --once, status, "
         "report with a known IMAP password and `-v` debug logs kept; the password (plain, base64 "
         "of SASL PLAIN, URL-quoted) is absent from the store, WAL, evidence, .eml, reports and logs. |",

@@ -496,6 +496,23 @@ _PASTE_EVENT_JS = """(el, text) => {
   return !el.dispatchEvent(ev);
 }"""
 
+# What a paste left in a field: [its value, its maxlength], or null for an element
+# without a value of its own (contenteditable: not checked).
+_PASTED_JS = """(el) => (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA')
+  ? [el.value, el.maxLength] : [null, -1]"""
+
+
+def paste_arrived(value: str | None, maxlength: int, text: str) -> bool:
+    """Whether Ctrl+V put ``text`` in the field (pure). The lock in paste_text serialises
+    the copies of one process, but several workers may share one browser (a browser
+    server) and so one clipboard: another worker's copy between ours and the paste puts
+    its text in our field. A field that cut the text at its maxlength holds a prefix."""
+    if value is None:
+        return True
+    value, text = value.replace("\r\n", "\n"), text.replace("\r\n", "\n")
+    return value == text or (0 < maxlength < len(text) and value == text[:maxlength])
+
+
 _clipboard_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -531,7 +548,12 @@ async def paste_text(page: Any, frame: Any, ref: str, text: str, clipboard: bool
         async with _clipboard_lock():
             if await on_element(frame, ref, _COPY_JS, text):
                 await page.keyboard.press("ControlOrMeta+V")
-                done = True
+                value, maxlength = await on_element(frame, ref, _PASTED_JS)
+                done = paste_arrived(value, int(maxlength), text)
+                if not done:  # another client of a shared browser copied in between
+                    log.info("the clipboard held another text: entered without it")
+                    await on_element(frame, ref, "(el) => el.select && el.select()")
+                    await page.keyboard.press("Delete")
     if not done and not await on_element(frame, ref, _PASTE_EVENT_JS, text):
         await page.keyboard.insert_text(text)
     # refused: nothing arrived (an element without a value counts what it shows); else

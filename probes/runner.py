@@ -37,6 +37,8 @@ from probes.submit import ASSIST_WAIT_S, MAX_CONFIRM_STEPS
 
 log = logging.getLogger(__name__)
 
+REOPEN_PAUSES_S = (1.0, 2.0, 4.0)  # a browser that went away is opened again, or given up
+
 
 class ProbeSession:
     """One launched browser serving many probes (concurrently, one per site at a time)."""
@@ -52,6 +54,8 @@ class ProbeSession:
         self._pw: Any = None
         self._browser: Any = None
         self._site_locks: dict[str, asyncio.Lock] = {}
+        self._reopening: asyncio.Lock | None = None
+        self._lost = False  # the browser stopped answering (see _still_there)
 
     async def __aenter__(self) -> ProbeSession:
         self._pw = await async_playwright().start()
@@ -73,6 +77,52 @@ class ProbeSession:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._pw.stop(), 15)
 
+    @property
+    def connected(self) -> bool:
+        return self._browser is not None and self._browser.is_connected() and not self._lost
+
+    async def _still_there(self) -> bool:
+        """Whether the browser still answers (a new context opens). A browser server that
+        died does not always show as disconnected at once; this is asked only after a
+        probe that did not end submitted, so a healthy run pays nothing for it."""
+        if self.connected:
+            try:
+                context = await asyncio.wait_for(self._browser.new_context(), 30)
+            except Exception as exc:
+                log.warning("the browser does not answer: %s", short(exc))
+            else:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(context.close(), 5)
+                return True
+        self._lost = True
+        return False
+
+    async def _reopen(self) -> None:
+        """The browser went away (a browser server died, Chromium crashed): open it again
+        (reconnect, or launch) before the next probe; ProbeError when it cannot be had."""
+        self._reopening = self._reopening or asyncio.Lock()
+        problem = ""
+        async with self._reopening:
+            for pause in (0.0, *REOPEN_PAUSES_S):
+                if self.connected:
+                    return
+                await asyncio.sleep(pause)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._browser.close(), 5)
+                try:
+                    self._lost = False
+                    self._browser, _info = await br.open_browser(
+                        self._pw, self.settings,
+                        headless=self.settings.headless and not self.assist,
+                        block_outside=self.block_outside,
+                    )  # fmt: skip
+                    log.warning("the browser went away and was opened again")
+                    return
+                except ProbeError as exc:
+                    self._lost = True
+                    problem = str(exc)
+            raise ProbeError(f"the browser went away and cannot be opened again: {problem}")
+
     def _lock(self, url: str) -> asyncio.Lock:
         port = urlsplit(url).port  # one site = host and port, as pipeline._site_key has it
         site = f"{site_of(url) or url}:{port}" if port else site_of(url) or url
@@ -83,6 +133,8 @@ class ProbeSession:
         result = ProbeResult(outcome=Outcome.ERROR, reason="not started")
         s = self.settings
         budget = s.timeout_s * 6 + s.min_fill_seconds + 90 + (ASSIST_WAIT_S if self.assist else 0)
+        if not self.connected:
+            await self._reopen()
         async with self._lock(req.company.start_url):
             job = Probe(self, req, result)
             try:
@@ -103,7 +155,13 @@ class ProbeSession:
                     result.outcome = Outcome.ERROR
                     result.reason = f"{job.step}: {short(exc)}"
             finally:
+                step = job.step
                 await job.close()
+            settled = result.outcome in (Outcome.SUBMITTED, Outcome.FILLED)
+            if not settled and not await self._still_there():
+                # Whatever the probe made of a dying browser is no evidence: the caller ends
+                # the submission by the lifecycle rule (clicked: uncertain; else planned).
+                result.browser_lost = f"the browser went away during step {step}"
             if job.notes:
                 result.reason = "; ".join(x for x in (result.reason, *job.notes) if x)
         log.info(

@@ -162,6 +162,13 @@ class PgServer:
             self._run("pg_ctl", "stop", "-m", "fast", "-w", "-D", str(self.data))
             self.running = False
 
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: every connection is closed, the server refuses new
+        ones until it is up again on the same port (the options of its start are kept in
+        postmaster.opts). For drills: what a store's clients live through."""
+        self._run("pg_ctl", "restart", "-m", "fast", "-w", "-t", "60", "-D", str(self.data),
+                  "-l", str(self.log))  # fmt: skip
+
     def cleanup(self) -> None:
         try:
             self.stop()

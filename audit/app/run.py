@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -501,6 +500,10 @@ class WaveRun:
         self.interrupt.probing += 1
         try:
             res = await _probe_one(self, company, sub, claimed)
+        except ProbeError as exc:  # no browser: stop starting companies, end cleanly
+            if not self.stop_reason:
+                self.stop_reason.append(f"{exc}; start it again when the browser is back")
+            res = self.not_started(company, f"not started: {exc}")
         finally:
             self.interrupt.probing -= 1
             self.held.discard(sub.id)
@@ -898,6 +901,12 @@ async def _probe_one(wr: WaveRun, company: Company, sub: Submission, claimed: bo
     except asyncio.CancelledError:
         return _interrupted(store, sub, company, opts, clock)
     except ProbeError:
+        # No browser to be had (it went away and cannot be opened again): nothing was
+        # done with this company, so it is planned again for anyone; the run stops.
+        if opts.submit:
+            fresh = store.submission_by_id(sub.id) or sub
+            if fresh.state is SubmissionState.RUNNING and fresh.claimed_by == wr.worker:
+                store.apply_if_unchanged(fresh, lifecycle.recover(fresh, False, clock.now()) or {})
         raise
     except Exception as exc:  # the probe promises outcomes; a bug must not lose the state
         log.exception("probe crashed on %s", company.name)
@@ -937,6 +946,14 @@ async def _probe_one(wr: WaveRun, company: Company, sub: Submission, claimed: bo
         running = store.submission_by_id(sub.id) or sub  # clicked_at as recorded
         if running.state is not SubmissionState.RUNNING or running.claimed_by != wr.worker:
             return _taken_over(company, running, result)
+        if result.browser_lost:  # no evidence either way: the crash rule, never `failed`
+            lost = lifecycle.lost_browser(running, result.browser_lost, finished)
+            if not store.finish_claimed(sub.id, wr.worker, lost):
+                return _taken_over(company, store.submission_by_id(sub.id) or running, result)
+            return CompanyRun(
+                company.name, company.slug, "browser-lost", str(lost["reason"]),
+                state=str(lost["state"]),
+            )  # fmt: skip
         updates: dict[str, Any] = lifecycle.finish(
             running, result.outcome, result.reason, result.clicked, finished
         )
@@ -995,10 +1012,7 @@ def _interrupted(
 
 
 def _open_wave(ws: Workspace, store: Store, wave_id: int, at: datetime) -> None:
-    with store.engine.connect() as c:
-        from audit.store import waves
-
-        row = c.execute(sa.select(waves).where(waves.c.id == wave_id)).one()
+    row = store.wave_by_id(wave_id)
     if row.opened_at is None or at < row.opened_at:
         values: dict[str, Any] = {"opened_at": at}
         if row.close_at is None:

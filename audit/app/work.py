@@ -146,6 +146,7 @@ async def _work(
             )
             if sub is None:
                 wr.recover_stale()
+                store.release_orphans(wave_id, wr.worker, wr.held, clock.now())
                 planned, others = store.wave_work_left(wave_id, wr.worker)
                 if planned == 0 and others == 0:
                     return

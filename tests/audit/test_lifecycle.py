@@ -124,3 +124,18 @@ def test_a_claim_writes_its_holder_and_first_heartbeat() -> None:
         "claimed_at": NOW,
         "heartbeat_at": NOW,
     }
+
+
+def test_a_lost_browser_ends_by_the_crash_rule_never_failed() -> None:
+    """A browser that went away under a probe is no evidence either way (issue 13)."""
+    from audit.lifecycle import lost_browser
+
+    why = "the browser went away during step fill"
+    before = lost_browser(SUB, why, NOW)
+    assert before["state"] == SubmissionState.PLANNED.value and before["claimed_by"] is None
+    assert before["reason"] == f"recovered: {why} before the submit click"
+    after = lost_browser(CLICKED, why, NOW)
+    assert after["state"] == SubmissionState.UNCERTAIN.value and after["finished_at"] == NOW
+    assert after["reason"].startswith(f"{why} after the submit click; not re-sent")
+    with pytest.raises(LifecycleError):
+        lost_browser(replace(SUB, state=SubmissionState.SUBMITTED), why, NOW)

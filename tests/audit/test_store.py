@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pgserver import PgServer
 
 from audit.errors import StoreError
 from audit.models import Company
@@ -644,3 +645,35 @@ def test_a_version_3_store_is_migrated_to_5_channels_and_keeps_its_submissions(
             )
         )  # fmt: skip
     store.close()
+
+
+def test_a_postgresql_restart_is_ridden_out_and_a_long_outage_is_one_line(
+    pg_server: PgServer, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: `pg_ctl restart -m fast` closes every connection of the pool; the next
+    store calls wait for the server and go on (a claim, its fenced click and finish).
+    Past STORE_OUTAGE_S (here a server that is not there) the call is a StoreError with
+    one line, not a driver traceback."""
+    import audit.store as store_module
+
+    store = Store.open(pg_url)
+    try:
+        now = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+        wid = store.ensure_wave("w", now=now)
+        for i in range(2):
+            cid = store.upsert_company(Company(name=f"R{i}", homepage=f"https://r{i}.example"))
+            store.plan_submission(cid, wid, f"tokr{i}xyz", "x@x", now, site_key=f"r{i}")
+        assert store.claim_next(wid, "w1", None, now) is not None  # the pool holds a connection
+        pg_server.restart()
+        sub = store.claim_next(wid, "w1", None, now)
+        assert sub is not None and store.record_click(sub.id, "w1", now)
+        assert store.finish_claimed(sub.id, "w1", {"state": "submitted", "finished_at": now})
+        assert store.wave_work_left(wid, "w1") == (0, 0)
+    finally:
+        store.close()
+    monkeypatch.setattr(store_module, "STORE_OUTAGE_S", 0.5)
+    gone = Store(sa.create_engine(pg_server.url("nowhere").replace(str(pg_server.port), "9")))
+    with pytest.raises(StoreError, match=r"has been unreachable for \d+ s: .+") as err:
+        gone.wave_work_left(1, "w1")
+    assert "\n" not in str(err.value) and "pg-Test" not in str(err.value)
+    gone.close()
