@@ -317,7 +317,9 @@ class DemoWorld:
             with self.lock:
                 if self.pending == 0:
                     return True
-            threading.Event().wait(0.05)
+            # time.sleep, not a timed Event.wait: under libfaketime (scripts/clock_guard.py)
+            # a wait that can only end by its timeout never ends (sem_clockwait is not faked).
+            time.sleep(0.05)
         return False
 
     # -- mail ------------------------------------------------------------------------
