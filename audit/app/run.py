@@ -788,32 +788,7 @@ async def _mail_one(
         )
     result = await asyncio.shield(asyncio.to_thread(send_inquiry, req))
     finished = clock.now()
-    attempt_id = store.add_attempt(
-        run_id=run_id,
-        submission_id=sub.id,
-        company_id=sub.company_id,
-        wave_id=wave_id,
-        dry_run=False,
-        outcome=result.outcome.value,
-        reason=result.reason,
-        signal=result.signal,
-        url=result.url,
-        fields=[],
-        timings={},
-        started_at=started,
-        finished_at=finished,
-    )
-    for ev in result.evidence:
-        path = ws.root / ev.path
-        if path.is_file():
-            store.add_evidence(
-                ev.kind,
-                ev.path,
-                sha256_file(path),
-                now=finished,
-                submission_id=sub.id,
-                attempt_id=attempt_id,
-            )
+    _record_attempt(wr, sub, result, started, finished)
     running = store.submission_by_id(sub.id) or sub
     if result.retry_later and not running.clicked:
         store.apply(running, lifecycle.defer(running, result.reason, finished))
@@ -843,6 +818,39 @@ async def _mail_one(
         submitted_at=result.submitted_at,
         channel="email",
     )
+
+
+def _record_attempt(
+    wr: WaveRun, sub: Submission, result: ProbeResult, started: datetime, finished: datetime
+) -> None:
+    """One attempt row with its evidence files (a form's probe or an e-mail's sending)."""
+    store, submit = wr.store, wr.opts.submit
+    attempt_id = store.add_attempt(
+        run_id=wr.run_id,
+        submission_id=sub.id,
+        company_id=sub.company_id,
+        wave_id=wr.wave_id,
+        dry_run=not submit,
+        outcome=result.outcome.value,
+        reason=result.reason,
+        signal=result.signal,
+        url=result.url,
+        fields=[f.__dict__ for f in result.fields],
+        timings=result.timings,
+        started_at=started,
+        finished_at=finished,
+    )
+    for ev in result.evidence:
+        path = wr.ws.root / ev.path
+        if path.is_file():
+            store.add_evidence(
+                ev.kind,
+                ev.path,
+                sha256_file(path),
+                now=finished,
+                submission_id=sub.id if submit else None,
+                attempt_id=attempt_id,
+            )
 
 
 def _recover(store: Store, sub: Submission, opts: RunOptions, clock: Clock) -> Submission:
@@ -915,32 +923,7 @@ async def _probe_one(wr: WaveRun, company: Company, sub: Submission, claimed: bo
         )
     finished = clock.now()
     values = {f.role: f.value_sent for f in result.fields if f.value_sent is not None}
-    attempt_id = store.add_attempt(
-        run_id=run_id,
-        submission_id=sub.id,
-        company_id=sub.company_id,
-        wave_id=wr.wave_id,
-        dry_run=not opts.submit,
-        outcome=result.outcome.value,
-        reason=result.reason,
-        signal=result.signal,
-        url=result.url,
-        fields=[f.__dict__ for f in result.fields],
-        timings=result.timings,
-        started_at=started,
-        finished_at=finished,
-    )
-    for ev in result.evidence:
-        path = ws.root / ev.path
-        if path.is_file():
-            store.add_evidence(
-                ev.kind,
-                ev.path,
-                sha256_file(path),
-                now=finished,
-                submission_id=sub.id if opts.submit else None,
-                attempt_id=attempt_id,
-            )
+    _record_attempt(wr, sub, result, started, finished)
     state = sub.state.value
     if opts.submit:
         running = store.submission_by_id(sub.id) or sub  # clicked_at as recorded
