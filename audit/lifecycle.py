@@ -236,16 +236,24 @@ def recover_stale(sub: Submission, now: datetime, why: str = "stopped heartbeati
     if sub.state is not SubmissionState.RUNNING:
         raise LifecycleError(f"submission {sub.id} recovered from a claim while {sub.state}")
     who = f"worker {sub.claimed_by}" if sub.claimed_by else "a run"
+    return _ended_unseen(
+        sub, now, f"{who} {why} after the click; the reply address will tell", f"{who} {why}"
+    )
+
+
+def _ended_unseen(sub: Submission, now: datetime, after_click: str, what: str) -> Change:
+    """A running submission whose end nobody saw: clicked -> uncertain (``after_click``);
+    never clicked -> planned again, unclaimed ("recovered: <what> before the submit click")."""
     if sub.clicked:
         return {
             "state": SubmissionState.UNCERTAIN.value,
             "outcome": Outcome.UNCERTAIN.value,
-            "reason": f"{who} {why} after the click; the reply address will tell",
+            "reason": after_click,
             "finished_at": now,
         }
     return {
         "state": SubmissionState.PLANNED.value,
-        "reason": f"recovered: {who} {why} before the submit click",
+        "reason": f"recovered: {what} before the submit click",
         **_UNCLAIMED,
     }
 
@@ -256,18 +264,9 @@ def lost_browser(sub: Submission, why: str, now: datetime) -> Change:
     uncertain; never clicked -> planned again, unclaimed (nothing left the browser)."""
     if sub.state is not SubmissionState.RUNNING:
         raise LifecycleError(f"submission {sub.id} lost its browser while {sub.state}")
-    if sub.clicked:
-        return {
-            "state": SubmissionState.UNCERTAIN.value,
-            "outcome": Outcome.UNCERTAIN.value,
-            "reason": f"{why} after the submit click; not re-sent (the reply address will tell)",
-            "finished_at": now,
-        }
-    return {
-        "state": SubmissionState.PLANNED.value,
-        "reason": f"recovered: {why} before the submit click",
-        **_UNCLAIMED,
-    }
+    return _ended_unseen(
+        sub, now, f"{why} after the submit click; not re-sent (the reply address will tell)", why
+    )
 
 
 def retry_hint(sub: Submission) -> str:
