@@ -157,7 +157,11 @@ def defer(sub: Submission, reason: str, now: datetime) -> Change:
     planned again: the next run tries it. Never after the submit click."""
     if sub.state is not SubmissionState.RUNNING or sub.clicked:
         raise LifecycleError(f"submission {sub.id} deferred while {sub.state}")
-    return {"state": SubmissionState.PLANNED.value, "reason": f"{reason} (tried again later)"}
+    return {
+        "state": SubmissionState.PLANNED.value,
+        "reason": f"{reason} (tried again later)",
+        **_UNCLAIMED,
+    }
 
 
 def fallback_reason(form: Submission) -> str | None:

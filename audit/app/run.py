@@ -757,7 +757,9 @@ async def _mail_one(
 
     def before_data() -> None:
         # Written before DATA: a crash after this point is never re-sent blindly.
-        store.update_submission(sub.id, clicked_at=clock.now())
+        # Fenced like a form's click: only while this process still holds the claim.
+        if not store.record_click(sub.id, wr.worker, clock.now()):
+            raise ClaimLost(f"the claim on {company.name} was taken over: not sent")
         fault_point("after-click-recorded")
 
     req = MailRequest(
@@ -786,15 +788,19 @@ async def _mail_one(
             state=sub.state,
             channel="email",
         )
-    result = await asyncio.shield(asyncio.to_thread(send_inquiry, req))
+    try:
+        result = await asyncio.shield(asyncio.to_thread(send_inquiry, req))
+    except ClaimLost as exc:  # raised by before_data: nothing was sent
+        now_row = store.submission_by_id(sub.id) or sub
+        return _taken_over(company, now_row, ProbeResult(outcome=Outcome.ERROR, reason=str(exc)))
     finished = clock.now()
     _record_attempt(wr, sub, result, started, finished)
     running = store.submission_by_id(sub.id) or sub
+    updates: dict[str, Any]
     if result.retry_later and not running.clicked:
-        store.apply(running, lifecycle.defer(running, result.reason, finished))
-        state = SubmissionState.PLANNED.value
+        updates = dict(lifecycle.defer(running, result.reason, finished))
     else:
-        updates: dict[str, Any] = lifecycle.finish(
+        updates = lifecycle.finish(
             running, result.outcome, result.reason, result.clicked, finished
         )
         updates.update(
@@ -805,10 +811,11 @@ async def _mail_one(
         )
         if result.submitted_at is not None:
             updates["submitted_at"] = result.submitted_at
-        store.update_submission(sub.id, **updates)
-        state = updates["state"]
-        if state == SubmissionState.SUBMITTED.value:
-            _open_wave(ws, store, wave_id, result.submitted_at or finished)
+    if not store.finish_claimed(sub.id, wr.worker, updates):  # fenced, as the click
+        return _taken_over(company, store.submission_by_id(sub.id) or running, result)
+    state = updates["state"]
+    if state == SubmissionState.SUBMITTED.value:
+        _open_wave(ws, store, wave_id, result.submitted_at or finished)
     return CompanyRun(
         company.name,
         company.slug,
@@ -978,6 +985,7 @@ def _taken_over(company: Company, now_row: Submission, result: ProbeResult) -> C
         f"claim taken over while probing ({result.outcome.value}); now {now_row.state.value}",
         state=now_row.state.value,
         skipped=True,
+        channel=now_row.channel,
     )
 
 

@@ -292,3 +292,41 @@ def test_a_form_that_cannot_be_submitted_falls_back_to_email_once(
     assert str(msg["To"]) == "info@formless.test" and msg["Message-ID"] == mail.sent_message_id
     run_survey(ws, RunOptions(submit=True))
     assert len(smtp.accepted) == 1
+
+
+class _TakeOverAtRcpt(dict[str, str]):
+    """The submission server's RCPT hook: while our run waits for the server's answer to
+    RCPT (before DATA), another process takes the claim over (as a stale-claim recovery
+    would); then the recipient is accepted."""
+
+    def __init__(self, ws: Path) -> None:
+        super().__init__()
+        self.ws = ws
+
+    def get(self, key: str, default: Any = None) -> Any:
+        store = Store.open(f"sqlite:///{self.ws / 'survey.db'}")
+        try:
+            with store.engine.begin() as c:
+                c.exec_driver_sql(
+                    "UPDATE submissions SET claimed_by = 'other-host:1:x' WHERE state = 'running'"
+                )
+        finally:
+            store.close()
+        return default
+
+
+def test_an_inquiry_whose_claim_was_taken_over_before_data_is_not_sent(
+    tmp_path: Path, smtp: SubmissionServer
+) -> None:
+    """The e-mail "click" is fenced like a form's: written only while this process still
+    holds the claim. Taken over before DATA, nothing is sent and the take-over's row
+    stands (not clicked)."""
+    ws = _workspace(tmp_path / "ws", smtp, MAILED[:1])
+    smtp.refuse_rcpt = _TakeOverAtRcpt(ws)
+    summary = run_survey(ws, RunOptions(submit=True))
+    assert [(r.slug, r.channel, r.outcome) for r in summary.results] == [
+        ("acme-mail", "email", "taken-over")
+    ]
+    assert smtp.accepted == []
+    sub = _subs(ws)[("acme-mail", "email")]
+    assert sub.clicked_at is None and sub.claimed_by == "other-host:1:x"
