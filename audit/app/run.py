@@ -800,9 +800,7 @@ async def _mail_one(
     if result.retry_later and not running.clicked:
         updates = dict(lifecycle.defer(running, result.reason, finished))
     else:
-        updates = lifecycle.finish(
-            running, result.outcome, result.reason, result.clicked, finished
-        )
+        updates = lifecycle.finish(running, result.outcome, result.reason, result.clicked, finished)
         updates.update(
             signal=result.signal,
             page_url=result.url,
