@@ -256,6 +256,8 @@ def decode_header_value(value: Any, hint: str | None = None) -> str:
             )
         )
     s = str(value)
+    if s.isascii() and "=?" not in s:  # most header values: nothing to decode
+        return _clean_header(s)
     raw_bytes = s.encode("ascii", "surrogateescape") if _has_surrogates(s) else None
     if raw_bytes is not None:
         # Raw 8-bit in a header (no encoded words): guess the charset.
@@ -516,6 +518,8 @@ def _tidy(text: str) -> str:
 
 
 def _clean_header(s: str) -> str:
+    if "  " not in s and "\t" not in s and "\n" not in s and "\r" not in s and "\xa0" not in s:
+        return s.strip()  # one space at most between words already
     return _WS_RE.sub(" ", s.replace("\r", "").replace("\n", " ")).strip()
 
 

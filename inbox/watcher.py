@@ -34,7 +34,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -119,6 +119,7 @@ class Watcher:
         self._rematched_for: frozenset[Candidate] = frozenset()
         self._window: Window | None = None  # set at the start of each sync
         self._on_event: Callable[[NewMessage], None] | None = None
+        self._eml: evidence.EmlWriter | None = None  # while a part is read
         # Called once the server has answered "+ idling": a fault point for tests that
         # must deliver mail while the watcher is in IDLE (forced, not hoped for).
         self.on_idle: Callable[[], None] | None = None
@@ -185,7 +186,7 @@ class Watcher:
             )
         return stats
 
-    def _rematch_pending(self, rows: list[Any], candidates: list[Candidate]) -> int:
+    def _rematch_pending(self, rows: list[Any], candidates: Sequence[Candidate]) -> int:
         """Try again to match messages waiting for review: a reply can be recorded while
         its submission is still being written. Only messages recorded before the latest
         submission change (and within REMATCH_WINDOW) can match now, so only those are
@@ -200,7 +201,7 @@ class Watcher:
         return assign.rematch(self.store, self.workspace, pending, candidates, self.clock)
 
     def _sync_folder(
-        self, client: IMAPClient, folder: str, candidates: list[Candidate], stats: SyncStats
+        self, client: IMAPClient, folder: str, candidates: Sequence[Candidate], stats: SyncStats
     ) -> None:
         info = client.select_folder(folder, readonly=True)  # EXAMINE
         uidvalidity = int(info[b"UIDVALIDITY"])
@@ -229,7 +230,7 @@ class Watcher:
         folder: str,
         uidvalidity: int,
         batch: list[int],
-        candidates: list[Candidate],
+        candidates: Sequence[Candidate],
         stats: SyncStats,
     ) -> None:
         """The header fields and sizes of up to FETCH_BATCH messages in one FETCH; which of
@@ -255,7 +256,7 @@ class Watcher:
         batch: list[int],
         heads: dict[int, dict[bytes, Any]],
         looks: dict[int, Fetched],
-        candidates: list[Candidate],
+        candidates: Sequence[Candidate],
         stats: SyncStats,
     ) -> None:
         """Fetch the bodies of the messages that can belong to the survey, parse,
@@ -272,39 +273,31 @@ class Watcher:
             u: bytes(d.get(b"BODY[]") or b"")
             for u, d in (client.fetch(small, ["BODY.PEEK[]"]) if small else {}).items()
         }
-        fetched: list[Fetched] = []
-        for uid in batch:
-            data = heads.get(uid)
-            if data is not None:  # None: expunged between SEARCH and FETCH
-                stats.fetched += 1
-                if uid in looks and looks[uid].light is not None:
-                    fetched.append(looks[uid])
-                    continue
-                stats.bodies += 1
-                try:
-                    fetched.append(plan.read_fetched(uid, data, bodies.get(uid)))
-                except TRANSIENT_ERRORS:
-                    raise
-                except Exception:
-                    stats.errors += 1
-                    log.exception("%s UID %d: could not record this message", folder, uid)
+        fetched = plan.read_part(folder, batch, heads, looks, bodies, stats)
         # One query for the batch's duplicates (a rescan after a UIDVALIDITY change, the
         # same message delivered twice, a batch fetched again after a crash); ``known``
         # then takes in the batch's own new messages as they come.
         known = self.store.known_fingerprints({f.fingerprint for f in fetched if f.fingerprint})
         ready: list[Ready] = []
-        for f in fetched:
+        # The part's .eml files are written on two threads while the next messages are
+        # read; all of them are on disk (or failed) before the part is stored.
+        with evidence.EmlWriter(self.workspace) as self._eml:
             try:
-                r = self._prepare(client, f, known, ready, candidates, stats)
-            except TRANSIENT_ERRORS:
-                raise  # the connection is gone: reconnect and catch up from here
-            except Exception:
-                stats.errors += 1
-                log.exception("%s UID %d: could not record this message", folder, f.uid)
-                continue
-            if r is not None:
-                ready.append(r)
-                known.add(r.fingerprint)
+                for f in fetched:
+                    try:
+                        r = self._prepare(client, f, known, ready, candidates, stats)
+                    except TRANSIENT_ERRORS:
+                        raise  # the connection is gone: reconnect and catch up from here
+                    except Exception:
+                        stats.errors += 1
+                        log.exception("%s UID %d: could not record this message", folder, f.uid)
+                        continue
+                    if r is not None:
+                        ready.append(r)
+                        known.add(r.fingerprint)
+            finally:
+                writer, self._eml = self._eml, None
+        ready = writer.written(folder, ready, stats)
         now = self.clock.now()
         for r, msg_id in evidence.record(
             self.store, folder, uidvalidity, batch[-1], ready, now, stats
@@ -318,7 +311,7 @@ class Watcher:
         f: Fetched,
         known: set[str],
         ready: list[Ready],
-        candidates: list[Candidate],
+        candidates: Sequence[Candidate],
         stats: SyncStats,
     ) -> Ready | None:
         """A new message classified, matched and its .eml on disk; None for a duplicate or a
@@ -391,7 +384,11 @@ class Watcher:
                 log.exception("on_event callback failed")
 
     def _match(
-        self, parsed: ParsedMessage, candidates: list[Candidate], at: datetime, batch: list[Ready]
+        self,
+        parsed: ParsedMessage,
+        candidates: Sequence[Candidate],
+        at: datetime,
+        batch: list[Ready],
     ) -> Match | None:
         return assign.match_message(
             parsed, candidates, at, self.store.submission_for_message_ids, batch
@@ -401,7 +398,7 @@ class Watcher:
         self,
         parsed: ParsedMessage,
         m: Match | None,
-        candidates: list[Candidate],
+        candidates: Sequence[Candidate],
         batch: list[Ready],
     ) -> Classification:
         return assign.classify_message(parsed, m, candidates, self.store.thread_kinds, batch)
@@ -412,6 +409,8 @@ class Watcher:
     def _keep_eml(
         self, client: IMAPClient, uid: int, raw: bytes, truncated: bool, size: int
     ) -> tuple[str, str]:
+        if self._eml is not None and not truncated:
+            return self._eml.keep(uid, raw)
         return evidence.keep_eml(
             client, self.workspace, uid, raw, truncated, size, self.body_fetch_cap
         )

@@ -281,6 +281,27 @@ def test_one_bad_message_never_stops_the_loop(
     assert w.sync_once().new == 0  # the checkpoint moved on: no retry loop
 
 
+def test_an_eml_that_cannot_be_written_keeps_its_message_out_of_the_store(
+    mailserver: MailServer, store: Store, tmp_path: Path
+) -> None:
+    """The .eml files are written on threads while the sync reads on (inbox/evidence.py
+    EmlWriter): one that cannot be written (here a folder stands where the file goes)
+    keeps its message out of the store, counted as an error; the others are stored, each
+    with its file on disk."""
+    raws = [_reply(n) for n in range(3)]
+    for raw in raws:
+        mailserver.append(raw)  # stored byte for byte: the .eml's name is known
+    blocked = tmp_path / "evidence" / "mail" / f"{hashlib.sha256(raws[1]).hexdigest()}.eml"
+    blocked.mkdir(parents=True)
+    stats = _watcher(store, mailserver, tmp_path).sync_once()
+    assert (stats.new, stats.errors) == (2, 1), stats
+    rows = _rows(store, messages)
+    assert sorted(r.subject for r in rows) == ["Re: your question 0", "Re: your question 2"]
+    assert all((tmp_path / r.eml_path).is_file() for r in rows)
+    assert len(_rows(store, evidence)) == 2
+    assert not list(blocked.parent.glob("*.part"))
+
+
 class _Killed(BaseException):
     """Stands for SIGKILL: nothing after it runs, no except-Exception handler sees it."""
 
