@@ -22,7 +22,7 @@ naming the file (tests/inbox/test_phrases.py loads them all).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -66,30 +66,16 @@ class Phrase:
 class Phrases:
     by_category: dict[str, tuple[Phrase, ...]]
     languages: tuple[str, ...]
-    # One alternation of every phrase of a category: most lines match no phrase, and one
-    # search of the alternation tells so at the cost of about one phrase instead of all
-    # of them (a sync classifies hundreds of messages a line at a time). The phrases are
-    # searched one by one only when it matches, so ``first`` and ``find`` answer exactly
-    # as before. None: the category's patterns do not combine (then no pre-check).
-    any_of: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
 
     def find(self, category: str, text: str) -> list[Phrase]:
         """The phrases of ``category`` that occur in ``text``."""
-        if not self._may_occur(category, text):
-            return []
         return [p for p in self.by_category.get(category, ()) if p.regex.search(text)]
 
     def first(self, category: str, text: str) -> Phrase | None:
-        if not self._may_occur(category, text):
-            return None
         for p in self.by_category.get(category, ()):
             if p.regex.search(text):
                 return p
         return None
-
-    def _may_occur(self, category: str, text: str) -> bool:
-        rx = self.any_of.get(category)
-        return rx is None or rx.search(text) is not None
 
 
 def parse_phrase_file(name: str, text: str) -> list[Phrase]:
@@ -133,20 +119,4 @@ def phrases() -> Phrases:
             langs.append(items[0].language)
         for p in items:
             found[p.category].append(p)
-    by_category = {k: tuple(v) for k, v in found.items()}
-    return Phrases(by_category, tuple(langs), {k: _alternation(v) for k, v in by_category.items()})
-
-
-def _alternation(items: tuple[Phrase, ...]) -> re.Pattern[str] | None:
-    """One regex that matches where any of ``items`` matches (each compiled alone with
-    IGNORECASE, as they are). None when they do not combine: a group name used twice, a
-    numbered back-reference (its number would change), an inline global flag."""
-    if not items:
-        return None
-    sources = [p.regex.pattern for p in items]
-    if any(re.search(r"\\[1-9]|\(\?P=", s) for s in sources):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{s})" for s in sources), re.IGNORECASE)
-    except re.error:
-        return None
+    return Phrases({k: tuple(v) for k, v in found.items()}, tuple(langs))

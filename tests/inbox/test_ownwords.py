@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from inbox.ownwords import Echo, own_words
@@ -95,35 +93,6 @@ def test_every_phrase_file_loads_in_six_languages() -> None:
     for lang in ("en", "he", "ar", "ru", "fr", "de"):
         cats = {p.category for ps in book.by_category.values() for p in ps if p.language == lang}
         assert {"received", "promise", "ooo", "answer", "signoff", "quote_header"} <= cats, lang
-
-
-def test_the_alternation_pre_check_answers_as_the_phrases_one_by_one() -> None:
-    """Phrases.first/find skip a text no phrase of the category matches, by one search of
-    their alternation: on every line of the reply corpus the answer is the same as
-    searching the phrases one by one, and every shipped category combines."""
-    from dataclasses import replace
-
-    book = phrases()
-    assert all(book.any_of[c] is not None for c in CATEGORIES if book.by_category[c])
-    plain = replace(book, any_of={})
-    corpus = Path(__file__).parent / "corpus" / "eml"
-    lines = {
-        line.strip()
-        for f in sorted(corpus.glob("*.eml"))
-        for line in f.read_bytes().decode("utf-8", "replace").splitlines()
-    }
-    hits = 0
-    for line in lines:
-        for c in CATEGORIES:
-            assert book.first(c, line) == plain.first(c, line), (c, line)
-            assert book.find(c, line) == plain.find(c, line), (c, line)
-            hits += book.first(c, line) is not None
-    assert len(lines) > 2000 and hits > 200
-    # Patterns that cannot be joined (a numbered back-reference) get no pre-check.
-    items = tuple(parse_phrase_file("x.yaml", "language: xx\nreceived: ['(a)b\\1', 'c']\n"))
-    from inbox.phrases import _alternation
-
-    assert _alternation(items) is None
 
 
 @pytest.mark.parametrize(
