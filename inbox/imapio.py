@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -185,6 +186,31 @@ def uid_fetch_lines(imap: imaplib.IMAP4, uid_set: str, items: str) -> list[Any]:
             item = next_line()
 
 
+_INTERNALDATE_RE = re.compile(
+    rb" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
+)
+_MONTHS = {m: i for i, m in enumerate(
+    (b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"), 1
+)}  # fmt: skip
+
+
+def internaldate(text: bytes) -> datetime | None:
+    """An INTERNALDATE (``04-Dec-2026 08:51:14 +0200``, RFC 3501's one form) as an aware
+    UTC datetime; None when it is not in that form (IMAPClient's parser then reads it).
+    A tenth of the stdlib parser's cost, for every message of a sync."""
+    m = _INTERNALDATE_RE.fullmatch(text)
+    month = _MONTHS.get(m.group(2).lower()) if m is not None else None
+    if m is None or month is None:
+        return None
+    day, year, hh, mm, ss, sign, oh, om = m.group(1, 3, 4, 5, 6, 7, 8, 9)
+    try:
+        local = datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
+    except ValueError:
+        return None
+    offset = timedelta(hours=int(oh), minutes=int(om))
+    return local - offset if sign == b"+" else local + offset
+
+
 def parse_header_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:
     """imaplib's data of a UID FETCH (INTERNALDATE, RFC822.SIZE, one header literal) ->
     uid -> values; None when an answer is not of that shape. Pure."""
@@ -211,7 +237,9 @@ def parse_header_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:
             return None
         values = out.setdefault(int(uid.group(1)), {})
         if date is not None:
-            values[b"INTERNALDATE"] = parse_to_datetime(date.group(1), normalise=False)
+            values[b"INTERNALDATE"] = internaldate(date.group(1)) or parse_to_datetime(
+                date.group(1), normalise=False
+            )
         if size is not None:
             values[b"RFC822.SIZE"] = int(size.group(1))
         if lit is not None:
