@@ -14,6 +14,7 @@ import hashlib
 import imaplib
 import logging
 import os
+import queue
 import re
 import ssl
 import threading
@@ -507,3 +508,81 @@ def check_login(mailbox: Mailbox, password: str | None = None) -> str:
         f"{mailbox.user}@{mailbox.host}:{mailbox.resolved_port} ({mailbox.tls}), {idle}, "
         f"watching {', '.join(folders)}"
     )
+
+
+# -- the header FETCHes, a batch ahead ----------------------------------------------------
+class HeaderPrefetch:
+    """A folder's header FETCHes on a second connection of their own, up to ``depth``
+    batches ahead of the sync that reads them (issue 15: the server reads the next
+    batch's header fields from disk while this process parses and stores the current
+    one; one connection cannot overlap them, its answers come in order).
+
+    Iterating gives (batch, heads) in the order of ``batches``. A failure on the second
+    connection (it cannot log in, the folder's UIDVALIDITY is no longer the sync's, the
+    connection drops) is raised where the sync reads the next batch, as the same error, so
+    the sync ends as it would on its own connection: nothing after the last stored batch
+    is taken as seen. ``close`` (or leaving the ``with`` block) stops the thread and logs
+    the second connection out."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        folder: str,
+        uidvalidity: int,
+        batches: list[list[int]],
+        items: list[str],
+        depth: int = 2,
+    ) -> None:
+        self._conn = Connection(conn.mailbox, conn.password, conn.client_class)
+        self._folder, self._uidvalidity = folder, uidvalidity
+        self._batches, self._items = batches, items
+        self._queue: queue.Queue[tuple[list[int], dict[int, dict[bytes, Any]]] | BaseException]
+        self._queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="imap-prefetch", daemon=True)
+
+    def __enter__(self) -> HeaderPrefetch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[tuple[list[int], dict[int, dict[bytes, Any]]]]:
+        for _ in self._batches:
+            got = self._queue.get()
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._conn.drop()  # a FETCH in flight is cut short: its answer is not wanted
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.1)  # a put waiting for room ends
+        self._conn.close()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            client = self._conn.connect()
+            info = client.select_folder(self._folder, readonly=True)  # EXAMINE
+            if int(info[b"UIDVALIDITY"]) != self._uidvalidity:
+                raise imaplib.IMAP4.abort(f"{self._folder}: UIDVALIDITY changed during the sync")
+            for batch in self._batches:
+                if self._stop.is_set() or not self._put(
+                    (batch, fetch_headers(client, batch, self._items))
+                ):
+                    return
+        except BaseException as exc:  # raised in the sync's thread, where it reads
+            self._put(exc)

@@ -112,6 +112,7 @@ class Watcher:
         self.backoff_base_s = BACKOFF_BASE_S
         self.backoff_max_s = BACKOFF_MAX_S
         self.body_fetch_cap = BODY_FETCH_CAP
+        self.fetch_batch = plan.FETCH_BATCH  # UIDs per header FETCH
         self.reconnects = 0
         self.measure_clock_at_start = True  # issue 4 item 7: once per watch()
         self.clock_offset_s: float | None = None
@@ -218,8 +219,17 @@ class Watcher:
             )
         # IMAPClient 4: fetch("N:*") raises; search, then drop UIDs below N.
         uids = plan.uids_from(client.search(["UID", f"{start}:*"]), start)
-        for batch in plan.batches(uids):
-            self._sync_batch(client, folder, uidvalidity, batch, candidates, stats)
+        batches = list(plan.batches(uids, self.fetch_batch))
+        if len(batches) > 1:  # a large sync: the next batches' headers on a second connection
+            with imapio.HeaderPrefetch(
+                self.conn, folder, uidvalidity, batches, plan.HEADER_ITEMS
+            ) as ahead:
+                for batch, heads in ahead:
+                    self._sync_batch(client, folder, uidvalidity, batch, heads, candidates, stats)
+        else:
+            for batch in batches:
+                heads = imapio.fetch_headers(client, batch, plan.HEADER_ITEMS)
+                self._sync_batch(client, folder, uidvalidity, batch, heads, candidates, stats)
         done = plan.checkpoint_after(start, uids, int(info.get(b"UIDNEXT") or 0))
         if checkpoint != (uidvalidity, done):
             self.store.set_checkpoint(folder, uidvalidity, done, self.clock.now())
@@ -230,6 +240,7 @@ class Watcher:
         folder: str,
         uidvalidity: int,
         batch: list[int],
+        heads: dict[int, dict[bytes, Any]],
         candidates: Sequence[Candidate],
         stats: SyncStats,
     ) -> None:
@@ -239,7 +250,6 @@ class Watcher:
         (a message read from its headers only weighs nothing)."""
         if not batch:
             return
-        heads = imapio.fetch_headers(client, batch, plan.HEADER_ITEMS)
         looks = plan.look_at_headers(batch, heads)
         refs = plan.thread_refs(looks)
         thread_ids = self.store.matched_message_ids(refs) if refs else set()
