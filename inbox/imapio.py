@@ -14,7 +14,6 @@ import hashlib
 import imaplib
 import logging
 import os
-import queue
 import re
 import ssl
 import threading
@@ -116,7 +115,19 @@ def fetch_headers(
     rest of a sync's first look (every atom of the echoed field list is a token); these
     answers have one shape, read by ``parse_header_fetch``. On any other shape the batch
     is fetched again through ``client.fetch``."""
-    data = uid_fetch_lines(client._imap, ",".join(str(u) for u in uids), f"({' '.join(items)})")
+    return headers_from(
+        client, uids, items, uid_fetch_lines(client._imap, *fetch_args(uids, items))
+    )
+
+
+def fetch_args(uids: list[int], items: list[str]) -> tuple[str, str]:
+    return ",".join(str(u) for u in uids), f"({' '.join(items)})"
+
+
+def headers_from(
+    client: IMAPClient, uids: list[int], items: list[str], data: list[Any]
+) -> dict[int, dict[bytes, Any]]:
+    """fetch_headers' answer from the FETCH's ``data`` (read by read_uid_fetch)."""
     parsed = parse_header_fetch(data)
     if parsed is None:
         log.debug("unexpected FETCH answer shape; parsing it with IMAPClient")
@@ -143,8 +154,19 @@ def uid_fetch_lines(imap: imaplib.IMAP4, uid_set: str, items: str) -> list[Any]:
     tenth of a sync's CPU. Other untagged answers in between (EXISTS, EXPUNGE, FLAGS) are
     left for the next sync, which finds new and expunged mail by UID anyway. A NO or BAD
     raises imaplib.IMAP4.error, a lost connection IMAP4.abort, as imaplib would."""
-    tag = imap._new_tag()  # type: ignore[attr-defined]
+    return read_uid_fetch(imap, send_uid_fetch(imap, uid_set, items))
+
+
+def send_uid_fetch(imap: imaplib.IMAP4, uid_set: str, items: str) -> bytes:
+    """Send ``UID FETCH uid_set items`` and return its tag; ``read_uid_fetch`` reads its
+    answer. Nothing else may be sent or read on the connection in between."""
+    tag: bytes = imap._new_tag()  # type: ignore[attr-defined]
     imap.send(b"%s UID FETCH %s %s\r\n" % (tag, uid_set.encode("ascii"), items.encode("ascii")))
+    return tag
+
+
+def read_uid_fetch(imap: imaplib.IMAP4, tag: bytes) -> list[Any]:
+    """The answer of the UID FETCH sent as ``tag`` (see uid_fetch_lines)."""
     file: BinaryIO = imap.file  # type: ignore[attr-defined,assignment]
     readline, read = file.readline, file.read
     limit = imaplib._MAXLINE  # type: ignore[attr-defined]
@@ -510,79 +532,36 @@ def check_login(mailbox: Mailbox, password: str | None = None) -> str:
     )
 
 
-# -- the header FETCHes, a batch ahead ----------------------------------------------------
-class HeaderPrefetch:
-    """A folder's header FETCHes on a second connection of their own, up to ``depth``
-    batches ahead of the sync that reads them (issue 15: the server reads the next
-    batch's header fields from disk while this process parses and stores the current
-    one; one connection cannot overlap them, its answers come in order).
+class HeadersAhead:
+    """A folder's batches with their header fields, each next batch's FETCH sent ahead.
 
-    Iterating gives (batch, heads) in the order of ``batches``. A failure on the second
-    connection (it cannot log in, the folder's UIDVALIDITY is no longer the sync's, the
-    connection drops) is raised where the sync reads the next batch, as the same error, so
-    the sync ends as it would on its own connection: nothing after the last stored batch
-    is taken as seen. ``close`` (or leaving the ``with`` block) stops the thread and logs
-    the second connection out."""
+    Iterating gives (batch, heads, ahead). The sync calls ``ahead()`` as soon as it needs
+    the connection no more for the batch (its bodies are in): the next batch's header
+    FETCH is sent then, and the server reads those headers from disk while this process
+    classifies and stores the batch (one connection: its answers come in order, so
+    nothing else may be sent until the next iteration reads that answer). When the sync
+    never calls it (a large body still fetched in slices), it is sent after the batch."""
 
-    def __init__(
+    def __init__(self, client: IMAPClient, batches: list[list[int]], items: list[str]) -> None:
+        self._client, self._batches, self._items = client, batches, items
+        self._sent: bytes | None = None  # the tag of the next batch's FETCH, unread
+
+    def __iter__(
         self,
-        conn: Connection,
-        folder: str,
-        uidvalidity: int,
-        batches: list[list[int]],
-        items: list[str],
-        depth: int = 2,
-    ) -> None:
-        self._conn = Connection(conn.mailbox, conn.password, conn.client_class)
-        self._folder, self._uidvalidity = folder, uidvalidity
-        self._batches, self._items = batches, items
-        self._queue: queue.Queue[tuple[list[int], dict[int, dict[bytes, Any]]] | BaseException]
-        self._queue = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="imap-prefetch", daemon=True)
+    ) -> Iterator[tuple[list[int], dict[int, dict[bytes, Any]], Callable[[], None]]]:
+        imap = self._client._imap
+        for i, batch in enumerate(self._batches):
+            if self._sent is None:
+                heads = fetch_headers(self._client, batch, self._items)
+            else:
+                data = read_uid_fetch(imap, self._sent)
+                self._sent = None
+                heads = headers_from(self._client, batch, self._items, data)
+            following = self._batches[i + 1] if i + 1 < len(self._batches) else None
 
-    def __enter__(self) -> HeaderPrefetch:
-        self._thread.start()
-        return self
+            def ahead(following: list[int] | None = following) -> None:
+                if following is not None and self._sent is None:
+                    self._sent = send_uid_fetch(imap, *fetch_args(following, self._items))
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __iter__(self) -> Iterator[tuple[list[int], dict[int, dict[bytes, Any]]]]:
-        for _ in self._batches:
-            got = self._queue.get()
-            if isinstance(got, BaseException):
-                raise got
-            yield got
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._conn.drop()  # a FETCH in flight is cut short: its answer is not wanted
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                self._queue.get(timeout=0.1)  # a put waiting for room ends
-        self._conn.close()
-
-    def _put(self, item: Any) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        try:
-            client = self._conn.connect()
-            info = client.select_folder(self._folder, readonly=True)  # EXAMINE
-            if int(info[b"UIDVALIDITY"]) != self._uidvalidity:
-                raise imaplib.IMAP4.abort(f"{self._folder}: UIDVALIDITY changed during the sync")
-            for batch in self._batches:
-                if self._stop.is_set() or not self._put(
-                    (batch, fetch_headers(client, batch, self._items))
-                ):
-                    return
-        except BaseException as exc:  # raised in the sync's thread, where it reads
-            self._put(exc)
+            yield batch, heads, ahead
+            ahead()

@@ -220,16 +220,8 @@ class Watcher:
         # IMAPClient 4: fetch("N:*") raises; search, then drop UIDs below N.
         uids = plan.uids_from(client.search(["UID", f"{start}:*"]), start)
         batches = list(plan.batches(uids, self.fetch_batch))
-        if len(batches) > 1:  # a large sync: the next batches' headers on a second connection
-            with imapio.HeaderPrefetch(
-                self.conn, folder, uidvalidity, batches, plan.HEADER_ITEMS
-            ) as ahead:
-                for batch, heads in ahead:
-                    self._sync_batch(client, folder, uidvalidity, batch, heads, candidates, stats)
-        else:
-            for batch in batches:
-                heads = imapio.fetch_headers(client, batch, plan.HEADER_ITEMS)
-                self._sync_batch(client, folder, uidvalidity, batch, heads, candidates, stats)
+        for batch, heads, ahead in imapio.HeadersAhead(client, batches, plan.HEADER_ITEMS):
+            self._sync_batch(client, folder, uidvalidity, batch, heads, candidates, stats, ahead)
         done = plan.checkpoint_after(start, uids, int(info.get(b"UIDNEXT") or 0))
         if checkpoint != (uidvalidity, done):
             self.store.set_checkpoint(folder, uidvalidity, done, self.clock.now())
@@ -243,6 +235,7 @@ class Watcher:
         heads: dict[int, dict[bytes, Any]],
         candidates: Sequence[Candidate],
         stats: SyncStats,
+        ahead: Callable[[], None] = lambda: None,
     ) -> None:
         """The header fields and sizes of up to FETCH_BATCH messages in one FETCH; which of
         them can belong to the survey, from those alone (inbox/relevance.py); then the
@@ -255,8 +248,12 @@ class Watcher:
         thread_ids = self.store.matched_message_ids(refs) if refs else set()
         win = self._window or window(candidates, self.clock.now() - REMATCH_WINDOW)
         plan.choose_light(looks, candidates, win, thread_ids)
-        for part in plan.parts(batch, heads, looks, self.body_fetch_cap):
-            self._sync_part(client, folder, uidvalidity, part, heads, looks, candidates, stats)
+        parts = plan.parts(batch, heads, looks, self.body_fetch_cap)
+        for n, part in enumerate(parts, 1):
+            then = ahead if n == len(parts) else lambda: None  # the last part's bodies in
+            self._sync_part(
+                client, folder, uidvalidity, part, heads, looks, candidates, stats, then
+            )
 
     def _sync_part(
         self,
@@ -268,6 +265,7 @@ class Watcher:
         looks: dict[int, Fetched],
         candidates: Sequence[Candidate],
         stats: SyncStats,
+        then: Callable[[], None],
     ) -> None:
         """Fetch the bodies of the messages that can belong to the survey, parse,
         deduplicate, classify and match them, write their .eml files, then record the
@@ -284,6 +282,8 @@ class Watcher:
             for u, d in (client.fetch(small, ["BODY.PEEK[]"]) if small else {}).items()
         }
         fetched = plan.read_part(folder, batch, heads, looks, bodies, stats)
+        if all(f.raw is not None or f.light is not None for f in fetched):
+            then()  # no body left to fetch (a large or vanished one): the connection is free
         # One query for the batch's duplicates (a rescan after a UIDVALIDITY change, the
         # same message delivered twice, a batch fetched again after a crash); ``known``
         # then takes in the batch's own new messages as they come.
