@@ -6,6 +6,7 @@ in one transaction (one at a time when the batch will not go in whole).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -66,7 +67,7 @@ def message_row(folder: str, uidvalidity: int, r: Ready) -> dict[str, Any]:
         text=parsed.text[:TEXT_STORE_CHARS] if r.eml_path else None,
         size=parsed.size,
         kind=cls.kind.value,
-        kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
+        kind_reasons=_reasons_json(tuple(cls.reasons)),
         helpdesk=cls.helpdesk,
         submission_id=m.submission_id if m else None,
         match_method=m.method.value if m else None,
@@ -80,6 +81,12 @@ def message_row(folder: str, uidvalidity: int, r: Ready) -> dict[str, Any]:
         dkim_domain=r.origin.domain if r.origin else None,
         dkim_evidence=r.origin.evidence_json() if r.origin else None,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _reasons_json(reasons: tuple[str, ...]) -> str:
+    """The reasons as stored (the light rows of a sync share a few: made once each)."""
+    return json.dumps(list(reasons), ensure_ascii=False)
 
 
 def body_values(parsed: ParsedMessage, cls: Classification, origin: Origin) -> dict[str, Any]:

@@ -200,7 +200,7 @@ def _header_fields(fields: dict[str, list[str]], out: ParsedMessage, hint: str |
     out.message_id = _first_msgid(first("message-id"))
     out.in_reply_to = _first_msgid(first("in-reply-to"))
     refs = _MSGID_RE.findall(first("references") or "")
-    out.references = list(dict.fromkeys(r.strip() for r in refs))
+    out.references = _unique([r.strip() for r in refs])
     date_raw = first("date")
     if date_raw:
         try:
@@ -232,7 +232,7 @@ def _header_fields(fields: dict[str, list[str]], out: ParsedMessage, hint: str |
         out.return_path = (m.group(1) if m else rp).strip().lower()
     out.to = _address_list(fields.get("to"), hint)
     out.cc = _address_list(fields.get("cc"), hint)
-    out.recipients = list(dict.fromkeys(out.to + out.cc))
+    out.recipients = _unique(out.to + out.cc)
     out.delivered_to = _address_list(fields.get("delivered-to"), hint)
     out.x_original_to = _address_list(fields.get("x-original-to"), hint)
 
@@ -318,7 +318,7 @@ def _headers(msg: Message, out: ParsedMessage, hint: str | None, problems: list[
     out.message_id = mid
     out.in_reply_to = _first_msgid(msg.get("In-Reply-To"))
     refs = _MSGID_RE.findall(str(msg.get("References") or ""))
-    out.references = list(dict.fromkeys(r.strip() for r in refs))
+    out.references = _unique([r.strip() for r in refs])
     date_raw = msg.get("Date")
     if date_raw:
         try:
@@ -354,7 +354,7 @@ def _addresses(msg: Message, out: ParsedMessage, hint: str | None, problems: lis
         out.return_path = (m.group(1) if m else str(rp)).strip().lower()
     out.to = _address_list(msg.get_all("To"), hint)
     out.cc = _address_list(msg.get_all("Cc"), hint)
-    out.recipients = list(dict.fromkeys(out.to + out.cc))
+    out.recipients = _unique(out.to + out.cc)
     out.delivered_to = _address_list(msg.get_all("Delivered-To"), hint)
     out.x_original_to = _address_list(msg.get_all("X-Original-To"), hint)
 
@@ -375,7 +375,12 @@ def _address_list(values: list[Any] | None, hint: str | None) -> list[str]:
         return []
     texts = [decode_header_value(v, hint) for v in values]
     out = [a.strip().lower() for _n, a in _getaddresses(texts) if a and "@" in a]
-    return list(dict.fromkeys(out))
+    return _unique(out)
+
+
+def _unique(items: list[str]) -> list[str]:
+    """The items in order, each once (most headers hold one address: no dict for it)."""
+    return items if len(items) < 2 else list(dict.fromkeys(items))
 
 
 def _first_msgid(value: Any) -> str | None:
