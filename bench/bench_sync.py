@@ -35,6 +35,7 @@ message).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import pwd
@@ -78,30 +79,67 @@ def is_reply(i: int) -> bool:
     return i % 100 == 7
 
 
-def _message(i: int, when: datetime, tokens: list[str], rng: random.Random) -> bytes:
+_HTML_BLOCK = (
+    '<tr><td style="padding:12px;font-family:Arial,sans-serif;font-size:14px;color:#333">'
+    '<a href="https://shop.example/p/{n}?utm_source=news&amp;utm_medium=email">'
+    '<img src="https://cdn.shop.example/img/{n}.jpg" width="180" alt="Offer {n}"></a>'
+    "<p>Deal {n}: save up to {k}% on selected items this week only. Terms apply.</p></td></tr>\n"
+)
+
+
+def _realistic_body(i: int, rng: random.Random, text: str) -> tuple[str, str]:
+    """(Content-Type header, body) of the sizes real mail has: newsletters and notifications
+    as HTML (10-90 KB), personal mail as a few KB of text, invoices with a PDF attached
+    (base64, 60-200 KB), replies with the quoted inquiry. Average ~45 KB a message."""
+    kind = i % len(SENDERS)
+    if kind in (0, 1):  # newsletter / notification: an HTML body
+        blocks = rng.randint(60, 240) if kind == 0 else rng.randint(20, 60)
+        html = "".join(_HTML_BLOCK.format(n=i * 7 + b, k=10 + b % 60) for b in range(blocks))
+        return "text/html; charset=utf-8", f"<html><body><table>{html}</table></body></html>"
+    if kind == 2:  # personal mail
+        return "text/plain; charset=utf-8", (text + " " * 3 + "\n") * rng.randint(40, 120)
+    # an invoice: a short text and a PDF attachment
+    pdf = base64.encodebytes(rng.randbytes(rng.randint(45_000, 150_000))).decode()
+    return (
+        'multipart/mixed; boundary="inv-b"',
+        f"--inv-b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+        f"--inv-b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+        f'filename="invoice-{i}.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n{pdf}'
+        "--inv-b--\r\n",
+    )
+
+
+def _message(
+    i: int, when: datetime, tokens: list[str], rng: random.Random, realistic: bool = False
+) -> bytes:
     extra = ""
+    ctype = "text/plain; charset=utf-8"
     if is_reply(i):
         t = tokens[rng.randrange(len(tokens))]
         k = tokens.index(t)
         sender, subject = f"service@sync{k}.example", "Re: Question about your services"
         to = f"survey+{t}@{DOMAIN}"
         body = f"Dear Dana,\n\nThank you for your message. Reference CA-{t.upper()}.\n\nYael\n"
+        if realistic:  # the inquiry quoted below the answer, as mail clients do
+            body += "\n> " + "\n> ".join(["I would like to know more about your services."] * 40)
     else:
         s, subj, text = SENDERS[i % len(SENDERS)]
         sender, subject, to = s.format(n=i % 37), subj.format(i=i), f"survey@{DOMAIN}"
         body = (text + "\n") * rng.randint(2, 12)
+        if realistic:
+            ctype, body = _realistic_body(i, rng, text)
         if i % len(SENDERS) < 2:  # newsletters and notifications: bulk senders
             domain = sender.split("@", 1)[1]
             extra = f"List-Unsubscribe: <mailto:unsubscribe@{domain}>\r\n"
     return (
         f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
         f"Date: {format_datetime(when)}\r\nMessage-ID: <bench-{i}@{DOMAIN}>\r\n{extra}"
-        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        + body.replace("\n", "\r\n")
+        f"MIME-Version: 1.0\r\nContent-Type: {ctype}\r\n\r\n"
+        + (body if ctype.startswith("multipart") else body.replace("\n", "\r\n"))
     ).encode()
 
 
-def fill_maildir(server: Any, n: int, tokens: list[str]) -> float:
+def fill_maildir(server: Any, n: int, tokens: list[str], realistic: bool = False) -> float:
     """Write n messages into Maildir/cur, then let Dovecot index them; returns seconds."""
     t0 = time.monotonic()
     rng = random.Random(7)
@@ -111,7 +149,7 @@ def fill_maildir(server: Any, n: int, tokens: list[str]) -> float:
     wave = now - timedelta(days=WAVE_AGE_DAYS)
     reply_step = timedelta(days=WAVE_AGE_DAYS - 1) / max(n, 1)
     # Dovecot creates the Maildir (and its owner) at the first message: APPEND message 0.
-    server.append(_message(0, start, tokens, rng), internaldate=start)
+    server.append(_message(0, start, tokens, rng, realistic), internaldate=start)
     cur = server.maildir / "cur"
     uid = gid = -1
     if os.geteuid() == 0:
@@ -119,7 +157,7 @@ def fill_maildir(server: Any, n: int, tokens: list[str]) -> float:
         uid, gid = mail.pw_uid, mail.pw_gid
     for i in range(1, n):
         when = wave + reply_step * i if is_reply(i) else start + step * i
-        raw = _message(i, when, tokens, rng)
+        raw = _message(i, when, tokens, rng, realistic)
         path = cur / f"{int(when.timestamp())}.M{i}P1.bench,S={len(raw)}:2,S"
         path.write_bytes(raw)
         ts = when.timestamp()
@@ -250,15 +288,19 @@ def _run_child(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def scenario(n: int, tokens: list[str], tmp_root: str | None) -> dict[str, Any]:
-    """One mailbox of ``n`` messages: the bare fetch, then the syncs, each in its process."""
+def scenario(
+    n: int, tokens: list[str], tmp_root: str | None, realistic: bool = False
+) -> dict[str, Any]:
+    """One mailbox of ``n`` messages: the bare fetch, then the syncs, each in its process.
+    ``realistic``: messages of real mail's sizes (_realistic_body) instead of a few
+    hundred bytes each."""
     from audit.demo.mailserver import MailServer
 
     with (
         tempfile.TemporaryDirectory(prefix="bench-sync-", dir=tmp_root) as tmp,
         MailServer() as server,
     ):
-        fill_s = fill_maildir(server, n, tokens)
+        fill_s = fill_maildir(server, n, tokens, realistic)
         db, ws = Path(tmp) / "survey.db", Path(tmp) / "ws"
         ws.mkdir()
         _prepare_store(db, tokens)
@@ -290,6 +332,7 @@ def scenario(n: int, tokens: list[str], tmp_root: str | None) -> dict[str, Any]:
     ratio = scratch["wall_s"] / baseline["wall_s"] if baseline["wall_s"] else None
     return {
         "messages": n,
+        "mailbox": "real-world sizes (~45 KB a message)" if realistic else "small messages",
         "fill_s": round(fill_s, 1),
         "loadavg_before": load_before,
         "loadavg_after": load_after,
@@ -323,6 +366,12 @@ def main() -> int:
     ap.add_argument(
         "--dir", help="where the temporary workspace goes (default: the system's temp folder)"
     )
+    ap.add_argument(
+        "--realistic",
+        action="store_true",
+        help="messages of real mail's sizes (~45 KB) instead of a few hundred bytes; --full "
+        "adds a 20,000-message mailbox of those",
+    )
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -330,12 +379,16 @@ def main() -> int:
         print(json.dumps(child(db, ws, mb, os.environ["BENCH_IMAP_PASSWORD"], float(later))))
         return 0
 
-    sizes = [20_000, 100_000] if args.full else [args.messages]
+    sizes = [(20_000, False), (100_000, False)] if args.full else [(args.messages, False)]
+    if args.full or args.realistic:
+        sizes.append((args.messages if args.realistic and not args.full else 20_000, True))
+        if args.realistic and not args.full:
+            sizes = sizes[-1:]
     tokens = _tokens()
     runs = []
-    for n in sizes:
-        print(f"sync: {n:,} messages (load {loadavg()})", file=sys.stderr, flush=True)
-        runs.append(scenario(n, tokens, args.dir))
+    for n, realistic in sizes:
+        print(f"sync: {n:,} messages, realistic={realistic} (load {loadavg()})", file=sys.stderr)
+        runs.append(scenario(n, tokens, args.dir, realistic))
         print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     emit(
         {

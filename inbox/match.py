@@ -16,6 +16,7 @@ Anything else (or an ambiguous domain) is None: the message goes to the review q
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -52,7 +53,36 @@ class Match:
     detail: str
 
 
-def candidates_from_rows(rows: Iterable[Any]) -> list[Candidate]:
+class Candidates(tuple[Candidate, ...]):
+    """Candidates, with what ``match`` looks up in them made once (by token, our e-mailed
+    inquiries' Message-IDs): a sync matches every message of a mailbox against the same
+    candidates, and building these for each message cost O(candidates) a message.
+    Immutable, so what is made from it stays true."""
+
+    @functools.cached_property
+    def by_token(self) -> dict[str, Candidate]:
+        return {c.token: c for c in self}
+
+    @functools.cached_property
+    def ids(self) -> frozenset[int]:
+        return frozenset(c.submission_id for c in self)
+
+    @functools.cached_property
+    def inquiries(self) -> dict[str, Candidate]:
+        """Our e-mailed inquiries' Message-IDs -> their candidate (the last one wins, as
+        the dict built in match() did)."""
+        return {c.sent_message_id: c for c in self if c.sent_message_id}
+
+    @functools.cached_property
+    def with_reply_address(self) -> tuple[Candidate, ...]:
+        return tuple(c for c in self if c.reply_address)
+
+
+def indexed(candidates: Sequence[Candidate]) -> Candidates:
+    return candidates if isinstance(candidates, Candidates) else Candidates(candidates)
+
+
+def candidates_from_rows(rows: Iterable[Any]) -> Candidates:
     """Rows of Store.all_submissions() -> candidates: submitted or uncertain, or running
     with the submit already clicked (a fast auto-reply can beat the final state write)."""
     out: list[Candidate] = []
@@ -77,7 +107,7 @@ def candidates_from_rows(rows: Iterable[Any]) -> list[Candidate]:
                 sent_message_id=_msgid(getattr(r, "sent_message_id", None)),
             )
         )
-    return out
+    return Candidates(out)
 
 
 def sent_values(values_json: str | None) -> tuple[str, ...]:
@@ -99,9 +129,9 @@ def match(
     at: datetime | None = None,
 ) -> Match | None:
     """The submission ``msg`` answers and how we know, or None (review)."""
-    by_token = {c.token: c for c in candidates}
-    known_ids = {c.submission_id for c in candidates}
-    if msg.message_id and any(c.sent_message_id == msg.message_id for c in candidates):
+    index = indexed(candidates)
+    by_token, known_ids, ours = index.by_token, index.ids, index.inquiries
+    if msg.message_id and msg.message_id in ours:
         return None  # our own e-mailed inquiry (a copy, or a company that sent it back)
 
     # 1. the token in an envelope or header address
@@ -130,13 +160,13 @@ def match(
             if token in by_token:
                 return Match(by_token[token].submission_id, MatchMethod.TOKEN, f"addr in {where}")
         low = (text or "").lower()
-        for c in candidates:
-            if c.reply_address and c.reply_address in low:
-                return Match(c.submission_id, MatchMethod.TOKEN, f"reply address in {where}")
+        if "@" in low:  # every reply address has one
+            for c in index.with_reply_address:
+                if c.reply_address in low:
+                    return Match(c.submission_id, MatchMethod.TOKEN, f"reply address in {where}")
 
     # 3. the thread: our e-mailed inquiry, or a stored, matched message this one answers
     ids = [i for i in [msg.in_reply_to, *reversed(msg.references)] if i]
-    ours = {c.sent_message_id: c for c in candidates if c.sent_message_id}
     for i in ids:
         inquiry = ours.get(_msgid(i) or "")
         if inquiry is not None:

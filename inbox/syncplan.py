@@ -17,6 +17,7 @@ from typing import Any
 
 from audit.errors import InboxError
 from audit.models import MessageKind
+from audit.stats import SyncStats
 from inbox.match import Candidate
 from inbox.parse import ParsedMessage, parse_headers, parse_message
 from inbox.relevance import Window, body_reason, light_kind
@@ -247,6 +248,35 @@ def read_fetched(uid: int, data: Mapping[bytes, Any], body: bytes | None) -> Fet
         if head.message_id:
             f.fingerprint = fingerprint(head, header)
     return f
+
+
+def read_part(
+    folder: str,
+    part: Sequence[int],
+    heads: Heads,
+    looks: Mapping[int, Fetched],
+    bodies: Mapping[int, bytes],
+    stats: SyncStats,
+) -> list[Fetched]:
+    """The part's messages as fetched, in UID order: light ones as looked at, the others
+    read from their bodies (a large one, not in ``bodies``, is fetched later, capped). One
+    that cannot be read is counted as an error and left out."""
+    fetched: list[Fetched] = []
+    for uid in part:
+        data = heads.get(uid)
+        if data is None:  # expunged between SEARCH and FETCH
+            continue
+        stats.fetched += 1
+        if uid in looks and looks[uid].light is not None:
+            fetched.append(looks[uid])
+            continue
+        stats.bodies += 1
+        try:
+            fetched.append(read_fetched(uid, data, bodies.get(uid)))
+        except Exception:
+            stats.errors += 1
+            log.exception("%s UID %d: could not record this message", folder, uid)
+    return fetched
 
 
 def parse_raw(raw: bytes, size: int, truncated: bool) -> ParsedMessage:

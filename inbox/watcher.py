@@ -34,7 +34,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -112,6 +112,7 @@ class Watcher:
         self.backoff_base_s = BACKOFF_BASE_S
         self.backoff_max_s = BACKOFF_MAX_S
         self.body_fetch_cap = BODY_FETCH_CAP
+        self.fetch_batch = plan.FETCH_BATCH  # UIDs per header FETCH
         self.reconnects = 0
         self.measure_clock_at_start = True  # issue 4 item 7: once per watch()
         self.clock_offset_s: float | None = None
@@ -119,6 +120,7 @@ class Watcher:
         self._rematched_for: frozenset[Candidate] = frozenset()
         self._window: Window | None = None  # set at the start of each sync
         self._on_event: Callable[[NewMessage], None] | None = None
+        self._eml: evidence.EmlWriter | None = None  # while a part is read
         # Called once the server has answered "+ idling": a fault point for tests that
         # must deliver mail while the watcher is in IDLE (forced, not hoped for).
         self.on_idle: Callable[[], None] | None = None
@@ -185,7 +187,7 @@ class Watcher:
             )
         return stats
 
-    def _rematch_pending(self, rows: list[Any], candidates: list[Candidate]) -> int:
+    def _rematch_pending(self, rows: list[Any], candidates: Sequence[Candidate]) -> int:
         """Try again to match messages waiting for review: a reply can be recorded while
         its submission is still being written. Only messages recorded before the latest
         submission change (and within REMATCH_WINDOW) can match now, so only those are
@@ -200,7 +202,7 @@ class Watcher:
         return assign.rematch(self.store, self.workspace, pending, candidates, self.clock)
 
     def _sync_folder(
-        self, client: IMAPClient, folder: str, candidates: list[Candidate], stats: SyncStats
+        self, client: IMAPClient, folder: str, candidates: Sequence[Candidate], stats: SyncStats
     ) -> None:
         info = client.select_folder(folder, readonly=True)  # EXAMINE
         uidvalidity = int(info[b"UIDVALIDITY"])
@@ -217,8 +219,9 @@ class Watcher:
             )
         # IMAPClient 4: fetch("N:*") raises; search, then drop UIDs below N.
         uids = plan.uids_from(client.search(["UID", f"{start}:*"]), start)
-        for batch in plan.batches(uids):
-            self._sync_batch(client, folder, uidvalidity, batch, candidates, stats)
+        batches = list(plan.batches(uids, self.fetch_batch))
+        for batch, heads, ahead in imapio.HeadersAhead(client, batches, plan.HEADER_ITEMS):
+            self._sync_batch(client, folder, uidvalidity, batch, heads, candidates, stats, ahead)
         done = plan.checkpoint_after(start, uids, int(info.get(b"UIDNEXT") or 0))
         if checkpoint != (uidvalidity, done):
             self.store.set_checkpoint(folder, uidvalidity, done, self.clock.now())
@@ -229,8 +232,10 @@ class Watcher:
         folder: str,
         uidvalidity: int,
         batch: list[int],
-        candidates: list[Candidate],
+        heads: dict[int, dict[bytes, Any]],
+        candidates: Sequence[Candidate],
         stats: SyncStats,
+        ahead: Callable[[], None] = lambda: None,
     ) -> None:
         """The header fields and sizes of up to FETCH_BATCH messages in one FETCH; which of
         them can belong to the survey, from those alone (inbox/relevance.py); then the
@@ -238,14 +243,17 @@ class Watcher:
         (a message read from its headers only weighs nothing)."""
         if not batch:
             return
-        heads = imapio.fetch_headers(client, batch, plan.HEADER_ITEMS)
         looks = plan.look_at_headers(batch, heads)
         refs = plan.thread_refs(looks)
         thread_ids = self.store.matched_message_ids(refs) if refs else set()
         win = self._window or window(candidates, self.clock.now() - REMATCH_WINDOW)
         plan.choose_light(looks, candidates, win, thread_ids)
-        for part in plan.parts(batch, heads, looks, self.body_fetch_cap):
-            self._sync_part(client, folder, uidvalidity, part, heads, looks, candidates, stats)
+        parts = plan.parts(batch, heads, looks, self.body_fetch_cap)
+        for n, part in enumerate(parts, 1):
+            then = ahead if n == len(parts) else lambda: None  # the last part's bodies in
+            self._sync_part(
+                client, folder, uidvalidity, part, heads, looks, candidates, stats, then
+            )
 
     def _sync_part(
         self,
@@ -255,8 +263,9 @@ class Watcher:
         batch: list[int],
         heads: dict[int, dict[bytes, Any]],
         looks: dict[int, Fetched],
-        candidates: list[Candidate],
+        candidates: Sequence[Candidate],
         stats: SyncStats,
+        then: Callable[[], None],
     ) -> None:
         """Fetch the bodies of the messages that can belong to the survey, parse,
         deduplicate, classify and match them, write their .eml files, then record the
@@ -272,39 +281,33 @@ class Watcher:
             u: bytes(d.get(b"BODY[]") or b"")
             for u, d in (client.fetch(small, ["BODY.PEEK[]"]) if small else {}).items()
         }
-        fetched: list[Fetched] = []
-        for uid in batch:
-            data = heads.get(uid)
-            if data is not None:  # None: expunged between SEARCH and FETCH
-                stats.fetched += 1
-                if uid in looks and looks[uid].light is not None:
-                    fetched.append(looks[uid])
-                    continue
-                stats.bodies += 1
-                try:
-                    fetched.append(plan.read_fetched(uid, data, bodies.get(uid)))
-                except TRANSIENT_ERRORS:
-                    raise
-                except Exception:
-                    stats.errors += 1
-                    log.exception("%s UID %d: could not record this message", folder, uid)
+        fetched = plan.read_part(folder, batch, heads, looks, bodies, stats)
+        if all(f.raw is not None or f.light is not None for f in fetched):
+            then()  # no body left to fetch (a large or vanished one): the connection is free
         # One query for the batch's duplicates (a rescan after a UIDVALIDITY change, the
         # same message delivered twice, a batch fetched again after a crash); ``known``
         # then takes in the batch's own new messages as they come.
         known = self.store.known_fingerprints({f.fingerprint for f in fetched if f.fingerprint})
         ready: list[Ready] = []
-        for f in fetched:
+        # The part's .eml files are written on two threads while the next messages are
+        # read; all of them are on disk (or failed) before the part is stored.
+        with evidence.EmlWriter(self.workspace) as self._eml:
             try:
-                r = self._prepare(client, f, known, ready, candidates, stats)
-            except TRANSIENT_ERRORS:
-                raise  # the connection is gone: reconnect and catch up from here
-            except Exception:
-                stats.errors += 1
-                log.exception("%s UID %d: could not record this message", folder, f.uid)
-                continue
-            if r is not None:
-                ready.append(r)
-                known.add(r.fingerprint)
+                for f in fetched:
+                    try:
+                        r = self._prepare(client, f, known, ready, candidates, stats)
+                    except TRANSIENT_ERRORS:
+                        raise  # the connection is gone: reconnect and catch up from here
+                    except Exception:
+                        stats.errors += 1
+                        log.exception("%s UID %d: could not record this message", folder, f.uid)
+                        continue
+                    if r is not None:
+                        ready.append(r)
+                        known.add(r.fingerprint)
+            finally:
+                writer, self._eml = self._eml, None
+        ready = writer.written(folder, ready, stats)
         now = self.clock.now()
         for r, msg_id in evidence.record(
             self.store, folder, uidvalidity, batch[-1], ready, now, stats
@@ -318,7 +321,7 @@ class Watcher:
         f: Fetched,
         known: set[str],
         ready: list[Ready],
-        candidates: list[Candidate],
+        candidates: Sequence[Candidate],
         stats: SyncStats,
     ) -> Ready | None:
         """A new message classified, matched and its .eml on disk; None for a duplicate or a
@@ -391,7 +394,11 @@ class Watcher:
                 log.exception("on_event callback failed")
 
     def _match(
-        self, parsed: ParsedMessage, candidates: list[Candidate], at: datetime, batch: list[Ready]
+        self,
+        parsed: ParsedMessage,
+        candidates: Sequence[Candidate],
+        at: datetime,
+        batch: list[Ready],
     ) -> Match | None:
         return assign.match_message(
             parsed, candidates, at, self.store.submission_for_message_ids, batch
@@ -401,7 +408,7 @@ class Watcher:
         self,
         parsed: ParsedMessage,
         m: Match | None,
-        candidates: list[Candidate],
+        candidates: Sequence[Candidate],
         batch: list[Ready],
     ) -> Classification:
         return assign.classify_message(parsed, m, candidates, self.store.thread_kinds, batch)
@@ -412,6 +419,8 @@ class Watcher:
     def _keep_eml(
         self, client: IMAPClient, uid: int, raw: bytes, truncated: bool, size: int
     ) -> tuple[str, str]:
+        if self._eml is not None and not truncated:
+            return self._eml.keep(uid, raw)
         return evidence.keep_eml(
             client, self.workspace, uid, raw, truncated, size, self.body_fetch_cap
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,7 +52,20 @@ REPLY_DOMAIN = "replies.example.com"
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """A real SQLite store with three submitted companies in wave-1, submitted 3 days ago."""
-    s = Store.open(f"sqlite:///{tmp_path}/s.db")
+    s = survey_store(tmp_path / "s.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def make_store() -> Callable[[Path], Store]:
+    """``store``'s store at another path, for a second one in the same test."""
+    return survey_store
+
+
+def survey_store(path: Path) -> Store:
+    """The ``store`` fixture's store, at ``path``."""
+    s = Store.open(f"sqlite:///{path}")
     now = datetime.now(UTC)
     wave = s.ensure_wave("wave-1", now=now - timedelta(days=4))
     for slug, name, home, extra, token in SURVEY:
@@ -63,5 +76,4 @@ def store(tmp_path: Path) -> Iterator[Store]:
             state=SubmissionState.SUBMITTED.value,
             submitted_at=now - timedelta(days=3),
         )
-    yield s
-    s.close()
+    return s

@@ -305,3 +305,34 @@ def test_other_fetch_answer_shapes_fall_back(data: list[Any]) -> None:
     from inbox.imapio import parse_header_fetch
 
     assert parse_header_fetch(data) is None
+
+
+def test_the_tight_fetch_reader_gives_what_imaplib_gives(mailserver: MailServer) -> None:
+    """imapio.uid_fetch_lines reads a UID FETCH answer off the connection by itself: on a
+    real Dovecot it gives exactly imaplib's ``uid("FETCH")`` data (header literals, NIL
+    fields, a whole body with a literal and the items after it), leaves the connection in
+    step for the next command, and a refused command raises as imaplib does."""
+    import imaplib
+
+    from inbox.imapio import uid_fetch_lines
+    from inbox.syncplan import HEADER_ITEMS
+
+    _fill(mailserver)
+    mailserver.append(b"Subject: no from, no date\r\n\r\nbody {12}\r\n")  # a brace in a body
+    with mailserver.client() as c:
+        c.select_folder("INBOX", readonly=True)
+        uids = ",".join(str(u) for u in c.search(["ALL"]))
+        imap = c._imap
+        for items in (
+            f"({' '.join(HEADER_ITEMS)})",
+            "(UID BODY.PEEK[HEADER.FIELDS (X-NONE)] RFC822.SIZE)",
+            "(BODY.PEEK[] INTERNALDATE)",
+        ):
+            typ, want = imap.uid("FETCH", uids, items)
+            assert typ == "OK" and want
+            assert uid_fetch_lines(imap, uids, items) == want, items
+        assert c.noop()[0]  # the next command's answer is its own
+        with pytest.raises(imaplib.IMAP4.error, match="BAD|NO"):
+            uid_fetch_lines(imap, uids, "(NOSUCHITEM)")
+        assert c.search(["ALL"])  # still in step after a refusal
+        assert not imap.tagged_commands

@@ -11,14 +11,16 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from imapclient import IMAPClient
 
 from audit.demo.mailserver import MailServer, SmtpEntry
 from audit.errors import AuthError
 from audit.models import Mailbox
-from audit.store import Store, contact_events, evidence, messages, runs
+from audit.store import Store, contact_events, evidence, messages, runs, submissions
 from inbox.watcher import NewMessage, Watcher
 
 pytestmark = pytest.mark.imap
@@ -143,6 +145,80 @@ def test_duplicate_delivery_is_counted_once(
     stats = _watcher(store, mailserver, tmp_path).sync_once()
     assert (stats.new, stats.duplicates) == (2, 2)
     assert len(_rows(store, messages)) == 2 and len(_rows(store, contact_events)) == 2
+
+
+class _CountingClient(IMAPClient):
+    """Counts its connections and the header FETCHes each sends; the connection numbered
+    ``fail_on`` drops (OSError, as a reset would) at its ``fail_at``-th header FETCH."""
+
+    opened = 0
+    header_fetches: dict[int, int] = {}
+    fail_on: int | None = None
+    fail_at = 0
+
+    def _create_IMAP4(self) -> Any:
+        cls = type(self)
+        cls.opened += 1
+        number = cls.opened
+        imap = super()._create_IMAP4()
+        send = imap.send
+
+        def counting_send(data: bytes) -> None:
+            if b"FETCH" in data and b"HEADER.FIELDS" in data:
+                cls.header_fetches[number] = cls.header_fetches.get(number, 0) + 1
+                if number == cls.fail_on and cls.header_fetches[number] >= cls.fail_at:
+                    raise ConnectionResetError("simulated reset of the prefetch connection")
+            send(data)
+
+        imap.send = counting_send
+        return imap
+
+
+def test_a_large_sync_asks_for_the_next_headers_ahead(
+    mailserver: MailServer, store: Store, tmp_path: Path, make_store: Callable[[Path], Store]
+) -> None:
+    """More than one batch of headers: the next batch's header FETCH is sent before the
+    current batch is classified and stored (the server reads those headers meanwhile),
+    and the result is the one a sync in one batch gives: every message once, the same
+    matches. When the connection drops mid-way, the sync stops with the error; what was
+    stored stays, with the checkpoint at its last batch, and the next sync records the
+    rest once."""
+    files = sorted(EML.glob("*.eml"))[:40]
+    for p in files:
+        mailserver.deliver(p.read_bytes(), RCPT)
+    _CountingClient.opened, _CountingClient.header_fetches = 0, {}
+    _CountingClient.fail_on = 1  # the first sync's connection ...
+    _CountingClient.fail_at = 6  # ... drops when it asks for the 6th batch's headers
+    w = _watcher(store, mailserver, tmp_path)
+    w.imap_client_class = _CountingClient
+    w.fetch_batch = 4
+    with pytest.raises(ConnectionResetError):
+        w.sync_once()
+    kept = _rows(store, messages)
+    assert 0 < len(kept) < len(files)
+    checkpoint = store.checkpoint("INBOX")
+    assert checkpoint is not None and checkpoint[1] == max(r.uid for r in kept)
+
+    _CountingClient.fail_on = None
+    stats = w.sync_once()
+    rows = _rows(store, messages)
+    assert stats.new == len(files) - len(kept) and stats.duplicates == 0
+    assert len(rows) == len({r.fingerprint for r in rows}) == len(files)
+    assert _CountingClient.header_fetches[2] == -(-(len(files) - len(kept)) // 4)
+
+    # the same mailbox synced in one batch: the same rows and matches
+    one = make_store(tmp_path / "one.db")
+    _watcher(one, mailserver, tmp_path / "one").sync_once()
+    tokens = {r.id: r.token for r in _rows(store, submissions)}
+    tokens_one = {r.id: r.token for r in _rows(one, submissions)}
+
+    def key(rows: list[sa.Row], tok: dict[int, str]) -> list[tuple[object, ...]]:
+        return sorted(
+            (r.fingerprint, tok.get(r.submission_id), r.kind, r.match_method) for r in rows
+        )
+
+    assert key(_rows(one, messages), tokens_one) == key(rows, tokens)
+    one.close()
 
 
 def test_a_batch_split_by_body_bytes_records_each_message_once(
@@ -279,6 +355,27 @@ def test_one_bad_message_never_stops_the_loop(
     assert len(_rows(store, contact_events)) == 2 and len(_rows(store, evidence)) == 2
     assert all((tmp_path / r.eml_path).is_file() for r in rows)
     assert w.sync_once().new == 0  # the checkpoint moved on: no retry loop
+
+
+def test_an_eml_that_cannot_be_written_keeps_its_message_out_of_the_store(
+    mailserver: MailServer, store: Store, tmp_path: Path
+) -> None:
+    """The .eml files are written on threads while the sync reads on (inbox/evidence.py
+    EmlWriter): one that cannot be written (here a folder stands where the file goes)
+    keeps its message out of the store, counted as an error; the others are stored, each
+    with its file on disk."""
+    raws = [_reply(n) for n in range(3)]
+    for raw in raws:
+        mailserver.append(raw)  # stored byte for byte: the .eml's name is known
+    blocked = tmp_path / "evidence" / "mail" / f"{hashlib.sha256(raws[1]).hexdigest()}.eml"
+    blocked.mkdir(parents=True)
+    stats = _watcher(store, mailserver, tmp_path).sync_once()
+    assert (stats.new, stats.errors) == (2, 1), stats
+    rows = _rows(store, messages)
+    assert sorted(r.subject for r in rows) == ["Re: your question 0", "Re: your question 2"]
+    assert all((tmp_path / r.eml_path).is_file() for r in rows)
+    assert len(_rows(store, evidence)) == 2
+    assert not list(blocked.parent.glob("*.part"))
 
 
 class _Killed(BaseException):
