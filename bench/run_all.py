@@ -107,7 +107,7 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
             la = s["raw"][f"pipeline-{r['concurrency']}"].get("load_after", "")
             v = r.get("values") or {}
             rows.append(
-                f"| submit, {s['sites']} sites, N={r['concurrency']} | {r['forms_per_min']} forms/min; "
+                f"| submit, {r.get('sites', s['sites'])} sites, N={r['concurrency']} | {r['forms_per_min']} forms/min; "
                 f"{r['cpu_s_per_form']} CPU-s/form; Chromium PSS peak {r['peak_pss_chromium_mb']:.0f} MB; "
                 f"values as expected at the sites: {v.get('as_expected', '?')}/{v.get('forms', '?')} "
                 f"| naive script: {r['baseline_forms_per_min']} forms/min, {r['baseline_cpu_s_per_form']} CPU-s/form, "
