@@ -9,8 +9,8 @@ this process. Each measurement runs in a child process, so its CPU (the child pl
 Playwright driver and every Chromium process, reaped: RUSAGE_CHILDREN, cross-checked by
 sampling /proc/PID/stat every 0.5 s) and the peak PSS of its Chromium processes
 (/proc/PID/smaps_rollup, summed, every 2 s: reading it makes the kernel walk each
-process's page tables, which at N=8 took ~6% of a core from the run it measured; see
-_common.TreeSampler) are its own:
+process's page tables: sampling everything every 0.5 s took 3.5 CPU-s a minute at N=8,
+~6% of a core, from the run it measured, now 1.4; see _common.TreeSampler) are its own:
 
 - pipeline N: audit.pipeline.run_survey(RunOptions(submit=True, block_outside=True,
   concurrency=N)) on a fresh workspace (discovery, role analysis, screenshots, evidence,
@@ -32,12 +32,13 @@ script's; at each N, forms/min >= 0.9 x min(N x the tool's sequential forms/min,
 How many sites: the baseline and N=1 run over --sites (16); a level N runs over
 max(--sites, --rounds x N) sites (the first ones of the same world), so that every level
 sends at least --rounds (6) forms per slot: N=2 and N=4 16 and 24 sites, N=8 48. With
-16 sites N=8 was two rounds, where the start (the child's imports, the browser launch:
-~1.3 s) and the last round's slowest form decided a quarter of the wall time, and the
-rate said more about the batch's ends than about the throughput a survey of hundreds of
-companies gets. The sequential rate is the steady one already at 16 forms (the start is
-~2% of its wall). The whole run (naive script, N=1, 2, 4, 8) takes ~5.5 min on a quiet
-machine. --full: 60 sites at every level (the issue's size).
+16 sites N=8 was two rounds, where the start (the child's imports ~0.6 s, the browser
+launch ~0.7 s) and the spread of the last round's finishes (~2.5 s) made a fifth of a
+~18 s wall: the rate said more about the batch's ends than about the throughput a survey
+of hundreds of companies gets. The sequential rate is the steady one already at 16
+forms (the start is ~2% of its wall). The whole run (naive script, N=1, 2, 4, 8) takes
+~8 min, the naive script ~4 of them (16 forms at ~14 s at load 2-3). --full: 60 sites
+at every level (the issue's size).
 """
 
 from __future__ import annotations
