@@ -5,7 +5,7 @@
 Runs `audit run --submit` over local demo sites (bench_submit.py's world, one form at a
 time) in this process and attributes the CPU of the whole process tree (this Python
 process, the Playwright driver, every Chromium process, read from /proc) to what the
-probe was doing: the probe's own steps (``_Probe.mark``) and, inside them, the browser
+probe was doing: the probe's own steps (``Probe.mark``) and, inside them, the browser
 actions named in WRAPPED (exclusive time: a nested wrapped call is its own line). Also
 counts the calls this process sends to the Playwright driver by method (each one a round
 trip, most of them one or more CDP commands). With one form at a time the attribution is
@@ -40,15 +40,15 @@ WRAPPED = (
     ("probes.fill", "paste_text"),
     ("probes.fill", "set_checked"),
     ("probes.fill", "pause"),
-    ("probes.runner", "_Probe.goto"),
-    ("probes.runner", "_Probe.screenshot"),
-    ("probes.runner", "_Probe.save_html"),
-    ("probes.runner", "_Probe.state"),
-    ("probes.runner", "_Probe.verify"),
-    ("probes.runner", "_Probe.read_back"),
-    ("probes.runner", "_Probe.dismiss_cookies"),
-    ("probes.runner", "_Probe.click_submit"),
-    ("probes.runner", "_Probe.close"),
+    ("probes.locate", "goto"),
+    ("probes.locate", "dismiss_cookies"),
+    ("probes.evidence", "screenshot"),
+    ("probes.evidence", "save_html"),
+    ("probes.submit", "form_state"),
+    ("probes.submit", "await_verdict"),
+    ("probes.submit", "click_submit"),
+    ("probes.filling", "read_back"),
+    ("probes.state", "Probe.close"),
     ("probes.runner", "ProbeSession.__aenter__"),
     ("probes.runner", "ProbeSession.__aexit__"),
 )
@@ -168,21 +168,21 @@ def install(ledger: Ledger) -> collections.Counter[str]:
             return inner
 
         setattr(owner, attr, wrap(fn, path))
-        if outer == [] and mod_name == "probes.analyze":  # runner imported them by name
-            import probes.runner as runner
-
-            if hasattr(runner, attr):
-                setattr(runner, attr, getattr(owner, attr))
+        if not outer:  # the step modules that imported it by name
+            for other in ("locate", "filling", "submit", "phone_retry", "runner"):
+                user = importlib.import_module(f"probes.{other}")
+                if getattr(user, attr, None) is fn:
+                    setattr(user, attr, getattr(owner, attr))
 
     from probes import runner
 
-    orig_mark = runner._Probe.mark
+    orig_mark = runner.Probe.mark
 
     def mark(self: Any, step: str) -> None:
         ledger.step(f"step {step}" if step != "end" else "outside a probe")
         orig_mark(self, step)
 
-    runner._Probe.mark = mark  # type: ignore[method-assign]
+    runner.Probe.mark = mark  # type: ignore[method-assign]
 
     methods: collections.Counter[str] = collections.Counter()
     orig_send = _connection.Connection.send_message_to_server

@@ -107,7 +107,7 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
             la = s["raw"][f"pipeline-{r['concurrency']}"].get("load_after", "")
             v = r.get("values") or {}
             rows.append(
-                f"| submit, {s['sites']} sites, N={r['concurrency']} | {r['forms_per_min']} forms/min; "
+                f"| submit, {r.get('sites', s['sites'])} sites, N={r['concurrency']} | {r['forms_per_min']} forms/min; "
                 f"{r['cpu_s_per_form']} CPU-s/form; Chromium PSS peak {r['peak_pss_chromium_mb']:.0f} MB; "
                 f"values as expected at the sites: {v.get('as_expected', '?')}/{v.get('forms', '?')} "
                 f"| naive script: {r['baseline_forms_per_min']} forms/min, {r['baseline_cpu_s_per_form']} CPU-s/form, "
@@ -349,8 +349,10 @@ def write_doc(
         "",
         "- **submit** (`bench/bench_submit.py`): local company sites (audit.demo.sites, English "
         "and Hebrew forms, half found from the homepage) on 127.0.0.1. `pipeline.run_survey(..., "
-        "RunOptions(submit=True, block_outside=True, concurrency=N))` on a fresh workspace per N, "
-        "against a naive Playwright script (same Chromium) that opens, fills and submits one page "
+        "RunOptions(submit=True, block_outside=True, concurrency=N))` on a fresh workspace per N "
+        "(the naive script and N=1 over 16 sites, a level N over max(16, 6 x N): at least six "
+        "forms per slot, so that the start and the last round's slowest form do not decide "
+        "the rate; N=8 over 48), against a naive Playwright script (same Chromium) that opens, fills and submits one page "
         "at a time. Both enter the same values (the template's subject and message with the "
         "reference code; every form the sites received is checked against them: 'values as "
         "expected') with the same human-like timing: 1 s minimum per form, 20-60 ms per "
@@ -362,7 +364,9 @@ def write_doc(
         "rusage and the sum of each process's own CPU sampled from /proc every 0.5 s (Chromium's "
         "zygote children are not all reaped through the tree, so rusage alone undercounts); the "
         "shares in brackets are per kind of process, from the samples. PSS = peak of the sum "
-        "over Chromium processes of /proc/PID/smaps_rollup, sampled every 0.5 s. Goals (issue "
+        "over Chromium processes of /proc/PID/smaps_rollup, sampled every 2 s (reading it is "
+        "not free: the kernel walks each process's page tables; the CPU is sampled every "
+        "0.5 s from /proc/PID/stat). Goals (issue "
         "15): CPU per form <= 0.5 x the naive script's; at N, >= 0.9 x min(N x the tool's own "
         "sequential rate (N=1), cores x 60 / CPU-s per form at N) (issue 6 used the naive "
         "script's rate for the first term: `goal_vs_naive_rate` in the raw results).",

@@ -20,6 +20,9 @@ from probes.state import Probe, short
 log = logging.getLogger(__name__)
 
 MAX_CONFIRM_STEPS = 2  # "check your entries" screens after the first submit click
+VERDICT_POLL_S = 0.25  # the page is looked at this often after a click...
+VERDICT_SETTLE_S = 0.03  # ...and this long after a page load or an answer to a request
+MAX_EARLY_LOOKS = 3  # looks woken by such events per click, before the poll alone
 ASSIST_WAIT_S = 600.0
 
 
@@ -160,12 +163,56 @@ async def await_verdict(
     s = p.settings
     clicked_at = time.monotonic()
     deadline = clicked_at + min(s.timeout_s, 20.0)
+    marks = {"invalid": [], "failure": "", "live": ""} if retry else {}
+    woken = p.capture.answered  # set by an answer to a request sent since the click
+
+    def loaded(_: Any) -> None:  # a page (the confirmation, an error page) has loaded
+        woken.set()
+
+    p.page.on("domcontentloaded", loaded)
+    try:
+        await _watch(p, analysis, view, before, retry, marks, woken, clicked_at, deadline)
+    finally:
+        with contextlib.suppress(Exception):
+            p.page.remove_listener("domcontentloaded", loaded)
+
+
+async def _nap(woken: asyncio.Event, early: bool) -> bool:
+    """Until the next look: VERDICT_POLL_S, or (``early``) sooner when a page loaded or a
+    request was answered, then VERDICT_SETTLE_S for the page's own scripts to show the
+    outcome. True when woken early."""
+    if not early:
+        await asyncio.sleep(VERDICT_POLL_S)
+        woken.clear()
+        return False
+    try:
+        await asyncio.wait_for(woken.wait(), VERDICT_POLL_S)
+    except TimeoutError:
+        woken.clear()
+        return False
+    await asyncio.sleep(VERDICT_SETTLE_S)
+    woken.clear()
+    return True
+
+
+async def _watch(
+    p: Probe,
+    analysis: PageAnalysis,
+    view: FormView,
+    before: dict[str, Any],
+    retry: bool,
+    marks: dict[str, Any],
+    woken: asyncio.Event,
+    clicked_at: float,
+    deadline: float,
+) -> None:
     success_text = p.req.company.overrides.success_text
     state: dict[str, Any] | None = None
     answered_at: float | None = None
-    marks = {"invalid": [], "failure": "", "live": ""} if retry else {}
+    early_looks = MAX_EARLY_LOOKS  # a page that keeps calling its server: polled, no more
     while True:
-        await asyncio.sleep(0.25)
+        if await _nap(woken, early_looks > 0):
+            early_looks -= 1
         state = await form_state(p, analysis, view)
         verdict = verify.decide(p.capture, state, before | marks, success_text, p.page.url)
         if verdict and retry and not verify.answered_here(p.capture, state, before):

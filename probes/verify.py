@@ -19,6 +19,7 @@ validation error when the browser itself refused the form).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -145,9 +146,13 @@ class Capture:
     early: list[Sent] = field(default_factory=list)
     # Earlier attempts (a corrected retry after the server's definite refusal).
     history: list[Sent] = field(default_factory=list)
+    # Set when a request sent after the click is answered (its body read) or fails: the
+    # verdict is looked for then, not only at the next poll (submit.await_verdict).
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     def arm(self) -> None:
         self.armed_at = time.monotonic()
+        self.answered.clear()
 
     def restart(self) -> None:
         """A new attempt: what was sent so far moves to ``history``; watching starts over."""
@@ -189,11 +194,13 @@ class Capture:
                 s.body = (await response.text())[:20000]
             except Exception:  # body gone (navigation) or binary
                 s.body = None
+        self.answered.set()
 
     def on_failed(self, request: Any) -> None:
         s = self.by_request.get(id(request))
         if s is not None:
             s.failure = str(request.failure or "failed")
+            self.answered.set()
 
     def carrying(self) -> list[Sent]:
         """Requests after the click that carried our values (more than one write or
