@@ -494,8 +494,22 @@ def write_doc(
         "of SASL PLAIN, URL-quoted) is absent from the store, WAL, evidence, .eml, reports and logs. |",
         "",
     ]
+    lines += ["", NOTES_MARK, kept_notes()]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines), encoding="utf-8")
+
+
+# Everything on the page after this line is written by hand (analyses, before/after tables,
+# runs taken outside `make bench`) and is kept as it is when the page is written again.
+NOTES_MARK = "<!-- notes below: written by hand, kept by bench/run_all.py -->"
+
+
+def kept_notes() -> str:
+    """The hand-written notes at the end of the current page (after NOTES_MARK), or ''."""
+    if not DOC.is_file():
+        return ""
+    text = DOC.read_text(encoding="utf-8")
+    return text.split(NOTES_MARK, 1)[1].lstrip("\n") if NOTES_MARK in text else ""
 
 
 def main() -> int:
