@@ -78,12 +78,16 @@ def changes_for_worse(
         cols.append("channel")
     now = results.loc[results["wave"] == wave, cols].set_index(["slug", "channel"])
     before = results.loc[results["wave"] == previous, cols].set_index(["slug", "channel"])
+    keys = now.index.intersection(before.index)
+    # Rows as dicts, read once: a .loc lookup per company cost ~70 us, 14 s at 100,000.
+    now_rows = _rows(now)
+    before_rows = _rows(before)
     rank = _tier_rank(tiers)
     limit = {t.name: float(t.seconds) for t in tiers}
     alerts: list[Alert] = []
-    for key in now.index.intersection(before.index):
+    for key in keys:
         slug, channel = key
-        a, b = before.loc[key], now.loc[key]
+        a, b = before_rows[key], now_rows[key]
         name = str(b["company"])
         start = len(alerts)
         if b["status"] == _NOT_SENT_YET:
@@ -152,6 +156,12 @@ def changes_for_worse(
         alerts[start:] = [replace(x, channel=str(channel)) for x in alerts[start:]]
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(alerts, key=lambda x: (order[x.kind], x.company.lower(), x.channel))
+
+
+def _rows(frame: pd.DataFrame) -> dict[Any, dict[str, Any]]:
+    """(slug, channel) -> the row's values; a key seen twice keeps its first row."""
+    frame = frame[~frame.index.duplicated(keep="first")]
+    return frame.to_dict("index")  # type: ignore[return-value]
 
 
 def previous_wave(waves: pd.DataFrame, wave: str) -> str | None:
