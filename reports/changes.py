@@ -18,7 +18,7 @@ A company not sent yet in this wave is never an alert: nothing is known about it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
@@ -86,21 +86,18 @@ def changes_for_worse(
     limit = {t.name: float(t.seconds) for t in tiers}
     alerts: list[Alert] = []
     for key in keys:
-        slug, channel = key
         a, b = before_rows[key], now_rows[key]
-        name = str(b["company"])
-        start = len(alerts)
         if b["status"] == _NOT_SENT_YET:
             continue
+
+        found: list[tuple[str, str, str, str]] = []  # (kind, before, after, detail)
         unanswered = b["status"] in set(REACHABLE_STATUSES) - {"answered"}
         if a["status"] == "answered" and unanswered and not closed:
             so_far = float(b[waited]) if waited in b and not pd.isna(b[waited]) else 0.0
             allowed = limit.get(str(a["tier"]))
             if allowed is not None and so_far > allowed:
-                alerts.append(
-                    Alert(
-                        name,
-                        str(slug),
+                found.append(
+                    (
                         "slower_tier",
                         str(a["tier"]),
                         "no answer yet",
@@ -108,10 +105,8 @@ def changes_for_worse(
                     )
                 )
         elif a["status"] == "answered" and unanswered:
-            alerts.append(
-                Alert(
-                    name,
-                    str(slug),
+            found.append(
+                (
                     "stopped_answering",
                     f"answered ({a['tier']})",
                     str(b["status"]),
@@ -119,10 +114,8 @@ def changes_for_worse(
                 )
             )
         if a["status"] in REACHABLE_STATUSES and b["status"] in ("form_failed", "blocked"):
-            alerts.append(
-                Alert(
-                    name,
-                    str(slug),
+            found.append(
+                (
                     "form_broke",
                     "sent",
                     str(b["status"]),
@@ -132,10 +125,8 @@ def changes_for_worse(
         if a["status"] == "answered" and b["status"] == "answered":
             ta, tb = rank.get(str(a["tier"])), rank.get(str(b["tier"]))
             if ta is not None and tb is not None and tb > ta:
-                alerts.append(
-                    Alert(
-                        name,
-                        str(slug),
+                found.append(
+                    (
                         "slower_tier",
                         str(a["tier"]),
                         str(b["tier"]),
@@ -143,17 +134,16 @@ def changes_for_worse(
                     )
                 )
         if a["promise_kept"] == "kept" and b["promise_kept"] == "broken":
-            alerts.append(
-                Alert(
-                    name,
-                    str(slug),
+            found.append(
+                (
                     "promise_broken",
                     "kept",
                     "broken",
                     f"promise {_text(b['promise'])!r} kept before, broken now",
                 )
             )
-        alerts[start:] = [replace(x, channel=str(channel)) for x in alerts[start:]]
+        company, (slug, channel) = str(b["company"]), key
+        alerts += [Alert(company, str(slug), *f, channel=str(channel)) for f in found]
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(alerts, key=lambda x: (order[x.kind], x.company.lower(), x.channel))
 
