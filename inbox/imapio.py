@@ -31,6 +31,7 @@ from audit.errors import AuthError, InboxError
 from audit.logs import install_secret_filter
 from audit.models import Mailbox
 from inbox.credentials import imap_password, oauth2_token, uses_oauth2
+from inbox.parse import MONTHS
 from inbox.syncplan import aware_utc
 
 log = logging.getLogger(__name__)
@@ -212,9 +213,6 @@ def read_uid_fetch(imap: imaplib.IMAP4, tag: bytes) -> list[Any]:
 _INTERNALDATE_RE = re.compile(
     rb" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
 )
-_MONTHS = {m: i for i, m in enumerate(
-    (b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"), 1
-)}  # fmt: skip
 
 
 def internaldate(text: bytes) -> datetime | None:
@@ -222,7 +220,7 @@ def internaldate(text: bytes) -> datetime | None:
     UTC datetime; None when it is not in that form (IMAPClient's parser then reads it).
     A tenth of the stdlib parser's cost, for every message of a sync."""
     m = _INTERNALDATE_RE.fullmatch(text)
-    month = _MONTHS.get(m.group(2).lower()) if m is not None else None
+    month = MONTHS.get(m.group(2).decode().lower()) if m is not None else None
     if m is None or month is None:
         return None
     day, year, hh, mm, ss, sign, oh, om = m.group(1, 3, 4, 5, 6, 7, 8, 9)
@@ -319,13 +317,13 @@ def keep_eml(
     the same file, and a row never needs its id to find it. A huge message comes as
     ``chunks`` (the whole message, ``raw`` first) and is named once whole.
     """
-    folder = workspace / EML_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"uid-{uid}.{os.getpid()}.part"
     if chunks is None:
         rel, digest = eml_name(raw)
         write_eml(workspace, uid, raw, rel)
         return rel, digest
+    folder = workspace / EML_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"uid-{uid}.{os.getpid()}.part"
     h = hashlib.sha256()
     try:
         with open(tmp, "wb") as fh:

@@ -241,7 +241,7 @@ _DATE_RE = re.compile(
     r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2}) ([A-Za-z]{3}) ([1-9]\d{3}) (\d\d):(\d\d)(?::(\d\d))? "
     r"([+-])(\d\d)(\d\d)\s*(?:\([A-Za-z ]*\))?\s*"
 )
-_MONTHS = {
+MONTHS = {  # month abbreviation, lower case -> number
     m: i
     for i, m in enumerate(
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
@@ -256,7 +256,7 @@ def date_utc(value: str) -> datetime:
     sync reads the Date of every message); any other goes to the stdlib. Raises what the
     stdlib raises for a date it cannot read."""
     m = _DATE_RE.fullmatch(value)
-    month = _MONTHS.get(m.group(2).lower()) if m is not None else None
+    month = MONTHS.get(m.group(2).lower()) if m is not None else None
     if m is not None and month is not None:
         day, year, hh, mm, ss, sign, oh, om = m.group(1, 3, 4, 5, 6, 7, 8, 9)
         try:
