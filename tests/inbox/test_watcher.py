@@ -148,11 +148,13 @@ def test_duplicate_delivery_is_counted_once(
 
 
 class _CountingClient(IMAPClient):
-    """Counts its connections and the header FETCHes each sends; the connection numbered
-    ``fail_on`` drops (OSError, as a reset would) at its ``fail_at``-th header FETCH."""
+    """Counts its connections and the header FETCHes each sends (noted in ``wire`` too, in
+    order); the connection numbered ``fail_on`` drops (OSError, as a reset would) at its
+    ``fail_at``-th header FETCH."""
 
     opened = 0
     header_fetches: dict[int, int] = {}
+    wire: list[str] = []
     fail_on: int | None = None
     fail_at = 0
 
@@ -166,6 +168,7 @@ class _CountingClient(IMAPClient):
         def counting_send(data: bytes) -> None:
             if b"FETCH" in data and b"HEADER.FIELDS" in data:
                 cls.header_fetches[number] = cls.header_fetches.get(number, 0) + 1
+                cls.wire.append("headers")
                 if number == cls.fail_on and cls.header_fetches[number] >= cls.fail_at:
                     raise ConnectionResetError("simulated reset of the prefetch connection")
             send(data)
@@ -175,7 +178,11 @@ class _CountingClient(IMAPClient):
 
 
 def test_a_large_sync_asks_for_the_next_headers_ahead(
-    mailserver: MailServer, store: Store, tmp_path: Path, make_store: Callable[[Path], Store]
+    mailserver: MailServer,
+    store: Store,
+    tmp_path: Path,
+    make_store: Callable[[Path], Store],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """More than one batch of headers: the next batch's header FETCH is sent before the
     current batch is classified and stored (the server reads those headers meanwhile),
@@ -200,7 +207,20 @@ def test_a_large_sync_asks_for_the_next_headers_ahead(
     assert checkpoint is not None and checkpoint[1] == max(r.uid for r in kept)
 
     _CountingClient.fail_on = None
+    _CountingClient.wire = []
+    store_batch = store.add_messages
+
+    def noted(*args: Any, **kw: Any) -> list[int | None]:  # the real store, its calls noted
+        _CountingClient.wire.append("stored")
+        return store_batch(*args, **kw)
+
+    monkeypatch.setattr(store, "add_messages", noted)
     stats = w.sync_once()
+    # every batch but the last is stored after the next one's headers were asked for
+    wire = _CountingClient.wire
+    assert wire[:3] == ["headers", "headers", "stored"], wire
+    assert wire.count("stored") == wire.count("headers")
+    assert all(wire[i + 1] == "headers" for i, x in enumerate(wire[:-2]) if x == "stored")
     rows = _rows(store, messages)
     assert stats.new == len(files) - len(kept) and stats.duplicates == 0
     assert len(rows) == len({r.fingerprint for r in rows}) == len(files)
