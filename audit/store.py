@@ -45,7 +45,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -58,6 +58,7 @@ from audit.models import MAX_SLUG_BYTES, Channel, Company, SubmissionChannel, Su
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 5
+_T = TypeVar("_T")
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -390,6 +391,18 @@ _outage = threading.local()
 _MIGRATION_LOCK = 0x636F6E74_61637421  # "contact!"
 
 
+def _once_more_if_raced(op: Callable[[], _T]) -> _T:
+    """Run ``op`` (a read-then-insert in its own transaction) once more when another
+    process inserted the same unique row between its read and its insert: the second
+    run reads that row. Neither SQLite (its read takes no lock before the insert) nor
+    PostgreSQL (read committed) stops two such transactions from both reading nothing.
+    """
+    try:
+        return op()
+    except sa.exc.IntegrityError:
+        return op()
+
+
 def _riding_out_restarts(method: Callable[..., Any]) -> Callable[..., Any]:
     """A store operation that a database server's restart does not break (PostgreSQL).
 
@@ -630,26 +643,22 @@ class Store:
             domains_json=json.dumps(company.domains),
             config_json=company.model_dump_json(),
         )
-        for attempt in (1, 2):
-            try:
-                with self.tx() as c:
-                    row = c.execute(
-                        sa.select(companies.c.id).where(companies.c.slug == company.slug)
-                    ).first()
-                    if row:
-                        c.execute(
-                            companies.update().where(companies.c.id == row.id).values(**values)
-                        )
-                        return int(row.id)
-                    return int(
-                        c.execute(
-                            companies.insert().values(slug=company.slug, **values)
-                        ).inserted_primary_key[0]
-                    )
-            except sa.exc.IntegrityError:  # workers adding the same company at once
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+
+        def upsert() -> int:
+            with self.tx() as c:
+                row = c.execute(
+                    sa.select(companies.c.id).where(companies.c.slug == company.slug)
+                ).first()
+                if row:
+                    c.execute(companies.update().where(companies.c.id == row.id).values(**values))
+                    return int(row.id)
+                return int(
+                    c.execute(
+                        companies.insert().values(slug=company.slug, **values)
+                    ).inserted_primary_key[0]
+                )
+
+        return _once_more_if_raced(upsert)  # workers adding the same company at once
 
     def company_by_id(self, company_id: int) -> Company:
         """The company as it was last stored (a worker whose companies.yaml lacks it)."""
@@ -666,17 +675,24 @@ class Store:
     def ensure_wave(
         self, name: str, close_at: datetime | None = None, now: datetime | None = None
     ) -> int:
-        with self.tx() as c:
-            row = c.execute(sa.select(waves).where(waves.c.name == name)).first()
-            if row:
-                if close_at is not None and row.close_at != close_at:
-                    c.execute(waves.update().where(waves.c.id == row.id).values(close_at=close_at))
-                return int(row.id)
-            return int(
-                c.execute(
-                    waves.insert().values(name=name, created_at=now or utcnow(), close_at=close_at)
-                ).inserted_primary_key[0]
-            )
+        def ensure() -> int:
+            with self.tx() as c:
+                row = c.execute(sa.select(waves).where(waves.c.name == name)).first()
+                if row:
+                    if close_at is not None and row.close_at != close_at:
+                        c.execute(
+                            waves.update().where(waves.c.id == row.id).values(close_at=close_at)
+                        )
+                    return int(row.id)
+                return int(
+                    c.execute(
+                        waves.insert().values(
+                            name=name, created_at=now or utcnow(), close_at=close_at
+                        )
+                    ).inserted_primary_key[0]
+                )
+
+        return _once_more_if_raced(ensure)  # workers starting the same wave at once
 
     def wave_row(self, name: str) -> sa.Row[Any] | None:
         with self.engine.connect() as c:

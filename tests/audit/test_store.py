@@ -369,6 +369,36 @@ def test_stores_opened_at_once_on_an_empty_database_all_open(store_url: str) -> 
     assert keys == ["schema_version"]
 
 
+@pytest.mark.parametrize("what", ["wave", "company"])
+def test_a_wave_or_company_inserted_by_another_worker_between_read_and_insert_is_taken(
+    store_url: str, store: Store, what: str
+) -> None:
+    """Workers starting one wave at once each read "no such row" and then insert it: the
+    one that inserts second must take the first one's row, not stop on the unique name
+    (a CI run saw `audit work` die with UNIQUE constraint failed: waves.name). Here the
+    other worker's insert is made, on its own connection, just before ours is sent."""
+    other = Store.open(store_url)
+    company = Company(name="Acme", homepage="https://acme.example")
+    table = "waves" if what == "wave" else "companies"
+    theirs: list[int] = []
+
+    def insert_theirs_first(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if not theirs and statement.startswith(f"INSERT INTO {table} "):
+            theirs.append(
+                other.ensure_wave("w1") if what == "wave" else other.upsert_company(company)
+            )
+
+    sa.event.listen(store.engine, "before_cursor_execute", insert_theirs_first)
+    try:
+        ours = store.ensure_wave("w1") if what == "wave" else store.upsert_company(company)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", insert_theirs_first)
+        other.close()
+    assert theirs and ours == theirs[0]
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql(f"select count(*) from {table}").scalar() == 1
+
+
 def _planned(store: Store, n: int) -> list[int]:
     at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     wid = store.ensure_wave("w1", now=at)

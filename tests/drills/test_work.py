@@ -77,18 +77,27 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, what: str) -> 
         time.sleep(0.05)
 
 
+def _kill_the_rest(workers: list[subprocess.Popen[bytes]]) -> None:
+    """Kill the workers still running, so that a failed check leaves none running into
+    the next test (where its Popen, collected, fails that test with a ResourceWarning)."""
+    for proc in workers:
+        if proc.poll() is None:
+            kill_tree(proc)
+
+
 def _store_url(store_url: str, ws: Path) -> str:
     return store_url if store_url.startswith("postgresql") else f"sqlite:///{ws / 'survey.db'}"
 
 
 def test_three_workers_send_every_form_exactly_once(tmp_path: Path, store_url: str) -> None:
     world = start_world(plain_companies(SITES, "work"))
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         ws = tmp_path / "ws"
         url = _store_url(store_url, ws)
         write_workspace(ws, world, browser=quick_browser(2), store=url)
         logs = [tmp_path / f"worker-{i}.log" for i in range(3)]
-        workers = [_work(ws, log) for log in logs]
+        workers += [_work(ws, log) for log in logs]
         for proc, log in zip(workers, logs, strict=True):
             rc = proc.wait(timeout=RUN_TIMEOUT_S)
             text = log.read_text(errors="replace")
@@ -105,6 +114,7 @@ def test_three_workers_send_every_form_exactly_once(tmp_path: Path, store_url: s
         assert all(w["looks"] == "idle" for w in shown), shown
         print(f"workers' claims: {sorted(w['claims'] for w in shown)}")
     finally:
+        _kill_the_rest(workers)
         world.stop()
 
 
@@ -112,16 +122,20 @@ def test_a_worker_killed_mid_wave_never_causes_a_second_form(
     tmp_path: Path, store_url: str
 ) -> None:
     world = start_world(plain_companies(SITES, "wkill"))
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         ws = tmp_path / "ws"
         url = _store_url(store_url, ws)
         write_workspace(ws, world, browser=quick_browser(1), store=url)
         log = tmp_path / "workers.log"
         clicker = _work(ws, log, fault="after-click-recorded")
+        workers.append(clicker)
         clicked = _wait_for(url, clicker, log, "click")
         claimer = _work(ws, log, fault="after-claim")
+        workers.append(claimer)
         claimed = _wait_for(url, claimer, log, "claim")
         survivor = _work(ws, log)
+        workers.append(survivor)
         # mid-wave: the survivor is at work when the other two die
         deadline = time.monotonic() + CEILING_S
         while not any(state == "submitted" for _s, _t, state, *_ in _rows(url)):
@@ -147,6 +161,7 @@ def test_a_worker_killed_mid_wave_never_causes_a_second_form(
         assert all(got[slug] == 1 for slug in others)
         print(f"killed after a click: {clicked} uncertain; after a claim: {claimed} resent once")
     finally:
+        _kill_the_rest(workers)
         world.stop()
 
 
@@ -155,12 +170,14 @@ def test_ctrl_c_stops_a_worker_by_the_rule_of_run(tmp_path: Path) -> None:
     no new claim, the one in flight finishes, exit 130 with no traceback; a second worker
     then sends the rest. Each site receives exactly one form."""
     world = start_world(plain_companies(4, "wint"))
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         ws = tmp_path / "ws"
         url = f"sqlite:///{ws / 'survey.db'}"
         write_workspace(ws, world, browser=quick_browser(1))
         log = tmp_path / "workers.log"
         first = _work(ws, log)
+        workers.append(first)
         _wait_for(url, first, log, "claim")
         os.killpg(first.pid, signal.SIGINT)
         rc = first.wait(timeout=RUN_TIMEOUT_S)
@@ -170,8 +187,10 @@ def test_ctrl_c_stops_a_worker_by_the_rule_of_run(tmp_path: Path) -> None:
         states = Counter(state for _s, _t, state, *_ in _rows(url))
         assert set(states) <= {"planned", "submitted"} and states["submitted"] >= 1, states
         second = _work(ws, log)
+        workers.append(second)
         assert second.wait(timeout=RUN_TIMEOUT_S) == 0, log.read_text(errors="replace")[-3000:]
         assert {state for _s, _t, state, *_ in _rows(url)} == {"submitted"}
         assert all(len(s.received) == 1 for s in world.sites)
     finally:
+        _kill_the_rest(workers)
         world.stop()
