@@ -1340,6 +1340,22 @@ class Store:
                     .values(submission_id=values["submission_id"])
                 )
 
+    def classify_unread_message(self, message_id: int, unread_reasons: str, **values: Any) -> bool:
+        """Store a class worked out later (inbox.assign.classify_unread) on a message that
+        is still unmatched and unclassified (its reasons still ``unread_reasons``): a sync
+        that matched it meanwhile, or review, is never overwritten. True when stored."""
+        with self.tx() as c:
+            done = c.execute(
+                messages.update()
+                .where(
+                    messages.c.id == message_id,
+                    messages.c.submission_id.is_(None),
+                    messages.c.kind_reasons == unread_reasons,
+                )
+                .values(**values)
+            )
+            return bool(done.rowcount)
+
     def message_row(self, message_id: int) -> sa.Row[Any] | None:
         with self.engine.connect() as c:
             return c.execute(sa.select(messages).where(messages.c.id == message_id)).first()

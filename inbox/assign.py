@@ -89,6 +89,44 @@ def classify_message(
         )
 
 
+# An unmatched message read whole is stored by the sync with this one reason: what it
+# reads as (its classification as an unmatched message) is worked out when review first
+# shows it (``classify_unread``), not for each of the thousands a big mailbox can hold.
+UNREAD_REASON = (
+    "unrelated: matched to no submission, so no company's answer; what it reads as is "
+    "worked out when review first shows it"
+)
+UNREAD = Classification(MessageKind.UNRELATED, [UNREAD_REASON])
+UNREAD_JSON = json.dumps([UNREAD_REASON])
+
+
+def classify_unread(store: Store, workspace: Path, rows: Iterable[Any]) -> int:
+    """Classify the ``rows`` (``messages`` rows) that a sync stored unread (UNREAD: matched
+    to nothing, classified later): each read back from its .eml and classified as an
+    unmatched message, the result stored unless the row was matched or classified
+    meanwhile. How many were stored."""
+    done = 0
+    for row in rows:
+        if row.kind_reasons != UNREAD_JSON or row.submission_id is not None or not row.eml_path:
+            continue
+        path = workspace / row.eml_path
+        try:
+            with path.open("rb") as f:
+                parsed = parse_message(f.read(REMATCH_READ_BYTES))
+        except OSError as exc:
+            log.warning("message %d: cannot read %s to classify it: %s", row.id, path, exc)
+            continue
+        cls = classify_message(parsed, None, (), store.thread_kinds)
+        done += store.classify_unread_message(
+            row.id,
+            UNREAD_JSON,
+            kind=cls.kind.value,
+            kind_reasons=json.dumps(cls.reasons, ensure_ascii=False),
+            helpdesk=cls.helpdesk,
+        )
+    return done
+
+
 def rematch(
     store: Store,
     workspace: Path,

@@ -62,9 +62,19 @@ def log_contact(
         return event_id
 
 
+def _classified(ws: Workspace, store: Store, rows: list[Any], again: Any) -> list[Any]:
+    """``rows``, with the unmatched messages a sync left unclassified (what each reads as
+    is worked out on first showing: inbox.assign.classify_unread) classified and stored,
+    read again by ``again()`` when any was."""
+    from inbox.assign import classify_unread
+
+    return list(again()) if classify_unread(store, ws.root, rows) else rows
+
+
 def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
     with session(root) as s:
         store = s.store
+        pending = _classified(s.ws, store, store.messages_for_review(), store.messages_for_review)
         return [
             {
                 "id": m.id,
@@ -76,7 +86,7 @@ def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 "why": (json.loads(m.kind_reasons or "[]") or [""])[0],
                 "parse_error": m.parse_error,
             }
-            for m in store.messages_for_review()
+            for m in pending
         ]
 
 
@@ -93,7 +103,9 @@ def message_list(root: str | os.PathLike[str], wave: str | None = None) -> list[
             if wrow is None:
                 raise ConfigError(f"no wave named {wave!r} in the store")
             wave_id = int(wrow.id)
-        return [_message_entry(m) for m in store.message_listing(wave_id)]
+        rows = store.message_listing(wave_id)
+        rows = _classified(s.ws, store, rows, lambda: store.message_listing(wave_id))
+        return [_message_entry(m) for m in rows]
 
 
 def _message_entry(m: Any) -> dict[str, Any]:
@@ -196,6 +208,7 @@ def review_decide(
                 msg = store.message_row(message_id) or msg
             else:
                 note = " (its body is no longer on the IMAP server: no .eml evidence)"
+        msg = _classified(ws, store, [msg], lambda: [store.message_row(message_id)])[0] or msg
         suggested = suggestion_in(json.loads(msg.kind_reasons or "[]"))
         new_kind = kind or (suggested.value if suggested else None) or msg.kind or "human"
         store.record_review(

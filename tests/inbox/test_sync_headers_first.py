@@ -9,6 +9,7 @@ that records every FETCH it sends to the server (no mock: the server answers the
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -178,15 +179,13 @@ def test_unrelated_bodies_are_not_fetched_and_a_reference_in_the_text_still_matc
     assert w.sync_once().new == 0 and not _bodies_fetched(recording)
 
 
-def test_review_assigning_a_light_message_fetches_its_body_and_keeps_its_eml(
-    mailserver: MailServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    recording: type[RecordingIMAPClient],
-) -> None:
+def _acme_workspace(
+    tmp_path: Path, mailserver: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Store, Any]:
+    """A workspace whose mailbox is ``mailserver``'s, with Acme Bank submitted 3 days ago:
+    its root, its store and the submission."""
     import yaml
 
-    from audit.app.review import review_decide
     from audit.config import load_workspace
     from audit.models import SubmissionState
     from audit.pipeline import init_workspace
@@ -214,6 +213,21 @@ def test_review_assigning_a_light_message_fetches_its_body_and_keeps_its_eml(
     store.update_submission(
         sub.id, state=SubmissionState.SUBMITTED.value, submitted_at=now - timedelta(days=3)
     )
+    return root, store, sub
+
+
+def test_review_assigning_a_light_message_fetches_its_body_and_keeps_its_eml(
+    mailserver: MailServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    recording: type[RecordingIMAPClient],
+) -> None:
+    from audit.app.review import review_decide
+    from audit.config import load_workspace
+
+    root, store, sub = _acme_workspace(tmp_path, mailserver, monkeypatch)
+    ws = load_workspace(root)
+    now = datetime.now(UTC)
     # A person's answer sent as bulk mail from a domain of no company, without the
     # reference: stored from its headers only.
     answer = _msg(
@@ -243,6 +257,64 @@ def test_review_assigning_a_light_message_fetches_its_body_and_keeps_its_eml(
     assert (ev.message_id, ev.submission_id, ev.path) == (row.id, sub.id, after.eml_path)
     [event] = _rows(store, contact_events)
     assert (event.submission_id, event.kind, event.at) == (sub.id, "human", row.internaldate)
+    store.close()
+
+
+def test_an_unmatched_message_read_whole_is_classified_when_review_first_shows_it(
+    mailserver: MailServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person's answer with no reference, from a personal address, after the wave opened:
+    its body is read and kept (it may hold a reference) but it matches nothing. The sync
+    stores it unclassified; `audit review`'s list works out what it reads as (human, as
+    the classifier says of its .eml), stores that once, and assigning it without --kind
+    takes that class. A row matched meanwhile is never overwritten by a late class."""
+    from audit.app.review import message_list, review_decide, review_list
+    from audit.config import load_workspace
+    from inbox import assign
+    from inbox.classify import classify
+    from inbox.parse import parse_message
+
+    root, store, sub = _acme_workspace(tmp_path, mailserver, monkeypatch)
+    ws = load_workspace(root)
+    answer = _msg(
+        "dana.levi@gmail.example",
+        "Your account",
+        "answer-2@gmail.example",
+        "Hi Noa,\r\nthe account costs 30 NIS a month, and I can open it for you "
+        "tomorrow morning at the branch. Do you want me to call you at 10?\r\n"
+        "Best regards,\r\nDana Levi",
+    )
+    mailserver.append(answer, internaldate=datetime.now(UTC) - timedelta(days=1))
+    w = Watcher(store, ws.survey.mailbox, root, password=mailserver.password)
+    assert w.sync_once().bodies == 1
+    [row] = _rows(store, messages)
+    assert row.eml_path and row.submission_id is None and row.review == "pending"
+    assert (row.kind, row.kind_reasons) == ("unrelated", assign.UNREAD_JSON)
+    expected = classify(parse_message((root / row.eml_path).read_bytes()), None)
+    assert "reads as human" in expected.reasons[0]
+
+    [listed] = review_list(root)
+    assert listed["why"] == expected.reasons[0]
+    [stored] = _rows(store, messages)
+    assert (stored.kind, stored.helpdesk) == (expected.kind.value, expected.helpdesk)
+    assert json.loads(stored.kind_reasons) == expected.reasons
+    assert assign.classify_unread(store, root, [stored]) == 0  # once: it is stored
+    assert message_list(root)[0]["why"] == expected.reasons[0]
+
+    result = review_decide(root, row.id, company_name="Acme Bank")
+    assert result == f"message #{row.id} assigned to Acme Bank as human"
+    [event] = _rows(store, contact_events)
+    assert (event.submission_id, event.kind) == (sub.id, "human")
+
+    # a row matched by a sync between a listing's read and its write keeps its match's class
+    store.update_message(
+        row.id, submission_id=None, kind="unrelated", kind_reasons=assign.UNREAD_JSON
+    )
+    [unread] = _rows(store, messages)
+    store.update_message(row.id, submission_id=sub.id, kind="human", kind_reasons='["human"]')
+    assert assign.classify_unread(store, root, [unread]) == 0
+    [kept] = _rows(store, messages)
+    assert (kept.kind, kept.kind_reasons) == ("human", '["human"]')
     store.close()
 
 
