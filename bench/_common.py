@@ -229,8 +229,8 @@ class TreeSampler:
             # Own CPU only: a parent's reaped-children time repeats its children's, which
             # are sampled themselves (counting both counted Chromium two or three times).
             self._cpu[pid] = max(self._cpu.get(pid, 0.0), st[1])
-            if pid not in self._kinds:
-                self._kinds[pid] = _kind(pid)
+            if pid not in self._kinds or (pid == self.root and self._kinds[pid] == "sh"):
+                self._kinds[pid] = _kind(pid)  # the root: read again once its shell execs
             if pss:
                 kb = _pss_kb(pid)
                 all_kb += kb
