@@ -351,7 +351,6 @@ class Watcher:
                 stats.duplicates += 1
                 return None
         m = self._match(parsed, candidates, f.internaldate, ready)
-        # unmatched: classified when review first shows it (assign.classify_unread)
         cls = self._classify(parsed, m, candidates, ready) if m is not None else assign.UNREAD
         now = self.clock.now()
         rel, digest = self._keep_eml(client, f.uid, raw, truncated, f.size)
