@@ -257,7 +257,7 @@ class CpuGroup:
         name = f"contact-audit-bench-{os.getpid()}-{time.monotonic_ns()}"
         for base, v2 in ((Path("/sys/fs/cgroup"), True), (Path("/sys/fs/cgroup/unified"), True),
                          (Path("/sys/fs/cgroup/cpuacct"), False)):  # fmt: skip
-            if not (base / ("cgroup.procs")).exists():
+            if not (base / "cgroup.procs").exists():
                 continue
             try:
                 (base / name).mkdir()

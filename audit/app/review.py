@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -62,19 +63,20 @@ def log_contact(
         return event_id
 
 
-def _classified(ws: Workspace, store: Store, rows: list[Any], again: Any) -> list[Any]:
-    """``rows``, with the unmatched messages a sync left unclassified (what each reads as
-    is worked out on first showing: inbox.assign.classify_unread) classified and stored,
-    read again by ``again()`` when any was."""
+def _classified(ws: Workspace, store: Store, read: Callable[[], list[Any]]) -> list[Any]:
+    """The rows ``read()`` gives, read again after the unmatched messages among them that
+    a sync left unclassified were classified and stored (what each reads as is worked out
+    on first showing: inbox.assign.classify_unread)."""
     from inbox.assign import classify_unread
 
-    return list(again()) if classify_unread(store, ws.root, rows) else rows
+    rows = read()
+    return read() if classify_unread(store, ws.root, rows) else rows
 
 
 def review_list(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
     with session(root) as s:
         store = s.store
-        pending = _classified(s.ws, store, store.messages_for_review(), store.messages_for_review)
+        pending = _classified(s.ws, store, store.messages_for_review)
         return [
             {
                 "id": m.id,
@@ -103,8 +105,7 @@ def message_list(root: str | os.PathLike[str], wave: str | None = None) -> list[
             if wrow is None:
                 raise ConfigError(f"no wave named {wave!r} in the store")
             wave_id = int(wrow.id)
-        rows = store.message_listing(wave_id)
-        rows = _classified(s.ws, store, rows, lambda: store.message_listing(wave_id))
+        rows = _classified(s.ws, store, lambda: store.message_listing(wave_id))
         return [_message_entry(m) for m in rows]
 
 
@@ -195,6 +196,7 @@ def review_decide(
                     else " (this message is matched to no company)"
                 )
             )
+        from inbox.assign import classify_unread
         from inbox.classify import suggestion_in
 
         sub = _submission_for(ws, store, company_name, wave)
@@ -208,7 +210,8 @@ def review_decide(
                 msg = store.message_row(message_id) or msg
             else:
                 note = " (its body is no longer on the IMAP server: no .eml evidence)"
-        msg = _classified(ws, store, [msg], lambda: [store.message_row(message_id)])[0] or msg
+        if classify_unread(store, ws.root, [msg]):  # unread until now: classified first
+            msg = store.message_row(message_id) or msg
         suggested = suggestion_in(json.loads(msg.kind_reasons or "[]"))
         new_kind = kind or (suggested.value if suggested else None) or msg.kind or "human"
         store.record_review(
