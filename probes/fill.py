@@ -20,6 +20,7 @@ import logging
 import random
 import re
 import sys
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -372,10 +373,8 @@ class Gone(Exception):
 
 
 # Finds the element dom.js marked with ``ref``, in the document or its open shadow roots
-# (as Playwright's CSS does), then runs a snippet on it. One round trip: a locator's
-# evaluate costs three (wait for the selector, evaluate on the handle, dispose it) and,
-# measured, ~8x the CPU of a frame.evaluate (bench/profile_submit.py).
-_ON_ELEMENT_JS = """([ref, arg]) => {
+# (as Playwright's CSS does), or null.
+_FIND_JS = """(ref) => {
   const sel = '[data-ca-id="' + CSS.escape(ref) + '"]';
   let el = document.querySelector(sel);
   if (!el) {
@@ -390,14 +389,28 @@ _ON_ELEMENT_JS = """([ref, arg]) => {
       }
     }
   }
-  if (!el) return {gone: true};
-  return {value: (%s)(el, arg)};
+  return el;
 }"""
+
+# Runs a snippet on the element a ref names. One round trip: a locator's evaluate costs
+# three (wait for the selector, evaluate on the handle, dispose it) and, measured, ~8x the
+# CPU of a frame.evaluate (bench/profile_submit.py).
+_ON_ELEMENT_JS = (
+    "([ref, arg]) => { const el = ("
+    + _FIND_JS
+    + ")(ref); return el ? {value: (%s)(el, arg)} : {gone: true}; }"
+)
+# The same over several refs at once: a list of {value} or {gone}.
+_ON_ELEMENTS_JS = (
+    "([refs, arg]) => refs.map((ref) => { const el = ("
+    + _FIND_JS
+    + ")(ref); return el ? {value: (%s)(el, arg)} : {gone: true}; })"
+)
 
 
 @functools.lru_cache(maxsize=64)
-def _on_element_js(snippet: str) -> str:
-    return _ON_ELEMENT_JS % snippet
+def _on_element_js(snippet: str, many: bool = False) -> str:
+    return (_ON_ELEMENTS_JS if many else _ON_ELEMENT_JS) % snippet
 
 
 async def on_element(
@@ -417,28 +430,80 @@ async def on_element(
         await asyncio.sleep(0.1)
 
 
+async def on_elements(frame: Any, refs: list[str], snippet: str, arg: Any = None) -> list[Any]:
+    """``snippet`` run on each element the ``refs`` name, in one round trip: their values,
+    ``GONE`` for an element not there."""
+    out = await frame.evaluate(_on_element_js(snippet, many=True), [refs, arg])
+    return [GONE if x.get("gone") else x.get("value") for x in out]
+
+
+GONE = object()  # on_elements: the element is not there
+
+
+class Lag:
+    """A running estimate, in seconds, of the machine's own time for one step of a
+    person's action: the browser round trips of a key press, or of moving to the next
+    field (the click, the focus). A person's timing is what the page sees between two
+    events; a wait shortened by this estimate keeps it so on a busy machine, where the
+    round trips grow, instead of slowing the person down by the machine's load. Shared by
+    the probes of a process: they share the machine."""
+
+    WEIGHT = 0.25  # of the newest measure
+    MOST = 0.5  # a measure counts up to this (a page's slow handler is not the machine)
+
+    def __init__(self) -> None:
+        self.s = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.s += self.WEIGHT * (min(max(0.0, seconds), self.MOST) - self.s)
+
+    def wait(self, seconds: float) -> float:
+        """What to wait so that the wait and the machine's time make ``seconds``."""
+        return max(0.0, seconds - self.s)
+
+
+_clock = time.monotonic  # (a test's fake clock replaces it)
+KEY_LAG = Lag()  # per character typed, beyond the hold asked of Playwright
+MOVE_LAG = Lag()  # from the end of one field to the first key in the next
+
+
+@dataclass
+class Entered:
+    """What a field holds once typed or pasted and left: its value (None: an element
+    without one) and whether it satisfies its own constraints (``validity.valid``, which
+    fires no ``invalid`` event)."""
+
+    value: Any
+    valid: bool
+
+
 async def type_text(
     page: Any, frame: Any, ref: str, text: str, settings: BrowserSettings, clipboard: bool = True
-) -> None:
+) -> Entered:
     """Focus the field and enter the text as a person does: a short value (a name, an
     address, a phone number, a short subject) typed with real key events and human-ish
     pauses; a long or multi-line text (the message) pasted whole (``paste_text``; the
     browser's clipboard is used unless ``clipboard`` is false: a visible browser in
-    assist mode shares the consultant's)."""
+    assist mode shares the consultant's). What the field holds after, read in the round
+    trip that leaves it."""
+    moved: float | None = _clock()
     loc = frame.locator(selector_for(ref)).first
     try:  # the click scrolls the field into view first (Playwright's actionability)
         await loc.click(timeout=1500)
     except Exception:
+        moved = None  # the click's timeout is not the machine's time
         await loc.focus(timeout=ACTION_TIMEOUT_MS)
     current, multiline = await on_element(frame, ref, _FOCUSED_JS)
     if current:
         await page.keyboard.press("Delete")
+    if moved is not None:
+        MOVE_LAG.add(_clock() - moved)
     if not multiline:
         text = single_line(text)  # a newline in an <input> is Enter: it submits the form
-    if pasted(text) and await paste_text(
-        page, frame, ref, text, own_clipboard(settings) and clipboard
-    ):
-        return
+    if pasted(text):
+        entered = await paste_text(page, frame, ref, text, own_clipboard(settings) and clipboard)
+        if entered:
+            return entered
     lo, hi = settings.typing_delay_ms
     budget = MAX_TYPED_CHARS
     lines = text.replace("\r\n", "\n").split("\n")
@@ -450,9 +515,15 @@ async def type_text(
         await _type(page, typed, lo, hi)
         if rest:
             await page.keyboard.insert_text(rest)
-    await on_element(
-        frame, ref, "(el) => { el.dispatchEvent(new Event('change', {bubbles: true})); }"
-    )
+    return Entered(*await on_element(frame, ref, _CHANGED_JS))
+
+
+# The field typed in: ``change`` fired (the browser fires it on blur, which a person's
+# next click gives), then what it holds.
+_CHANGED_JS = """(el) => {
+  el.dispatchEvent(new Event('change', {bubbles: true}));
+  return [el.value, el.validity ? el.validity.valid : true];
+}"""
 
 
 # The field just clicked: whether it holds text already (then selected, so the next key
@@ -532,7 +603,9 @@ def own_clipboard(settings: BrowserSettings) -> bool:
     return settings.headless and sys.platform.startswith("linux")
 
 
-async def paste_text(page: Any, frame: Any, ref: str, text: str, clipboard: bool = True) -> bool:
+async def paste_text(
+    page: Any, frame: Any, ref: str, text: str, clipboard: bool = True
+) -> Entered | None:
     """Paste ``text`` into the focused field the way a person pastes: the text put on the
     browser's clipboard, then Ctrl+V (Cmd+V), so the page gets what a real paste fires:
     a trusted ``paste`` event whose clipboardData it can read (an editor may take the
@@ -541,8 +614,8 @@ async def paste_text(page: Any, frame: Any, ref: str, text: str, clipboard: bool
     tracker, Vue's v-model, counters and validators see it). Then the field is left
     (``change``, ``blur``: validation on blur runs). Without a clipboard of our own
     (``clipboard`` false, or the copy refused), a scripted paste event and the text
-    inserted in one CDP Input.insertText. False when the page refused the paste
-    (nothing arrived): the caller types instead."""
+    inserted in one CDP Input.insertText. What the field holds after; None when the page
+    refused the paste (nothing arrived): the caller types instead."""
     done = False
     if clipboard:
         async with _clipboard_lock():
@@ -558,13 +631,14 @@ async def paste_text(page: Any, frame: Any, ref: str, text: str, clipboard: bool
         await page.keyboard.insert_text(text)
     # refused: nothing arrived (an element without a value counts what it shows); else
     # the field is left (blur)
-    return bool(await on_element(frame, ref, _ARRIVED_THEN_BLUR_JS))
+    n, value, valid = await on_element(frame, ref, _ARRIVED_THEN_BLUR_JS)
+    return Entered(value, valid) if n else None
 
 
 _ARRIVED_THEN_BLUR_JS = """(el) => {
   const n = ((el.value !== undefined ? el.value : el.textContent) || '').length;
   if (n) el.blur();
-  return n;
+  return [n, el.value, el.validity ? el.validity.valid : true];
 }"""
 
 
@@ -576,9 +650,12 @@ async def _type(page: Any, text: str, lo: int, hi: int) -> None:
         return
     i = 0
     while i < len(text):
-        n = random.randint(1, 4)
-        await page.keyboard.type(text[i : i + n], delay=random.randint(max(lo, 0), hi))
-        i += n
+        chunk = text[i : i + random.randint(1, 4)]
+        each = KEY_LAG.wait(random.randint(max(lo, 0), hi) / 1000)
+        started = _clock()
+        await page.keyboard.type(chunk, delay=each * 1000)
+        KEY_LAG.add((_clock() - started) / len(chunk) - each)
+        i += len(chunk)
 
 
 async def set_checked(frame: Any, ref: str, on: bool) -> bool:
@@ -615,6 +692,7 @@ async def select_value(frame: Any, ref: str, value: str) -> None:
 
 
 async def pause(settings: BrowserSettings) -> None:
+    """A person's pause after a field, which moving to the next one ends (``MOVE_LAG``)."""
     lo, hi = settings.typing_delay_ms
     if hi > 0:
-        await asyncio.sleep(random.uniform(lo, hi) * 4 / 1000)
+        await asyncio.sleep(MOVE_LAG.wait(random.uniform(lo, hi) * 4 / 1000))

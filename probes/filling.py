@@ -152,25 +152,17 @@ async def fill_visible(p: Probe, analysis: PageAnalysis, view: FormView) -> bool
         if plan.kind == "text" and plan.value is not None:
             if (f.get("type") or "") == "checkbox":
                 continue
-            await fill.type_text(p.page, frame, ref, plan.value, p.settings, not p.session.assist)
-            if f["role"] == "email" and "+" in plan.value:
-                ok = await fill.on_element(
-                    frame, ref, "(el) => el.checkValidity ? el.checkValidity() : true"
+            entered = await fill.type_text(
+                p.page, frame, ref, plan.value, p.settings, not p.session.assist
+            )
+            if f["role"] == "email" and "+" in plan.value and not entered.valid:
+                plan = fill.plan_value(f, p.req, None, email_fallback=True)
+                p.filled[ref] = plan
+                entered = await fill.type_text(
+                    p.page, frame, ref, plan.value or "", p.settings, not p.session.assist
                 )
-                if not ok:
-                    plan = fill.plan_value(f, p.req, None, email_fallback=True)
-                    p.filled[ref] = plan
-                    await fill.type_text(
-                        p.page,
-                        frame,
-                        ref,
-                        plan.value or "",
-                        p.settings,
-                        not p.session.assist,
-                    )
-            sent = await fill.on_element(frame, ref, "(el) => el.value")
             if report:
-                report.value_sent = sent
+                report.value_sent = entered.value
         elif plan.kind in ("check", "uncheck"):
             await fill.set_checked(frame, ref, plan.kind == "check")
             if report:
@@ -194,11 +186,14 @@ async def read_back(p: Probe, analysis: PageAnalysis, view: FormView) -> str | N
     frame = analysis.frame_of(view)
     fields = {f["ref"]: f for f in view.fields}
     ours = 0
-    for ref, plan in list(p.filled.items()):
-        f = fields.get(ref)
-        if f is None or plan.kind == "skip":
-            continue
-        actual = await read_field(frame, plan.value if plan.kind == "radio" else ref)
+    planned = [
+        (ref, plan) for ref, plan in p.filled.items() if ref in fields and plan.kind != "skip"
+    ]
+    values = await read_fields(
+        frame, [(plan.value if plan.kind == "radio" else ref) for ref, plan in planned]
+    )
+    for (ref, plan), actual in zip(planned, values, strict=True):
+        f = fields[ref]
         if actual is GONE:
             continue
         problem = fill.readback_problem(f, plan, actual)
@@ -227,25 +222,25 @@ async def read_back(p: Probe, analysis: PageAnalysis, view: FormView) -> str | N
     return None
 
 
-GONE = object()
+GONE = fill.GONE
+_VALUE_JS = "(el) => (el.type === 'checkbox' || el.type === 'radio') ? el.checked : el.value"
 
 
 async def read_field(frame: Any, ref: str | None) -> Any:
     """A field's value (checked state for a checkbox or radio), or GONE."""
-    if not ref:
-        return GONE
+    return (await read_fields(frame, [ref]))[0]
+
+
+async def read_fields(frame: Any, refs: list[str | None]) -> list[Any]:
+    """Each field's value (checked state for a checkbox or radio), or GONE, in one round
+    trip."""
+    named = [ref for ref in refs if ref]
     try:
-        return await fill.on_element(
-            frame,
-            ref,
-            "(el) => (el.type === 'checkbox' || el.type === 'radio') ? el.checked : el.value",
-            wait_s=0,
-        )
-    except fill.Gone:
-        return GONE
+        values = iter(await fill.on_elements(frame, named, _VALUE_JS) if named else [])
     except Exception as exc:
-        log.debug("read back %s: %s", ref, exc)
-        return GONE
+        log.debug("read back %s: %s", named, exc)
+        values = iter([GONE] * len(named))
+    return [next(values) if ref else GONE for ref in refs]
 
 
 async def _still_readonly(frame: Any, ref: str, f: dict[str, Any]) -> bool:
