@@ -98,9 +98,7 @@ def test_a_lag_estimate_follows_the_machine_and_ignores_a_page_handlers_stall() 
     assert lag.wait(0.01) == 0.0 and lag.wait(1.0) == pytest.approx(1.0 - lag.s)
 
 
-def test_the_pause_after_a_field_leaves_room_for_reaching_the_next(
-    clock, monkeypatch
-) -> None:
+def test_the_pause_after_a_field_leaves_room_for_reaching_the_next(clock, monkeypatch) -> None:
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
