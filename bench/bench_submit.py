@@ -1,6 +1,6 @@
 """Benchmark: submission throughput of `audit run --submit` against a naive Playwright script.
 
-    .venv/bin/python bench/bench_submit.py [--sites 16] [--rounds 6] [--concurrency 1,2,4,8]
+    .venv/bin/python bench/bench_submit.py [--sites 16] [--rounds 10] [--concurrency 1,2,4,8]
                                            [--full]
 
 Local company sites (audit.demo.sites.DemoWorld, companies that never reply; English and
@@ -31,13 +31,16 @@ script's; at each N, forms/min >= 0.9 x min(N x the tool's sequential forms/min,
 
 How many sites: the baseline and N=1 run over --sites (16); a level N runs over
 max(--sites, --rounds x N) sites (the first ones of the same world), so that every level
-sends at least --rounds (6) forms per slot: N=2 and N=4 16 and 24 sites, N=8 48. With
+sends at least --rounds (10) forms per slot: N=2, 4 and 8 over 20, 40 and 80 sites. With
 16 sites N=8 was two rounds, where the start (the child's imports ~0.6 s, the browser
 launch ~0.7 s) and the spread of the last round's finishes (~2.5 s) made a fifth of a
 ~18 s wall: the rate said more about the batch's ends than about the throughput a survey
-of hundreds of companies gets. The sequential rate is the steady one already at 16
-forms (the start is ~2% of its wall). The whole run (naive script, N=1, 2, 4, 8) takes
-~8 min, the naive script ~4 of them (16 forms at ~14 s at load 2-3). --full: 60 sites
+of hundreds of companies gets. In the last round the slots finish one by one, each
+within a form's time of the others (3.5-4 s at N=4), and wait for the last: about half a
+form per slot, 7% of N=4's wall with 6 rounds, ~4% with 10. The sequential rate is the
+steady one already at 16 forms (the start is ~2% of its wall). The whole run (naive
+script, N=1, 2, 4, 8) takes ~9 min, the naive script ~4 of them (16 forms at ~14 s at
+load 2-3). --full: 60 sites
 at every level (the issue's size).
 """
 
@@ -234,7 +237,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sites", type=int, default=16)
     ap.add_argument(
-        "--rounds", type=int, default=6, help="a level N runs over max(sites, rounds x N) sites"
+        "--rounds", type=int, default=10, help="a level N runs over max(sites, rounds x N) sites"
     )
     ap.add_argument("--concurrency", default="1,2,4,8")
     ap.add_argument("--min-fill", type=float, default=1.0)

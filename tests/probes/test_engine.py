@@ -402,3 +402,60 @@ def test_inspect_missing_file_and_url(tmp_path, site_server, settings):
     out = asyncio.run(inspect_targets([str(tmp_path / "nope.html"), site.url("/")], settings))
     assert out[0]["error"].startswith("no such file")
     assert out[1] == {"target": site.url("/"), "forms": [], "contact_form": None, "error": None}
+
+
+SEEN = """<script>
+document.getElementById('seen').value =
+  'cookie=' + document.cookie + ';storage=' + localStorage.getItem('visited');
+document.cookie = 'visited=yes; path=/';
+localStorage.setItem('visited', 'yes');
+</script>"""
+
+
+def test_the_next_company_gets_the_spare_context_made_while_filling_and_nothing_of_the_last(
+    tmp_path, site_server, settings, make_request
+):
+    """A company's context and blank page are made while the previous company is being
+    filled (Chromium's new renderer process then starts off the next company's clock), and
+    they are new: the second visit to a site that set a cookie and local storage on the
+    first sees neither. The spare left when the run ends is closed."""
+    page = contact().replace(
+        '<button type="submit">',
+        '<input type="hidden" id="seen" name="seen"><button type="submit">',
+    )
+    write(tmp_path, "contact.html", page.replace("</body>", SEEN + "</body>"))
+    site = site_server(tmp_path)
+    reqs = [make_request(site.url("/contact.html")) for _ in range(2)]
+
+    async def go() -> tuple[list, list, list, list]:
+        async with ProbeSession(settings, block_outside=True) as s:
+            made: list = []  # every context the session made, in order
+            used: list = []  # the context each probe got
+            new_context, fresh_context = s._new_context, s.fresh_context
+
+            async def counted(browser):
+                context, blank = await new_context(browser)
+                made.append(context)
+                return context, blank
+
+            async def recorded():
+                context, blank = await fresh_context()
+                used.append(context)
+                return context, blank
+
+            s._new_context, s.fresh_context = counted, recorded  # type: ignore[method-assign]
+            results = []
+            for req in reqs:
+                results.append(await s.probe(req))
+                assert s._spare is not None  # begun when that company's filling started
+                await asyncio.wait_for(asyncio.shield(s._spare), 30)
+            await s._drop_spare()
+            left = list(s._browser.contexts)
+            return results, made, used, left
+
+    results, made, used, left = asyncio.run(go())
+    assert [r.outcome for r in results] == [Outcome.SUBMITTED, Outcome.SUBMITTED]
+    assert len(made) == 3 and used == made[:2]  # the second company took the first spare
+    assert left == []  # both companies' contexts closed after them, the last spare dropped
+    seen = [form_of(body)["seen"] for _path, _headers, body in site.posts]
+    assert seen == ["cookie=;storage=null", "cookie=;storage=null"]
