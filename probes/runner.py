@@ -259,9 +259,10 @@ async def run_probe(p: Probe) -> None:
         return
     p.mark("verify")
     await verify_sent(p, analysis, view, before)
-    p.mark("evidence")
-    await evidence.screenshot(p, "screenshot_after", "screenshot_after.png")
-    await evidence.save_html(p)
+    p.mark("evidence")  # the viewport and the page's HTML of one moment, taken together
+    await asyncio.gather(
+        evidence.screenshot(p, "screenshot_after", "screenshot_after.png"), evidence.save_html(p)
+    )
     evidence.save_request(p)
 
 
