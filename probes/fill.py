@@ -392,15 +392,9 @@ _FIND_JS = """(ref) => {
   return el;
 }"""
 
-# Runs a snippet on the element a ref names. One round trip: a locator's evaluate costs
-# three (wait for the selector, evaluate on the handle, dispose it) and, measured, ~8x the
-# CPU of a frame.evaluate (bench/profile_submit.py).
-_ON_ELEMENT_JS = (
-    "([ref, arg]) => { const el = ("
-    + _FIND_JS
-    + ")(ref); return el ? {value: (%s)(el, arg)} : {gone: true}; }"
-)
-# The same over several refs at once: a list of {value} or {gone}.
+# Runs a snippet on each element the refs name: a list of {value} or {gone}. One round
+# trip: a locator's evaluate costs three (wait for the selector, evaluate on the handle,
+# dispose it) and, measured, ~8x the CPU of a frame.evaluate (bench/profile_submit.py).
 _ON_ELEMENTS_JS = (
     "([refs, arg]) => refs.map((ref) => { const el = ("
     + _FIND_JS
@@ -409,20 +403,20 @@ _ON_ELEMENTS_JS = (
 
 
 @functools.lru_cache(maxsize=64)
-def _on_element_js(snippet: str, many: bool = False) -> str:
-    return (_ON_ELEMENTS_JS if many else _ON_ELEMENT_JS) % snippet
+def _on_elements_js(snippet: str) -> str:
+    return _ON_ELEMENTS_JS % snippet
 
 
 async def on_element(
     frame: Any, ref: str, snippet: str, arg: Any = None, wait_s: float = ACTION_TIMEOUT_MS / 1000
 ) -> Any:
-    """``snippet`` (``(el, arg) => ...``, may be async) run on the element marked ``ref``,
+    """``snippet`` (``(el, arg) => ...``, synchronous) run on the element marked ``ref``,
     in one round trip. An element not there (a script re-rendering the form) is looked
     for again for up to ``wait_s``, then Gone is raised."""
-    js = _on_element_js(snippet)
+    js = _on_elements_js(snippet)
     deadline = asyncio.get_running_loop().time() + wait_s
     while True:
-        out = await frame.evaluate(js, [ref, arg])
+        out = (await frame.evaluate(js, [[ref], arg]))[0]
         if out and not out.get("gone"):
             return out.get("value")
         if asyncio.get_running_loop().time() >= deadline:
@@ -433,7 +427,7 @@ async def on_element(
 async def on_elements(frame: Any, refs: list[str], snippet: str, arg: Any = None) -> list[Any]:
     """``snippet`` run on each element the ``refs`` name, in one round trip: their values,
     ``GONE`` for an element not there."""
-    out = await frame.evaluate(_on_element_js(snippet, many=True), [refs, arg])
+    out = await frame.evaluate(_on_elements_js(snippet), [refs, arg])
     return [GONE if x.get("gone") else x.get("value") for x in out]
 
 
@@ -502,7 +496,7 @@ async def type_text(
         text = single_line(text)  # a newline in an <input> is Enter: it submits the form
     if pasted(text):
         entered = await paste_text(page, frame, ref, text, own_clipboard(settings) and clipboard)
-        if entered:
+        if entered is not None:
             return entered
     lo, hi = settings.typing_delay_ms
     budget = MAX_TYPED_CHARS

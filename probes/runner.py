@@ -172,10 +172,13 @@ class ProbeSession:
         spare, self._spare = self._spare, None
         if spare is None:
             return
+        # One still being made is not waited for (a dying browser may never answer); a
+        # context the browser makes after that goes with the browser, which is closing.
         spare.cancel()
-        with contextlib.suppress(BaseException):
-            made = await spare
-            if made is not None:
+        outcome: list[Any] = await asyncio.gather(spare, return_exceptions=True)
+        made = outcome[0]
+        if isinstance(made, tuple):
+            with contextlib.suppress(Exception):
                 await asyncio.wait_for(made[0].close(), 10)
 
     def _lock(self, url: str) -> asyncio.Lock:
