@@ -38,6 +38,9 @@ from probes.submit import ASSIST_WAIT_S, MAX_CONFIRM_STEPS
 log = logging.getLogger(__name__)
 
 REOPEN_PAUSES_S = (1.0, 2.0, 4.0)  # a browser that went away is opened again, or given up
+# The longest a company waits for the one started just before it to have its page loaded
+# and its form found (``ProbeSession._take_turn``).
+START_SPACING_S = 1.0
 
 
 class ProbeSession:
@@ -56,9 +59,12 @@ class ProbeSession:
         self._site_locks: dict[str, asyncio.Lock] = {}
         self._reopening: asyncio.Lock | None = None
         self._lost = False  # the browser stopped answering (see _still_there)
-        # The next company's context and blank page, made while the companies in flight
+        # The next companies' contexts and blank pages, made while the companies in flight
         # are being filled (headless only: a visible browser would show an empty window).
-        self._spare: asyncio.Future[tuple[Any, Any] | None] | None = None
+        self._spares: list[asyncio.Future[tuple[Any, Any] | None]] = []
+        self._in_flight = 0  # probes begun and not ended
+        self._to_come: int | None = None  # probes the caller will still ask for (expect)
+        self._started: asyncio.Event | None = None  # set once the last begun has its form
 
     async def __aenter__(self) -> ProbeSession:
         self._pw = await async_playwright().start()
@@ -75,7 +81,7 @@ class ProbeSession:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._drop_spare()
+        await self._drop_spares()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._browser.close(), 15)
         with contextlib.suppress(Exception):
@@ -107,7 +113,7 @@ class ProbeSession:
         self._reopening = self._reopening or asyncio.Lock()
         problem = ""
         async with self._reopening:
-            await self._drop_spare()  # made by the browser that went away
+            await self._drop_spares()  # made by the browser that went away
             for pause in (0.0, *REOPEN_PAUSES_S):
                 if self.connected:
                     return
@@ -128,25 +134,50 @@ class ProbeSession:
                     problem = str(exc)
             raise ProbeError(f"the browser went away and cannot be opened again: {problem}")
 
+    def expect(self, companies: int) -> None:
+        """The caller will ask for ``companies`` more probes (a hint: no spare context is
+        made for a company that will not come; without it, one per company in flight)."""
+        self._to_come = companies
+
     async def fresh_context(self) -> tuple[Any, Any]:
-        """A fresh context and its blank page for the next company: the spare when there
-        is one (``prepare_spare``), so starting Chromium's new renderer process (~0.1 s
-        alone, ~0.3 s with four companies at once) is off the company's clock. Either
-        way the context is new and unused: cookies and storage are never shared."""
-        spare, self._spare = self._spare, None
-        if spare is not None:
+        """A fresh context and its blank page for the next company: a spare when there is
+        one (``prepare_spare``; a ready one first), so starting Chromium's new renderer
+        process (~0.1 s alone, ~0.3 s with four companies at once) is off the company's
+        clock. Either way the context is new and unused: cookies and storage are never
+        shared."""
+        while self._spares:
+            spare = next((f for f in self._spares if f.done()), self._spares[0])
+            self._spares.remove(spare)
             made = await spare
             if made is not None:
                 return made
         return await self._new_context(self._browser)
 
     def prepare_spare(self) -> None:
-        """Begin the next company's context and page, unless one is ready or on its way.
-        Called when a company's filling starts: its browser work is then mostly done, and
-        its typing leaves the machine room (begun with the navigation, the spare slowed
-        it). Headless only: a visible browser would show an empty window."""
-        if self._spare is None and self.settings.headless and not self.assist:
-            self._spare = asyncio.ensure_future(self._make_spare(self._browser))
+        """Begin contexts and pages for the companies that will follow the ones in flight:
+        one per company in flight, ready or on its way (two that end together both find
+        one), never more than the companies still to come (``expect``). Called when a
+        company's filling starts: its browser work is then mostly done, and its typing
+        leaves the machine room (begun with the navigation, the spare slowed it).
+        Headless only: a visible browser would show an empty window. A blank context
+        costs ~23 MB (PSS)."""
+        if not self.settings.headless or self.assist:
+            return
+        wanted = self._in_flight if self._to_come is None else min(self._in_flight, self._to_come)
+        while len(self._spares) < wanted:
+            self._spares.append(asyncio.ensure_future(self._make_spare(self._browser)))
+
+    async def _take_turn(self, found: asyncio.Event) -> None:
+        """Companies start one after another: each once the company begun before it has
+        its page loaded and its form found (its event is set then, or when its
+        probe ends: ``found``), or after START_SPACING_S. Four page loads begun at one
+        instant share the CPU and each takes about four times as long; the companies then
+        stay in step (typing together, submitting together) for rounds. A company that
+        starts while the last one is past its page waits for nothing."""
+        before, self._started = self._started, found
+        if before is not None and not before.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(before.wait(), START_SPACING_S)
 
     async def _new_context(self, browser: Any) -> tuple[Any, Any]:
         context = await browser.new_context(
@@ -167,19 +198,20 @@ class ProbeSession:
             log.debug("no spare context: %s", short(exc))
             return None
 
-    async def _drop_spare(self) -> None:
-        """The spare closed (the session ends, or its browser went away)."""
-        spare, self._spare = self._spare, None
-        if spare is None:
+    async def _drop_spares(self) -> None:
+        """The spares closed (the session ends, or its browser went away)."""
+        spares, self._spares = self._spares, []
+        if not spares:
             return
         # One still being made is not waited for (a dying browser may never answer); a
         # context the browser makes after that goes with the browser, which is closing.
-        spare.cancel()
-        outcome: list[Any] = await asyncio.gather(spare, return_exceptions=True)
-        made = outcome[0]
-        if isinstance(made, tuple):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(made[0].close(), 10)
+        for spare in spares:
+            spare.cancel()
+        outcome: list[Any] = await asyncio.gather(*spares, return_exceptions=True)
+        for made in outcome:
+            if isinstance(made, tuple):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(made[0].close(), 10)
 
     def _lock(self, url: str) -> asyncio.Lock:
         port = urlsplit(url).port  # one site = host and port, as pipeline._site_key has it
@@ -195,7 +227,11 @@ class ProbeSession:
             await self._reopen()
         async with self._lock(req.company.start_url):
             job = Probe(self, req, result)
+            self._in_flight += 1
+            if self._to_come is not None:
+                self._to_come = max(0, self._to_come - 1)
             try:
+                await self._take_turn(job.found)
                 await asyncio.wait_for(run_probe(job), budget)
             except TimeoutError:
                 if result.clicked:
@@ -213,6 +249,8 @@ class ProbeSession:
                     result.outcome = Outcome.ERROR
                     result.reason = f"{job.step}: {short(exc)}"
             finally:
+                job.found.set()
+                self._in_flight -= 1
                 step = job.step
                 await job.close()
             settled = result.outcome in (Outcome.SUBMITTED, Outcome.FILLED)
@@ -243,6 +281,7 @@ async def run_probe(p: Probe) -> None:
     analysis, view = found
     family = analysis.captcha_for(view)  # here only with --assist
     p.mark("fill")
+    p.found.set()  # the next company may start
     p.session.prepare_spare()
     filled = await fill_and_check(p, analysis, view)
     if filled is None:

@@ -71,6 +71,7 @@ class Probe:
         self.postings: set[str] = set()  # public-posting form kinds seen and left alone
         self.stepped = False  # a "Next" was pressed (earlier steps may leave the DOM)
         self.form_shot: Any = None  # the form's locator: the filled-form screenshot
+        self.found = asyncio.Event()  # the page is loaded and the form found (or the end)
         # The overrides resolved on the form: roles by ref, values by ref, values by role.
         self.forced: tuple[dict[str, str], dict[str, str], dict[str, str]] = ({}, {}, {})
         self.capture.ours.add_email(req.reply_address)

@@ -598,7 +598,8 @@ async def _run_companies(
 
     if todo and not interrupt.requested:
         try:
-            async with _browsing(wr, session_type):
+            async with _browsing(wr, session_type) as session:
+                session.expect(len(todo))  # no spare context made for a company not to come
 
                 async def one(company: Company, sub: Submission) -> None:
                     lock = site_locks.setdefault(_site_key(company), asyncio.Lock())

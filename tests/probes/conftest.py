@@ -10,7 +10,9 @@ site (no mocks). Use it as a factory::
         ...
         site.posts   # list of (path, headers: dict, body: bytes), in arrival order
 
-Every POST is recorded; unless ``answer`` set something else for its path it gets a
+``site.hold`` (method, path) -> None, when set, is called in the server's thread before
+each answer: a test holds a request there (a barrier, an event). Every POST is recorded;
+unless ``answer`` set something else for its path it gets a
 ``200 text/html`` "Thank you" page. ``answer(path, status=..., json_body=..., html=...,
 redirect=...)`` sets the reply for POSTs to ``path``. GETs serve files from the directory
 (``/`` serves ``index.html``); a missing file is a 404. All servers are shut down at the
@@ -51,6 +53,7 @@ class Site:
         self.posts: list[tuple[str, dict[str, str], bytes]] = []
         self.gets: list[str] = []
         self.answers: dict[str, Answer] = {}
+        self.hold: Callable[[str, str], None] | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -108,6 +111,8 @@ class Site:
                 path = self.path.split("?")[0]
                 with site._lock:
                     site.gets.append(self.path)
+                if site.hold:
+                    site.hold("GET", path)
                 from urllib.parse import unquote
 
                 rel = unquote(path).lstrip("/") or "index.html"
@@ -131,6 +136,8 @@ class Site:
                 path = self.path.split("?")[0]
                 with site._lock:
                     site.posts.append((path, dict(self.headers.items()), body))
+                if site.hold:
+                    site.hold("POST", path)
                 ans = site.answers.get(path, Answer())
                 self._send(ans.status, ans.body, ans.content_type, ans.headers)
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from audit.models import BrowserSettings, Outcome, Overrides, Persona, ProbeRequest
+from probes import runner
 from probes.inspect import inspect_targets
 from probes.runner import ProbeSession
 
@@ -447,9 +448,9 @@ def test_the_next_company_gets_the_spare_context_made_while_filling_and_nothing_
             results = []
             for req in reqs:
                 results.append(await s.probe(req))
-                assert s._spare is not None  # begun when that company's filling started
-                await asyncio.wait_for(asyncio.shield(s._spare), 30)
-            await s._drop_spare()
+                assert len(s._spares) == 1  # begun when that company's filling started
+                await asyncio.wait_for(asyncio.shield(s._spares[0]), 30)
+            await s._drop_spares()
             left = list(s._browser.contexts)
             return results, made, used, left
 
@@ -459,3 +460,91 @@ def test_the_next_company_gets_the_spare_context_made_while_filling_and_nothing_
     assert left == []  # both companies' contexts closed after them, the last spare dropped
     seen = [form_of(body)["seen"] for _path, _headers, body in site.posts]
     assert seen == ["cookie=;storage=null", "cookie=;storage=null"]
+
+
+def test_companies_in_flight_each_get_a_spare_start_one_after_another_and_none_is_made_for_a_company_not_to_come(
+    tmp_path, site_server, settings, make_request, monkeypatch
+):
+    """Two companies at once: the second opens its page only once the first has found its
+    form, and each makes a spare context while being filled, so two that end together
+    both find one. The session was told four companies come: the last two take the two
+    spares and make none (four contexts in all, none left)."""
+    monkeypatch.setattr(runner, "START_SPACING_S", 60.0)  # the order, on any machine
+    write(tmp_path, "contact.html", contact())
+    sites = [site_server(tmp_path), site_server(tmp_path)]
+    both_posted = threading.Barrier(2, timeout=60)  # both companies in flight at their fill
+    for site in sites:
+        site.hold = lambda method, _path: both_posted.wait() if method == "POST" else None
+    reqs = [make_request(site.url("/contact.html")) for site in sites * 2]
+
+    async def go() -> tuple[list, list, list, list]:
+        async with ProbeSession(settings, block_outside=True) as s:
+            s.expect(len(reqs))
+            made: list = []  # every context the session made
+            events: list[str] = []  # a page opened, a form found, in order
+            new_context, fresh_context, prepare = s._new_context, s.fresh_context, s.prepare_spare
+
+            async def counted(browser):
+                context, blank = await new_context(browser)
+                made.append(context)
+                return context, blank
+
+            async def opened():
+                events.append("open")
+                return await fresh_context()
+
+            def found():
+                events.append("found")
+                prepare()
+
+            s._new_context, s.fresh_context, s.prepare_spare = counted, opened, found  # type: ignore[method-assign]
+            results = list(await asyncio.gather(*(s.probe(r) for r in reqs[:2])))
+            assert len(s._spares) == 2  # one per company that was in flight
+            await asyncio.wait_for(asyncio.gather(*map(asyncio.shield, s._spares)), 30)
+            for site in sites:
+                site.hold = None
+            results += await asyncio.gather(*(s.probe(r) for r in reqs[2:]))
+            spares_left = list(s._spares)
+            return results, made, events, spares_left + list(s._browser.contexts)
+
+    results, made, events, left = asyncio.run(go())
+    assert [r.outcome for r in results] == [Outcome.SUBMITTED] * 4
+    assert events[:4] == ["open", "found", "open", "found"]  # the second waited its turn
+    assert len(made) == 4  # two for the first pair, two spares for the second, no more
+    assert left == []
+
+
+def test_a_company_whose_page_hangs_holds_the_next_one_back_for_start_spacing_only(
+    tmp_path, site_server, make_request, monkeypatch
+):
+    """The turn is not a lock: a company whose page does not arrive keeps the next one
+    waiting START_SPACING_S, not until its page times out. The first site here answers
+    only once the second company is done; the second is done well within the first's
+    page timeout, so both are submitted."""
+    monkeypatch.setattr(runner, "START_SPACING_S", 0.2)
+    write(tmp_path, "contact.html", contact())
+    slow, quick = site_server(tmp_path), site_server(tmp_path)
+    second_done = threading.Event()
+    slow.hold = lambda method, _path: second_done.wait(300) if method == "GET" else None
+    # (were the turn a lock, the second would wait for the first's page, which would time
+    # out after 60 s: the first 'unreachable')
+    patient = BrowserSettings(min_fill_seconds=0, typing_delay_ms=(0, 0), timeout_s=60)
+
+    async def go() -> list:
+        async with ProbeSession(patient, block_outside=True) as s:
+
+            async def second():
+                await asyncio.sleep(0)  # the slow company begins first
+                try:
+                    return await s.probe(make_request(quick.url("/contact.html")))
+                finally:
+                    second_done.set()
+
+            return list(
+                await asyncio.gather(s.probe(make_request(slow.url("/contact.html"))), second())
+            )
+
+    first, second = asyncio.run(go())
+    assert second.outcome is Outcome.SUBMITTED
+    assert first.outcome is Outcome.SUBMITTED  # its page arrived after the second was done
+    assert len(slow.posts) == 1 and len(quick.posts) == 1
