@@ -490,13 +490,16 @@ async def type_text(
     current, multiline = await on_element(frame, ref, _FOCUSED_JS)
     if current:
         await page.keyboard.press("Delete")
-    if moved is not None:
-        MOVE_LAG.add(_clock() - moved)
+    # The machine's share of a move: reaching this field, and (below) leaving it, which
+    # is the first part of the move to the next one.
+    reach = None if moved is None else _clock() - moved
     if not multiline:
         text = single_line(text)  # a newline in an <input> is Enter: it submits the form
     if pasted(text):
         entered = await paste_text(page, frame, ref, text, own_clipboard(settings) and clipboard)
         if entered is not None:
+            if reach is not None:
+                MOVE_LAG.add(reach)
             return entered
     lo, hi = settings.typing_delay_ms
     budget = MAX_TYPED_CHARS
@@ -509,7 +512,11 @@ async def type_text(
         await _type(page, typed, lo, hi)
         if rest:
             await page.keyboard.insert_text(rest)
-    return Entered(*await on_element(frame, ref, _CHANGED_JS))
+    left = _clock()
+    entered = Entered(*await on_element(frame, ref, _CHANGED_JS))
+    if reach is not None:
+        MOVE_LAG.add(reach + _clock() - left)
+    return entered
 
 
 # The field typed in: ``change`` fired (the browser fires it on blur, which a person's

@@ -85,7 +85,9 @@ async def fill_form(
             changed = await fill_visible(p, analysis, view)
             if not changed:  # nothing done since the last look: it still holds
                 break
-            analysis, view = await reanalyze(p, view)
+            # the pause after the last field, while the page is looked at again
+            looked = await asyncio.gather(reanalyze(p, view), fill.pause(p.settings))
+            analysis, view = looked[0]
         submit = roles.choose_submit(view)
         nxt = [b for b in view.buttons if b["role"] == "next" and b.get("visible")]
         if submit is not None or not nxt or step == MAX_STEPS - 1:
@@ -123,6 +125,15 @@ async def fill_visible(p: Probe, analysis: PageAnalysis, view: FormView) -> bool
     frame = analysis.frame_of(view)
     email_fallback = False
     changed = False
+    moved = False  # a field done: a person's pause before the next one (fill_form takes
+    # the one after the last)
+
+    async def pause_before_next() -> None:
+        nonlocal moved
+        if moved:
+            await fill.pause(p.settings)
+        moved = True
+
     force_roles(p, view)
     foreign = roles.foreign_fields(view, roles.choose_submit(view)) - set(forced_values)
     for f in view.fields:
@@ -152,6 +163,7 @@ async def fill_visible(p: Probe, analysis: PageAnalysis, view: FormView) -> bool
         if plan.kind == "text" and plan.value is not None:
             if (f.get("type") or "") == "checkbox":
                 continue
+            await pause_before_next()
             entered = await fill.type_text(
                 p.page, frame, ref, plan.value, p.settings, not p.session.assist
             )
@@ -164,18 +176,20 @@ async def fill_visible(p: Probe, analysis: PageAnalysis, view: FormView) -> bool
             if report:
                 report.value_sent = entered.value
         elif plan.kind in ("check", "uncheck"):
+            await pause_before_next()
             await fill.set_checked(frame, ref, plan.kind == "check")
             if report:
                 report.value_sent = "checked" if plan.kind == "check" else None
         elif plan.kind == "select" and plan.value is not None:
+            await pause_before_next()
             await fill.select_value(frame, ref, plan.value)
             if report:
                 report.value_sent = plan.shown
         elif plan.kind == "radio" and plan.value:
+            await pause_before_next()
             await fill.set_checked(frame, plan.value, True)
             if report:
                 report.value_sent = plan.shown
-        await fill.pause(p.settings)
     return changed
 
 
