@@ -112,3 +112,36 @@ def test_the_pause_after_a_field_leaves_room_for_reaching_the_next(clock, monkey
     fill.MOVE_LAG.s = 0.5
     asyncio.run(fill.pause(settings))
     assert slept == pytest.approx([0.2, 0.13, 0.0])
+
+
+class FakeField:
+    """A field on a fake clock: the click reaching it takes ``click_s``, each round trip
+    (the focus check, the change-and-read-back that leaves it) ``trip_s``."""
+
+    def __init__(self, clock: FakeClock, click_s: float, trip_s: float) -> None:
+        self.clock, self.click_s, self.trip_s = clock, click_s, trip_s
+        self.first = self
+
+    def locator(self, _selector: str) -> FakeField:
+        return self
+
+    async def click(self, timeout: float = 0) -> None:
+        self.clock.now += self.click_s
+
+    async def evaluate(self, js: str, _arg: object) -> list[dict[str, object]]:
+        self.clock.now += self.trip_s
+        leaving = "dispatchEvent(new Event('change'" in js
+        return [{"value": ["Dana", True] if leaving else [False, False]}]
+
+
+def test_a_move_counts_leaving_the_field_as_well_as_reaching_it(clock) -> None:
+    """The pause after a field ends when the next key comes: the machine's share of that
+    gap is the round trip that leaves the field (``change``, the value read back) and the
+    click and focus check that reach the next; MOVE_LAG learns both."""
+    field = FakeField(clock, click_s=0.030, trip_s=0.010)
+    page = FakePage(SlowKeyboard(clock, 0.0))
+    settings = BrowserSettings(typing_delay_ms=(0, 0))
+    entered = asyncio.run(fill.type_text(page, field, "f0-1", "Dana", settings))
+    assert entered == fill.Entered("Dana", True)
+    # reaching: click 30 ms + focus check 10 ms; leaving: 10 ms
+    assert fill.MOVE_LAG.s == pytest.approx(fill.Lag.WEIGHT * 0.050)
