@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from audit.models import BrowserSettings, Outcome, Overrides, Persona, ProbeRequest
-from probes import runner
+from probes import fill, filling, runner
 from probes.inspect import inspect_targets
 from probes.runner import ProbeSession
 
@@ -548,3 +548,41 @@ def test_a_company_whose_page_hangs_holds_the_next_one_back_for_start_spacing_on
     assert second.outcome is Outcome.SUBMITTED
     assert first.outcome is Outcome.SUBMITTED  # its page arrived after the second was done
     assert len(slow.posts) == 1 and len(quick.posts) == 1
+
+
+def test_a_pause_separates_two_fields_and_the_last_one_is_taken_while_the_page_is_looked_at(
+    tmp_path, site_server, settings, make_request, monkeypatch
+):
+    """A person's pause comes between two fields (none before the first), and the one
+    after the last field is taken while the page is looked at again for new fields, not
+    after that look. The real pause, typing and analysis run; they are only watched."""
+    write(tmp_path / "site", "contact.html", contact())
+    site = site_server(tmp_path / "site")
+    events: list[str] = []
+
+    def watch(module, name, before, after=None):
+        real = getattr(module, name)
+
+        async def watched(*args, **kwargs):
+            events.append(before)
+            try:
+                return await real(*args, **kwargs)
+            finally:
+                if after:
+                    events.append(after)
+
+        monkeypatch.setattr(module, name, watched)
+
+    watch(fill, "pause", "pause")
+    watch(fill, "type_text", "field")
+    watch(fill, "set_checked", "field")
+    watch(filling, "reanalyze", "look", "looked")
+    [res] = run_probe(settings, make_request(site.url("/contact.html"), submit=False))
+    assert res.outcome is Outcome.FILLED, res.reason
+    first_look = events.index("look")
+    fields = events[:first_look]
+    # name, e-mail, phone, message, the two checkboxes
+    assert fields.count("field") == 6
+    assert fields == ["field", "pause"] * 5 + ["field"]
+    assert events[first_look : first_look + 3] == ["look", "pause", "looked"]
+    assert "field" not in events[first_look:]
